@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+// Shihui (视会): media server for a provincial mobile office.
+// Hard rule: no Swift package dependencies. System C libraries only, through
+// `.systemLibrary` targets; `CShims` holds the little Swift cannot import.
+import PackageDescription
+
+/// Release builds are whole-module optimised by SwiftPM; nothing else is tuned until a profile asks.
+let package = Package(
+    name: "Shihui",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "shihui-server", targets: ["shihui-server"]),
+        .executable(name: "shihui-export", targets: ["shihui-export"]),
+        .executable(name: "wire-bench", targets: ["wire-bench"]),
+        .executable(name: "wire-check", targets: ["wire-check"]),
+    ],
+    targets: [
+        // MARK: System libraries (module maps + pkg-config + Debian providers)
+        .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+        .systemLibrary(name: "CVPX", pkgConfig: "vpx", providers: [.apt(["libvpx-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        // MARK: The one C target: socket batching, epoll, CMSG (what Glibc's module map lacks)
+        .target(name: "CShims"),
+
+        // MARK: Pure layers
+        .target(name: "MediaCrypto", dependencies: ["COpenSSL"]),
+        .target(name: "MediaWire", dependencies: ["MediaCrypto"]),
+
+        // MARK: Executables (argument parsing and wiring only)
+        .executableTarget(name: "shihui-server", dependencies: ["MediaWire", "MediaCrypto", "CShims", "COpus", "CVPX", "CSQLite", "CTurboJPEG"]),
+        .executableTarget(name: "shihui-export", dependencies: ["MediaWire"]),
+
+        // MARK: Tools (release executables; see tools/README.md)
+        .executableTarget(name: "wire-bench", dependencies: ["MediaWire"], path: "tools/wire-bench"),
+        .executableTarget(name: "wire-check", dependencies: ["MediaWire"], path: "tools/wire-check"),
+
+        // MARK: Tests
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "MediaWireTests", dependencies: ["MediaWire", "TestSupport"]),
+        .testTarget(name: "MediaCryptoTests", dependencies: ["MediaCrypto", "TestSupport"]),
+        .testTarget(name: "SystemLibrariesTests", dependencies: ["CShims", "COpus", "CVPX", "COpenSSL", "CSQLite", "CTurboJPEG"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

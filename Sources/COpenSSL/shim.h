@@ -1,0 +1,28 @@
+// OpenSSL 3 for Swift. Macros and constants Swift cannot import become inline functions here.
+#ifndef SHIHUI_COPENSSL_SHIM_H
+#define SHIHUI_COPENSSL_SHIM_H
+#include <openssl/ssl.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/pem.h>
+#include <openssl/ec.h>
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+
+static inline uint64_t shihui_SSL_OP_NO_QUERY_MTU(void) { return SSL_OP_NO_QUERY_MTU; }
+static inline uint64_t shihui_SSL_OP_NO_TICKET(void) { return SSL_OP_NO_TICKET; }
+static inline uint64_t shihui_SSL_OP_CIPHER_SERVER_PREFERENCE(void) { return SSL_OP_CIPHER_SERVER_PREFERENCE; }
+static inline long shihui_SSL_set_mtu(SSL *ssl, long mtu) { return SSL_set_mtu(ssl, mtu); }
+static inline long shihui_DTLS_set_link_mtu(SSL *ssl, long mtu) { return DTLS_set_link_mtu(ssl, mtu); }
+static inline size_t shihui_BIO_pending(BIO *b) { return BIO_pending(b); }
+static inline long shihui_BIO_set_mem_eof_return(BIO *b, long v) { return BIO_set_mem_eof_return(b, v); }
+static inline int shihui_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list) { return (int)SSL_CTX_set1_groups_list(ctx, list); }
+static inline long shihui_SSL_CTX_set_options(SSL_CTX *ctx, uint64_t op) { return (long)SSL_CTX_set_options(ctx, op); }
+static inline int shihui_SSL_CTX_set_read_ahead(SSL_CTX *ctx, int on) { return (int)SSL_CTX_set_read_ahead(ctx, on); }
+static inline const EVP_MD *shihui_EVP_sha1(void) { return EVP_sha1(); }
+static inline const EVP_MD *shihui_EVP_sha256(void) { return EVP_sha256(); }
+#endif

@@ -1,0 +1,46 @@
+/// The one error every MediaWire parser throws (typed throws, so nothing is boxed or allocated):
+/// which wire format, what is wrong, and the byte offset (or SDP line number) where it was found.
+public struct WireError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The format whose parser refused the input.
+    public enum Format: String, Sendable {
+        case rtp, rtpHeaderExtension, rtcp, stun, sdp, vp8, opus
+    }
+
+    /// What is wrong. Cases are shared across formats so tests can check the exact error.
+    public enum Reason: Equatable, Sendable {
+        /// Fewer bytes than the structure needs at `offset`.
+        case truncated(needed: Int, available: Int)
+        /// RTP/RTCP version field is not 2 (RFC 3550 §5.1).
+        case badVersion(UInt8)
+        /// Padding count is zero or exceeds the bytes available for it (RFC 3550 §5.1).
+        case badPadding(UInt8)
+        /// A length field disagrees with the bytes present.
+        case badLength(declared: Int, available: Int)
+        /// A field holds a value the specification forbids.
+        case invalidField(String)
+        /// STUN magic cookie is not 0x2112A442 (RFC 8489 §5).
+        case badMagicCookie(UInt32)
+        /// More elements than a parser accepts (bounded work and memory for hostile input).
+        case tooMany(String, limit: Int)
+        /// A required SDP line or attribute is absent.
+        case missing(String)
+        /// An SDP line could not be parsed; the string names the line type or attribute.
+        case malformedLine(String)
+    }
+
+    public let format: Format
+    public let reason: Reason
+    /// Byte offset into the input (SDP: 1-based line number).
+    public let offset: Int
+
+    public init(_ format: Format, _ reason: Reason, at offset: Int) {
+        self.format = format
+        self.reason = reason
+        self.offset = offset
+    }
+
+    public var description: String {
+        let place = format == .sdp ? "line \(offset)" : "offset \(offset)"
+        return "\(format.rawValue): \(reason) at \(place)"
+    }
+}
