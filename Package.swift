@@ -36,9 +36,12 @@ let package = Package(
         .executableTarget(name: "wire-bench", dependencies: ["MediaWire"], path: "tools/wire-bench"),
         .executableTarget(name: "wire-check", dependencies: ["MediaWire"], path: "tools/wire-check"),
 
+        // MARK: Fuzzing entry points (libFuzzer targets and the Fixtures/fuzz regression test share them)
+        .target(name: "WireFuzzing", dependencies: ["MediaWire"], path: "tools/fuzz/WireFuzzing"),
+
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "MediaWireTests", dependencies: ["MediaWire", "TestSupport"]),
+        .testTarget(name: "MediaWireTests", dependencies: ["MediaWire", "TestSupport", "WireFuzzing"]),
         .testTarget(name: "MediaCryptoTests", dependencies: ["MediaCrypto", "TestSupport"]),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["CShims", "COpus", "CVPX", "COpenSSL", "CSQLite", "CTurboJPEG"]),
     ],

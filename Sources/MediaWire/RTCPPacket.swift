@@ -161,7 +161,10 @@ public enum RTCPCompound {
                     throw WireError(.rtcp, .invalidField("padding on a packet that is not last"), at: offset)
                 }
                 let pad = bytes[bodyEnd - 1]
-                guard pad != 0, Int(pad) <= size - 4 else { throw WireError(.rtcp, .badPadding(pad), at: bodyEnd - 1) }
+                // RTCP structures are 32-bit aligned, so padding is a whole number of words.
+                guard pad != 0, pad % 4 == 0, Int(pad) <= size - 4 else {
+                    throw WireError(.rtcp, .badPadding(pad), at: bodyEnd - 1)
+                }
                 bodyEnd -= Int(pad)
             }
             body(type, first & 0x1F, offset..<(offset + size), (offset + 4)..<bodyEnd)

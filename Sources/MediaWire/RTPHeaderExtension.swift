@@ -72,6 +72,9 @@ public enum RTPHeaderExtensionBlock {
             if form == .oneByte {
                 id = b >> 4
                 if id == 15 { return }  // RFC 8285 §4.2: stop processing
+                if id == 0 {  // §4.2: ID 0 is only the padding byte 0x00
+                    throw WireError(.rtpHeaderExtension, .invalidField("one-byte element with ID 0 and a length"), at: i)
+                }
                 length = Int(b & 0x0F) + 1
                 i += 1
             } else {

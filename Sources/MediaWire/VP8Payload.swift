@@ -18,6 +18,8 @@
 ///
 /// Errors: `.truncated` (descriptor longer than the payload), `.invalidField` (empty VP8 data).
 public struct VP8PayloadDescriptor: Equatable, Sendable {
+    /// The X bit: an extension byte follows even if it announces no optional field.
+    public var extended: Bool = false
     public var nonReference: Bool = false
     public var startOfPartition: Bool = false
     public var partitionIndex: UInt8 = 0
@@ -34,13 +36,16 @@ public struct VP8PayloadDescriptor: Equatable, Sendable {
 
     /// Descriptor length in bytes (where the VP8 data begins in the RTP payload).
     public var serializedSize: Int {
-        let hasExtension = pictureID != nil || tl0PictureIndex != nil || temporalLayer != nil || keyIndex != nil
-        guard hasExtension else { return 1 }
+        guard hasExtensionByte else { return 1 }
         var n = 2
         if pictureID != nil { n += pictureIDIsLong ? 2 : 1 }
         if tl0PictureIndex != nil { n += 1 }
         if temporalLayer != nil || keyIndex != nil { n += 1 }
         return n
+    }
+
+    var hasExtensionByte: Bool {
+        extended || pictureID != nil || tl0PictureIndex != nil || temporalLayer != nil || keyIndex != nil
     }
 
     /// True at the first packet of a frame (RFC 7741 §4.2: S = 1 and PID = 0).
@@ -54,6 +59,7 @@ public struct VP8PayloadDescriptor: Equatable, Sendable {
         d.startOfPartition = b0 & 0x10 != 0
         d.partitionIndex = b0 & 0x0F
         if b0 & 0x80 != 0 {
+            d.extended = true
             let x = try r.u8()
             if x & 0x80 != 0 {
                 let p = try r.u8()

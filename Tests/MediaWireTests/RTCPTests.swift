@@ -187,6 +187,8 @@ struct RTCPTests {
         (hex("a0 c9 00 01 00 00 00 00"), WireError(.rtcp, .badPadding(0), at: 7)),
         (hex("a0 c9 00 01 00 00 00 09"), WireError(.rtcp, .badPadding(9), at: 7)),
         (hex("81 c9 00 01 00 00 00 01"), WireError(.rtcp, .truncated(needed: 24, available: 0), at: 8)),
+        // Found by fuzz-rtcp: 2 bytes of padding leave a body that is not 32-bit aligned.
+        (hex("ac 87 00 06 99 e6 56 62 ee b3 98 a2 f3 c9 70 f7 b3 2a f4 67 01 00 00 00 00 00 01 02"), WireError(.rtcp, .badPadding(2), at: 27)),
         (hex("81 c8 00 01 00 00 00 01"), WireError(.rtcp, .truncated(needed: 8, available: 0), at: 8)),
         (hex("81 cd 00 02 00 00 00 01 00 00 00 02"), WireError(.rtcp, .invalidField("NACK without a PID/BLP pair"), at: 12)),
         (hex("84 ce 00 02 00 00 00 01 00 00 00 02"), WireError(.rtcp, .invalidField("FIR without an FCI entry"), at: 12)),

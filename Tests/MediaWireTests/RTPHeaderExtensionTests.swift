@@ -55,6 +55,16 @@ struct RTPHeaderExtensionTests {
         }
     }
 
+    /// RFC8285Section4_2: in the one-byte form ID 0 is only the padding byte; ID 0 with a length is
+    /// refused (found by fuzz-rtp-extension: it used to be read as element 0 and rebuilt as padding).
+    @Test func oneByteIDZeroWithLength() throws {
+        let p = hex("90 60 00 01 00 00 00 01 00 00 00 01  be de 00 01  01 be de 00")
+        let h = try Self.header(p)
+        #expect(throws: WireError(.rtpHeaderExtension, .invalidField("one-byte element with ID 0 and a length"), at: 16)) {
+            try p.withWireBytes { b throws(WireError) in try RTPHeaderExtensionBlock.elements(in: b, header: h) }
+        }
+    }
+
     /// Rewrite in place changes one value of the same length and nothing else.
     @Test func rewriteSameLength() throws {
         var p = Self.rfc8285Example

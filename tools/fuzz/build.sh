@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds one libFuzzer executable per MediaWire parser with `swiftc -sanitize=fuzzer,address`.
+# SwiftPM is not used here: every module is compiled with coverage instrumentation, in
+# dependency order (MediaCrypto → MediaWire → WireFuzzing), then each target links against them.
+# Output: tools/fuzz/out/fuzz-<target>.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out="$root/tools/fuzz/out"
+mkdir -p "$out"
+export PATH=/opt/swift/usr/bin:$PATH
+flags=(-sanitize=fuzzer,address -parse-as-library -O -g -I "$out" -I "$root/Sources/COpenSSL" -swift-version 6)
+
+module() {  # module NAME SOURCES...
+  local name=$1; shift
+  swiftc "${flags[@]}" -module-name "$name" -emit-module -emit-module-path "$out/$name.swiftmodule" \
+    -wmo -c "$@" -o "$out/$name.o"
+}
+
+module MediaCrypto "$root"/Sources/MediaCrypto/*.swift
+module MediaWire "$root"/Sources/MediaWire/*.swift
+module WireFuzzing "$root"/tools/fuzz/WireFuzzing/*.swift
+
+for target_file in "$root"/tools/fuzz/targets/*.swift; do
+  name=$(basename "$target_file" .swift)
+  swiftc "${flags[@]}" -module-name "fuzz_${name//-/_}" "$target_file" \
+    "$out/MediaCrypto.o" "$out/MediaWire.o" "$out/WireFuzzing.o" -lssl -lcrypto -o "$out/fuzz-$name" \
+    2> >(grep -v "Cannot export local symbol" >&2)
+  echo "built $out/fuzz-$name"
+done

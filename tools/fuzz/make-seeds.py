@@ -1,0 +1,95 @@
+"""Writes seed inputs for the fuzz targets into Fixtures/fuzz/<target>/seed-*: RFC vectors and
+packets captured live on 127.0.0.1 from GStreamer, ffmpeg and aioice. Run with the test venv:
+  .venv/bin/python tools/fuzz/make-seeds.py
+"""
+import hashlib
+import os
+import socket
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "Fixtures" / "fuzz"
+
+
+def put(target, data, limit=None):
+    d = OUT / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / ("seed-" + hashlib.sha1(data).hexdigest()[:12])).write_bytes(data)
+
+
+def capture(pipeline_or_cmd, ports_needed, seconds):
+    socks = []
+    for _ in range(ports_needed):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(0.2)
+        socks.append(s)
+    ports = [s.getsockname()[1] for s in socks]
+    proc = subprocess.Popen(pipeline_or_cmd(ports), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    got = [[] for _ in socks]
+    import time
+    end = time.time() + seconds
+    while time.time() < end:
+        for i, s in enumerate(socks):
+            try:
+                got[i].append(s.recv(65536))
+            except socket.timeout:
+                pass
+    proc.kill()
+    return got
+
+
+def main():
+    h = lambda s: bytes.fromhex("".join(s.split()))
+    # STUN: RFC 5769 vectors (see Tests/MediaWireTests/STUNTests.swift) and aioice messages.
+    for v in [
+        "000100582112a442b7e7a701bc34d686fa87dfae802200105354554e20746573742063 6c69656e74002400046e0001ff80290008932ff9b151263b36000600096576746a3a6836765920202000080014 9aeaa70cbfd8cb56781ef2b5b2d3f249c1b571a280280004e57a3bcf",
+        "0101003c2112a442b7e7a701bc34d686fa87dfae8022000b7465737420766563746f7220002000080001a147e112a64300080014 2b91f599fd9e90c38c7489f92af9ba53f06be7d780280004c07d4c96",
+    ]:
+        put("stun", h(v))
+    sys.path.insert(0, str(ROOT / ".venv"))
+    from aioice import stun
+    m = stun.Message(message_method=stun.Method.BINDING, message_class=stun.Class.REQUEST)
+    m.attributes["USERNAME"] = "a:b"
+    m.attributes["PRIORITY"] = 1
+    m.attributes["USE-CANDIDATE"] = None
+    m.attributes["ICE-CONTROLLING"] = 7
+    m.add_message_integrity(b"password")
+    m.add_fingerprint()
+    put("stun", bytes(m))
+    # SDP: the captured browser offers.
+    for f in sorted((ROOT / "Fixtures" / "sdp").glob("*.sdp")):
+        put("sdp", f.read_bytes())
+    # RTP, VP8 payloads, Opus payloads from GStreamer; RTCP from rtpbin.
+    got = capture(lambda p: ["gst-launch-1.0", "-q", "rtpbin", "name=b",
+                             "videotestsrc", "num-buffers=40", "!", "video/x-raw,width=320,height=180", "!",
+                             "vp8enc", "deadline=1", "!", "rtpvp8pay", "pt=96", "mtu=500", "picture-id-mode=15-bit", "!",
+                             "b.send_rtp_sink_0", "b.send_rtp_src_0", "!", "udpsink", "host=127.0.0.1", f"port={p[0]}",
+                             "b.send_rtcp_src_0", "!", "udpsink", "host=127.0.0.1", f"port={p[1]}", "sync=false", "async=false",
+                             "audiotestsrc", "num-buffers=20", "!", "opusenc", "!", "rtpopuspay", "pt=111", "!",
+                             "udpsink", "host=127.0.0.1", f"port={p[2]}"], 3, 4.0)
+    for pkt in got[0][:12] + got[2][:4]:
+        put("rtp", pkt)
+        hdr = 12 + 4 * (pkt[0] & 0x0F)
+        if pkt[0] & 0x10:
+            hdr += 4 + 4 * struct.unpack(">H", pkt[hdr + 2:hdr + 4])[0]
+        put("vp8" if pkt[1] & 0x7F == 96 else "opus", pkt[hdr:])
+        put("rtp-extension", bytes([3, 2]) + pkt)
+    for pkt in got[1][:4]:
+        put("rtcp", pkt)
+    # RTP with RFC 8285 extensions and RTCP feedback built from the unit-test vectors.
+    put("rtp", h("b2e0ffff ffffffff 00000001 0000000a 0000000b bede0001 10aa0000 c0ffee 000003"))
+    put("rtp-extension", bytes([5, 3]) + h("906000010000000000000001bede000310aa21bbcc000033ddeeff1199"))
+    put("rtcp", h("8fcd000a000000010000000200640014fffffe05200ce140a000040404040404040404040404ff38080c1000"))
+    put("rtcp", h("81cd00040000000100000002006400110075000184ce000400000001000000000000000905000000"))
+    put("rtcp", h("8fce0005 00000001 00000000 52454d42 010bd090 00001234"))
+    put("opus", bytes([0xFC, 0x03]) + bytes(30))
+    put("opus", bytes([0x7B, 0x83, 2, 10, 5]) + bytes(17))
+    print("seeds:", {d.name: len(list(d.iterdir())) for d in sorted(OUT.iterdir())})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,8 @@
+// libFuzzer target "stun": see WireFuzzing.stun for the invariants it checks.
+import WireFuzzing
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    WireFuzzing.stun(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
