@@ -27,24 +27,28 @@ public struct ByteReader {
         }
     }
 
+    @inline(__always)
     public mutating func u8() throws(WireError) -> UInt8 {
         try require(1)
         defer { position += 1 }
         return bytes[position]
     }
 
+    @inline(__always)
     public mutating func u16() throws(WireError) -> UInt16 {
         try require(2)
         defer { position += 2 }
         return bytes.readU16(position)
     }
 
+    @inline(__always)
     public mutating func u24() throws(WireError) -> UInt32 {
         try require(3)
         defer { position += 3 }
         return UInt32(bytes[position]) << 16 | UInt32(bytes[position + 1]) << 8 | UInt32(bytes[position + 2])
     }
 
+    @inline(__always)
     public mutating func u32() throws(WireError) -> UInt32 {
         try require(4)
         defer { position += 4 }
@@ -69,6 +73,7 @@ public struct ByteReader {
         Array(try slice(count))
     }
 
+    @inline(__always)
     public mutating func skip(_ count: Int) throws(WireError) {
         try require(count)
         position += count

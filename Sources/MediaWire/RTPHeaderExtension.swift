@@ -61,46 +61,18 @@ public enum RTPHeaderExtensionBlock {
     @inline(__always)
     public static func forEach(in packet: UnsafeRawBufferPointer, header: RTPHeader,
                                _ body: (UInt8, Range<Int>) -> Void) throws(WireError) {
-        guard let profile = header.extensionProfile, let form = RTPHeaderExtensionForm(profile: profile) else { return }
-        var i = header.extensionOffset
-        let end = header.extensionOffset + header.extensionLength
-        while i < end {
-            let b = packet[i]
-            if b == 0 { i += 1; continue }  // padding byte (both forms)
-            let id: UInt8
-            let length: Int
-            if form == .oneByte {
-                id = b >> 4
-                if id == 15 { return }  // RFC 8285 §4.2: stop processing
-                if id == 0 {  // §4.2: ID 0 is only the padding byte 0x00
-                    throw WireError(.rtpHeaderExtension, .invalidField("one-byte element with ID 0 and a length"), at: i)
-                }
-                length = Int(b & 0x0F) + 1
-                i += 1
-            } else {
-                guard i + 1 < end else {
-                    throw WireError(.rtpHeaderExtension, .truncated(needed: 2, available: end - i), at: i)
-                }
-                id = b
-                length = Int(packet[i + 1])
-                i += 2
-            }
-            guard i + length <= end else {
-                throw WireError(.rtpHeaderExtension, .badLength(declared: length, available: end - i), at: i)
-            }
-            body(id, i..<(i + length))
-            i += length
-        }
+        var elements = RTPHeaderExtensionIterator(packet: packet, header: header)
+        while let (id, range) = try elements.next() { body(id, range) }
     }
 
     /// The value range of the first element with `id`, or nil.
     @inline(__always)
     public static func find(_ id: UInt8, in packet: UnsafeRawBufferPointer, header: RTPHeader) throws(WireError) -> Range<Int>? {
-        var found: Range<Int>? = nil
-        try forEach(in: packet, header: header) { elementID, range in
-            if found == nil && elementID == id { found = range }
+        var elements = RTPHeaderExtensionIterator(packet: packet, header: header)
+        while let (elementID, range) = try elements.next() {
+            if elementID == id { return range }
         }
-        return found
+        return nil
     }
 
     /// All elements, copied (allocates: for tests and control paths).
@@ -140,5 +112,60 @@ public enum RTPHeaderExtensionBlock {
         }
         w.zeros(total - w.position)
         return total
+    }
+}
+
+/// Walks the elements of an RFC 8285 block without closures (the per-packet path uses it through
+/// `find`). Yields (ID, absolute value range); throws when an element overruns the block.
+public struct RTPHeaderExtensionIterator {
+    private let packet: UnsafeRawBufferPointer
+    private let oneByte: Bool
+    private let end: Int
+    private var i: Int
+
+    @inline(__always)
+    public init(packet: UnsafeRawBufferPointer, header: RTPHeader) {
+        self.packet = packet
+        if let profile = header.extensionProfile, let form = RTPHeaderExtensionForm(profile: profile) {
+            oneByte = form == .oneByte
+            i = header.extensionOffset
+            end = header.extensionOffset + header.extensionLength
+        } else {  // no block, or not RFC 8285: nothing to iterate
+            oneByte = true
+            i = 0
+            end = 0
+        }
+    }
+
+    @inline(__always)
+    public mutating func next() throws(WireError) -> (UInt8, Range<Int>)? {
+        while i < end {
+            let b = packet[i]
+            if b == 0 { i += 1; continue }  // padding byte (both forms)
+            let id: UInt8
+            let length: Int
+            if oneByte {
+                id = b >> 4
+                if id == 15 { i = end; return nil }  // RFC 8285 §4.2: stop processing
+                if id == 0 {  // §4.2: ID 0 is only the padding byte 0x00
+                    throw WireError(.rtpHeaderExtension, .invalidField("one-byte element with ID 0 and a length"), at: i)
+                }
+                length = Int(b & 0x0F) + 1
+                i += 1
+            } else {
+                guard i + 1 < end else {
+                    throw WireError(.rtpHeaderExtension, .truncated(needed: 2, available: end - i), at: i)
+                }
+                id = b
+                length = Int(packet[i + 1])
+                i += 2
+            }
+            guard i + length <= end else {
+                throw WireError(.rtpHeaderExtension, .badLength(declared: length, available: end - i), at: i)
+            }
+            defer { i += length }
+            return (id, i..<(i + length))
+        }
+        return nil
     }
 }

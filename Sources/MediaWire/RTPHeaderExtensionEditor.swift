@@ -11,7 +11,10 @@ public enum RTPHeaderExtensionEditor {
                                header: RTPHeader) throws(WireError) -> Bool {
         guard let range = try RTPHeaderExtensionBlock.find(id, in: UnsafeRawBufferPointer(packet), header: header),
               range.count == value.count else { return false }
-        if let base = value.baseAddress, value.count > 0 {
+        // Short values (the common 1–3 byte cases) are copied inline, longer ones with memmove.
+        if value.count <= 4 {
+            for k in 0..<value.count { packet[range.lowerBound + k] = value[k] }
+        } else if let base = value.baseAddress {
             (packet.baseAddress! + range.lowerBound).copyMemory(from: base, byteCount: value.count)
         }
         return true
