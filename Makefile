@@ -44,7 +44,7 @@ release:
 
 unit:
 	swift build --build-tests
-	swift test --skip-build
+	swift test --skip-build --disable-xctest
 
 interop: build
 	$(VENV)/bin/python -m pytest -q Tests/Interop
