@@ -27,6 +27,7 @@ let package = Package(
         // MARK: Pure layers
         .target(name: "MediaCrypto", dependencies: ["COpenSSL"]),
         .target(name: "MediaWire", dependencies: ["MediaCrypto"]),
+        .target(name: "HTTP", dependencies: ["MediaCrypto"]),
 
         // MARK: Executables (argument parsing and wiring only)
         .executableTarget(name: "shihui-server", dependencies: ["MediaWire", "MediaCrypto", "CShims", "COpus", "CVPX", "CSQLite", "CTurboJPEG"]),
@@ -43,6 +44,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MediaWireTests", dependencies: ["MediaWire", "TestSupport", "WireFuzzing"]),
         .testTarget(name: "MediaCryptoTests", dependencies: ["MediaCrypto", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["CShims", "COpus", "CVPX", "COpenSSL", "CSQLite", "CTurboJPEG"]),
     ],
     swiftLanguageModes: [.v6]
