@@ -28,6 +28,7 @@ let package = Package(
         .target(name: "MediaCrypto", dependencies: ["COpenSSL"]),
         .target(name: "MediaWire", dependencies: ["MediaCrypto"]),
         .target(name: "HTTP", dependencies: ["MediaCrypto"]),
+        .target(name: "Signaling", dependencies: ["HTTP", "MediaCrypto"]),
 
         // MARK: Executables (argument parsing and wiring only)
         .executableTarget(name: "shihui-server", dependencies: ["MediaWire", "MediaCrypto", "CShims", "COpus", "CVPX", "CSQLite", "CTurboJPEG"]),
@@ -45,6 +46,7 @@ let package = Package(
         .testTarget(name: "MediaWireTests", dependencies: ["MediaWire", "TestSupport", "WireFuzzing"]),
         .testTarget(name: "MediaCryptoTests", dependencies: ["MediaCrypto", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
+        .testTarget(name: "SignalingTests", dependencies: ["Signaling", "HTTP", "TestSupport"]),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["CShims", "COpus", "CVPX", "COpenSSL", "CSQLite", "CTurboJPEG"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,52 @@
+/// A participant's published track as the room state shows it (the media plane fills these in).
+public struct TrackInfo: Equatable, Sendable {
+    public var sid: String
+    public var kind: String
+    public var muted: Bool
+
+    var json: [String: Any] { ["sid": sid, "kind": kind, "muted": muted] }
+}
+
+/// One participant of a room. `session` is the signaling connection it is bound to.
+public struct Participant: Equatable, Sendable {
+    public var sid: String
+    public var identity: String
+    public var name: String
+    public var metadata: String
+    public var grants: Grants
+    /// Unix seconds.
+    public var joinedAt: Int64
+    public var tracks: [TrackInfo]
+    public var session: SessionID
+
+    var json: [String: Any] {
+        ["sid": sid, "identity": identity, "name": name, "metadata": metadata, "joinedAt": joinedAt,
+         "permissions": ["publish": grants.publish, "subscribe": grants.subscribe, "admin": grants.admin, "record": grants.record],
+         "tracks": tracks.map(\.json)]
+    }
+}
+
+/// Identifies one signaling connection (assigned by the server loop).
+public typealias SessionID = Int
+
+/// A room: created on first join (or by the REST API), closed `emptyTimeout` seconds after its
+/// last participant leaves.
+public struct Room: Sendable {
+    public var name: String
+    public var sid: String
+    public var createdAt: Int64
+    public var maxParticipants: Int
+    public var emptyTimeout: Int
+    public var metadata: String
+    /// In join order (identity → participant kept as an ordered list for stable room state).
+    public var participants: [Participant] = []
+    /// Monotonic time (ns) at which the room became empty.
+    var emptySince: UInt64?
+
+    public func participant(_ identity: String) -> Participant? { participants.first { $0.identity == identity } }
+
+    var json: [String: Any] {
+        ["name": name, "sid": sid, "createdAt": createdAt, "maxParticipants": maxParticipants, "emptyTimeout": emptyTimeout,
+         "metadata": metadata, "numParticipants": participants.count]
+    }
+}

@@ -1,0 +1,229 @@
+import MediaCrypto
+
+/// Time as the signaling state machine sees it: a monotonic clock for timeouts and the wall
+/// clock for timestamps shown to clients. Injected, so tests drive it by hand.
+public struct Instant: Sendable, Equatable {
+    public var monotonicNanos: UInt64
+    public var unixSeconds: Int64
+    public init(monotonicNanos: UInt64, unixSeconds: Int64) {
+        self.monotonicNanos = monotonicNanos
+        self.unixSeconds = unixSeconds
+    }
+}
+
+/// What the registry asks the server loop to do.
+public enum SignalOutput: Equatable, Sendable {
+    /// Send a JSON text message on a session's WebSocket.
+    case send(SessionID, String)
+    /// Close a session's WebSocket with a close code and reason (after sending what precedes it).
+    case close(SessionID, code: UInt16, reason: String)
+}
+
+/// Rooms and participants: the signaling protocol's state machine (docs/signaling.md). No I/O:
+/// every call takes the current time and returns the messages to send.
+public struct RoomRegistry: Sendable {
+    public struct Options: Sendable {
+        /// Seconds an empty room lives before it is closed (rooms created on join).
+        public var emptyTimeout = 20
+        public var maxRooms = 10_000
+        public init() {}
+    }
+
+    public let options: Options
+    public private(set) var rooms: [String: Room] = [:]
+    private var sessions: [SessionID: (room: String, identity: String)] = [:]
+
+    public init(options: Options = Options()) { self.options = options }
+
+    public var participantCount: Int { sessions.count }
+
+    // MARK: Sessions
+
+    /// A WebSocket with a verified token opened: join its room (creating it), replacing any session
+    /// with the same identity, and tell everyone.
+    public mutating func join(session: SessionID, token: AccessToken, now: Instant) -> [SignalOutput] {
+        var out: [SignalOutput] = []
+        if rooms[token.room] == nil {
+            guard rooms.count < options.maxRooms else {
+                return [.send(session, SignalingError("too_many_rooms", "the server has reached its room limit").json),
+                        .close(session, code: 1008, reason: "too many rooms")]
+            }
+            rooms[token.room] = Room(name: token.room, sid: Self.newSID("RM"), createdAt: now.unixSeconds,
+                                     maxParticipants: 0, emptyTimeout: options.emptyTimeout, metadata: "")
+        }
+        var room = rooms[token.room]!
+        var replaced: Participant? = nil
+        if let index = room.participants.firstIndex(where: { $0.identity == token.identity }) {
+            // Reconnect with the same identity: the new session replaces the old one.
+            replaced = room.participants.remove(at: index)
+            sessions[replaced!.session] = nil
+            out.append(.send(replaced!.session, JSONValue.encode(["type": "leave", "reason": "replaced"])))
+            out.append(.close(replaced!.session, code: 1000, reason: "replaced by a new session"))
+        }
+        if room.maxParticipants > 0 && room.participants.count >= room.maxParticipants {
+            return out + [.send(session, SignalingError("room_full", "room \(room.name) is full (\(room.maxParticipants) participants)").json),
+                          .close(session, code: 1008, reason: "room full")]
+        }
+        let participant = Participant(sid: replaced?.sid ?? Self.newSID("PA"), identity: token.identity,
+                                      name: token.name.isEmpty ? token.identity : token.name,
+                                      metadata: replaced?.metadata ?? "", grants: token.grants,
+                                      joinedAt: replaced?.joinedAt ?? now.unixSeconds, tracks: replaced?.tracks ?? [], session: session)
+        let others = room.participants
+        room.participants.append(participant)
+        room.emptySince = nil
+        rooms[room.name] = room
+        sessions[session] = (room.name, participant.identity)
+        out.append(.send(session, JSONValue.encode(["type": "joined", "room": room.json, "participant": participant.json,
+                                                    "participants": others.map(\.json)])))
+        let event = replaced == nil ? "participant_joined" : "participant_updated"
+        out += broadcast(room, except: session, ["type": event, "participant": participant.json])
+        return out
+    }
+
+    /// A text message from a session.
+    public mutating func receive(session: SessionID, text: String, now: Instant) -> [SignalOutput] {
+        guard let (roomName, identity) = sessions[session], var room = rooms[roomName],
+              let index = room.participants.firstIndex(where: { $0.identity == identity }) else { return [] }
+        let message: ClientMessage
+        do throws(SignalingError) { message = try ClientMessage.decode(text) } catch { return [.send(session, error.json)] }
+        let id = message.id
+        func ok(_ extra: [String: Any] = [:]) -> SignalOutput {
+            var o: [String: Any] = ["type": "ok"]
+            if let id { o["id"] = id }
+            for (k, v) in extra { o[k] = v }
+            return .send(session, JSONValue.encode(o))
+        }
+        func fail(_ code: String, _ text: String) -> [SignalOutput] { [.send(session, SignalingError(code, text, id: id).json)] }
+        switch message {
+        case .ping:
+            var o: [String: Any] = ["type": "pong", "time": now.unixSeconds]
+            if let id { o["id"] = id }
+            return [.send(session, JSONValue.encode(o))]
+        case .updateMetadata(_, let metadata, let name):
+            if let metadata { room.participants[index].metadata = metadata }
+            if let name { room.participants[index].name = name }
+            rooms[roomName] = room
+            return [ok()] + broadcast(room, except: nil, ["type": "participant_updated", "participant": room.participants[index].json])
+        case .mute(_, let trackSid, let muted):
+            guard let t = room.participants[index].tracks.firstIndex(where: { $0.sid == trackSid }) else {
+                return fail("track_not_found", "no published track \(trackSid)")
+            }
+            room.participants[index].tracks[t].muted = muted
+            rooms[roomName] = room
+            return [ok()] + broadcast(room, except: nil, ["type": "participant_updated", "participant": room.participants[index].json])
+        case .leave:
+            return [ok()] + remove(session: session, reason: "left", now: now, closeCode: 1000)
+        case .kick(_, let target, let reason):
+            guard room.participants[index].grants.admin else { return fail("permission_denied", "kick needs the admin grant") }
+            guard let victim = room.participant(target) else { return fail("participant_not_found", "no participant \(target) in room \(roomName)") }
+            return [ok()] + remove(session: victim.session, reason: "kicked" + (reason.map { ": \($0)" } ?? ""), now: now, closeCode: 1000)
+        case .offer(_, let target, _), .answer(_, let target, _), .trickle(_, let target, _):
+            if target == .publisher && !room.participants[index].grants.publish {
+                return fail("permission_denied", "publishing needs the publish grant")
+            }
+            if target == .subscriber && !room.participants[index].grants.subscribe {
+                return fail("permission_denied", "subscribing needs the subscribe grant")
+            }
+            return fail("media_unavailable", "the media plane is not available on this server yet")
+        }
+    }
+
+    /// The session's connection went away.
+    public mutating func disconnected(session: SessionID, now: Instant) -> [SignalOutput] {
+        remove(session: session, reason: "disconnected", now: now, closeCode: nil)
+    }
+
+    /// Closes rooms that have been empty longer than their timeout.
+    public mutating func tick(now: Instant) -> [SignalOutput] {
+        for (name, room) in rooms {
+            if let since = room.emptySince, room.participants.isEmpty,
+               now.monotonicNanos >= since + UInt64(room.emptyTimeout) * 1_000_000_000 {
+                rooms[name] = nil
+            }
+        }
+        return []
+    }
+
+    // MARK: REST operations
+
+    public enum RoomError: Error, Equatable, Sendable {
+        case exists, notFound, invalid(String), limit
+    }
+
+    /// Creates a room ahead of the first join (POST /api/v1/rooms).
+    public mutating func createRoom(name: String, maxParticipants: Int, emptyTimeout: Int?, metadata: String, now: Instant) throws(RoomError) -> Room {
+        guard Self.isValidRoomName(name) else { throw .invalid("room name must be 1-128 characters without control characters or '/'") }
+        guard (0...10_000).contains(maxParticipants) else { throw .invalid("maxParticipants must be 0 (no limit) to 10000") }
+        let timeout = emptyTimeout ?? options.emptyTimeout
+        guard (0...86_400).contains(timeout) else { throw .invalid("emptyTimeout must be 0 to 86400 seconds") }
+        guard metadata.utf8.count <= 64 * 1024 else { throw .invalid("metadata over 64 KiB") }
+        guard rooms[name] == nil else { throw .exists }
+        guard rooms.count < options.maxRooms else { throw .limit }
+        let room = Room(name: name, sid: Self.newSID("RM"), createdAt: now.unixSeconds, maxParticipants: maxParticipants,
+                        emptyTimeout: timeout, metadata: metadata, emptySince: now.monotonicNanos)
+        rooms[name] = room
+        return room
+    }
+
+    /// Closes a room, disconnecting everyone in it (DELETE /api/v1/rooms/{room}).
+    public mutating func deleteRoom(_ name: String, now: Instant) throws(RoomError) -> [SignalOutput] {
+        guard let room = rooms[name] else { throw .notFound }
+        var out: [SignalOutput] = []
+        for p in room.participants {
+            sessions[p.session] = nil
+            out.append(.send(p.session, JSONValue.encode(["type": "leave", "reason": "room deleted"])))
+            out.append(.close(p.session, code: 1000, reason: "room deleted"))
+        }
+        rooms[name] = nil
+        return out
+    }
+
+    /// Removes a participant (DELETE /api/v1/rooms/{room}/participants/{identity}).
+    public mutating func removeParticipant(room name: String, identity: String, now: Instant) throws(RoomError) -> [SignalOutput] {
+        guard let room = rooms[name], let p = room.participant(identity) else { throw .notFound }
+        return remove(session: p.session, reason: "kicked: removed by an administrator", now: now, closeCode: 1000)
+    }
+
+    /// JSON of one room with its participants (GET /api/v1/rooms/{room}).
+    public func roomJSON(_ name: String) -> [String: Any]? {
+        guard let room = rooms[name] else { return nil }
+        var o = room.json
+        o["participants"] = room.participants.map(\.json)
+        return o
+    }
+
+    /// JSON list of rooms (GET /api/v1/rooms), sorted by name.
+    public func roomsJSON() -> [[String: Any]] { rooms.values.sorted { $0.name < $1.name }.map(\.json) }
+
+    // MARK: Helpers
+
+    private mutating func remove(session: SessionID, reason: String, now: Instant, closeCode: UInt16?) -> [SignalOutput] {
+        guard let (roomName, identity) = sessions.removeValue(forKey: session), var room = rooms[roomName],
+              let index = room.participants.firstIndex(where: { $0.identity == identity }) else { return [] }
+        let p = room.participants.remove(at: index)
+        if room.participants.isEmpty { room.emptySince = now.monotonicNanos }
+        rooms[roomName] = room
+        var out: [SignalOutput] = []
+        if let closeCode {
+            out.append(.send(session, JSONValue.encode(["type": "leave", "reason": reason])))
+            out.append(.close(session, code: closeCode, reason: reason))
+        }
+        out += broadcast(room, except: session, ["type": "participant_left", "identity": p.identity, "sid": p.sid, "reason": reason])
+        return out
+    }
+
+    private func broadcast(_ room: Room, except: SessionID?, _ message: [String: Any]) -> [SignalOutput] {
+        let text = JSONValue.encode(message)
+        return room.participants.filter { $0.session != except }.map { .send($0.session, text) }
+    }
+
+    static func isValidRoomName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 128 && !name.unicodeScalars.contains { $0.value < 0x20 || $0 == "/" || $0.value == 0x7F }
+    }
+
+    /// "PA_" + 12 random base62 characters.
+    static func newSID(_ prefix: String) -> String {
+        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+        return prefix + "_" + String(SecureRandom.bytes(12).map { alphabet[Int($0) % 62] })
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+@testable import Signaling
+
+/// The signaling state machine, driven with a manual clock and no sockets.
+struct RoomRegistryTests {
+    static func at(_ seconds: UInt64) -> Instant { Instant(monotonicNanos: seconds * 1_000_000_000, unixSeconds: 1_700_000_000 + Int64(seconds)) }
+
+    static func token(_ identity: String, room: String = "r1", admin: Bool = false, publish: Bool = true) -> AccessToken {
+        AccessToken(identity: identity, name: identity.uppercased(), room: room,
+                    grants: Grants(publish: publish, subscribe: true, admin: admin), notBefore: 0, expires: .max)
+    }
+
+    static func messages(_ out: [SignalOutput], to session: SessionID) -> [[String: Any]] {
+        out.compactMap { o in
+            guard case .send(let s, let text) = o, s == session else { return nil }
+            return try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        }
+    }
+
+    static func types(_ out: [SignalOutput], to session: SessionID) -> [String] {
+        messages(out, to: session).compactMap { $0["type"] as? String }
+    }
+
+    /// Joining creates the room; the second participant sees the first in its room state and the
+    /// first is told about the second; a participant in another room sees neither.
+    @Test func joinAndSeeEachOther() {
+        var r = RoomRegistry()
+        let a = r.join(session: 1, token: Self.token("alice"), now: Self.at(0))
+        #expect(Self.types(a, to: 1) == ["joined"])
+        let b = r.join(session: 2, token: Self.token("bob"), now: Self.at(1))
+        let joined = Self.messages(b, to: 2)[0]
+        #expect((joined["participants"] as? [[String: Any]])?.map { $0["identity"] as? String } == ["alice"])
+        #expect((joined["participant"] as? [String: Any])?["name"] as? String == "BOB")
+        #expect(Self.types(b, to: 1) == ["participant_joined"])
+        let c = r.join(session: 3, token: Self.token("carol", room: "r2"), now: Self.at(2))
+        #expect(Self.types(c, to: 1).isEmpty && Self.types(c, to: 2).isEmpty)
+        #expect((Self.messages(c, to: 3)[0]["participants"] as? [Any])?.isEmpty == true)
+        #expect(r.rooms.count == 2 && r.participantCount == 3)
+    }
+
+    /// Metadata updates are acknowledged with the request id and broadcast to the room.
+    @Test func metadataUpdate() {
+        var r = RoomRegistry()
+        _ = r.join(session: 1, token: Self.token("alice"), now: Self.at(0))
+        _ = r.join(session: 2, token: Self.token("bob"), now: Self.at(0))
+        let out = r.receive(session: 1, text: #"{"type":"update_metadata","id":"7","metadata":"{\"hand\":true}"}"#, now: Self.at(1))
+        let ack = Self.messages(out, to: 1).first { $0["type"] as? String == "ok" }
+        #expect(ack?["id"] as? String == "7")
+        let update = Self.messages(out, to: 2).first
+        #expect(update?["type"] as? String == "participant_updated")
+        #expect((update?["participant"] as? [String: Any])?["metadata"] as? String == "{\"hand\":true}")
+    }
+
+    /// Leaving tells the others; the room closes after its empty timeout, not before.
+    @Test func leaveAndEmptyTimeout() {
+        var r = RoomRegistry()
+        _ = r.join(session: 1, token: Self.token("alice"), now: Self.at(0))
+        _ = r.join(session: 2, token: Self.token("bob"), now: Self.at(0))
+        let out = r.receive(session: 2, text: #"{"type":"leave"}"#, now: Self.at(5))
+        #expect(Self.types(out, to: 2) == ["ok", "leave"])
+        #expect(out.contains(.close(2, code: 1000, reason: "left")))
+        let left = Self.messages(out, to: 1)[0]
+        #expect(left["type"] as? String == "participant_left" && left["identity"] as? String == "bob" && left["reason"] as? String == "left")
+        _ = r.disconnected(session: 1, now: Self.at(6))
+        _ = r.tick(now: Self.at(25))
+        #expect(r.rooms["r1"] != nil)
+        _ = r.tick(now: Self.at(26))
+        #expect(r.rooms["r1"] == nil)
+    }
+
+    /// An admin kicks a participant, who gets a reason and is closed; a non-admin cannot.
+    @Test func kick() {
+        var r = RoomRegistry()
+        _ = r.join(session: 1, token: Self.token("admin", admin: true), now: Self.at(0))
+        _ = r.join(session: 2, token: Self.token("bob"), now: Self.at(0))
+        let denied = r.receive(session: 2, text: #"{"type":"kick","id":"k","identity":"admin"}"#, now: Self.at(1))
+        #expect(Self.messages(denied, to: 2).first?["code"] as? String == "permission_denied")
+        let out = r.receive(session: 1, text: #"{"type":"kick","identity":"bob","reason":"disruptive"}"#, now: Self.at(1))
+        let leave = Self.messages(out, to: 2).first
+        #expect(leave?["type"] as? String == "leave" && leave?["reason"] as? String == "kicked: disruptive")
+        #expect(out.contains(.close(2, code: 1000, reason: "kicked: disruptive")))
+        #expect(r.participantCount == 1)
+    }
+
+    /// Reconnecting with the same identity replaces the old session without a leave/join pair.
+    @Test func reconnectReplacesSession() {
+        var r = RoomRegistry()
+        _ = r.join(session: 1, token: Self.token("alice"), now: Self.at(0))
+        _ = r.join(session: 2, token: Self.token("bob"), now: Self.at(0))
+        let out = r.receive(session: 1, text: #"{"type":"update_metadata","metadata":"m"}"#, now: Self.at(1))
+        #expect(!out.isEmpty)
+        let again = r.join(session: 3, token: Self.token("alice"), now: Self.at(2))
+        #expect(again.contains(.close(1, code: 1000, reason: "replaced by a new session")))
+        #expect(Self.types(again, to: 2) == ["participant_updated"])
+        #expect((Self.messages(again, to: 3)[0]["participant"] as? [String: Any])?["metadata"] as? String == "m")
+        #expect(r.participantCount == 2)
+        #expect(r.disconnected(session: 1, now: Self.at(3)).isEmpty)  // the old socket closing is a no-op
+    }
+
+    /// Bad messages get typed errors; media requests check grants before anything else.
+    @Test func errors() {
+        var r = RoomRegistry()
+        _ = r.join(session: 1, token: Self.token("viewer", publish: false), now: Self.at(0))
+        for (text, code) in [("not json", "invalid_json"), (#"{"type":"dance"}"#, "unknown_type"), (#"{"id":5,"type":"ping"}"#, "invalid_message"),
+                             (#"{"type":"mute","track":"TR_x","muted":1}"#, "invalid_message"), (#"{"type":"mute","track":"TR_x","muted":true}"#, "track_not_found"),
+                             (#"{"type":"offer","target":"publisher","sdp":"v=0"}"#, "permission_denied"),
+                             (#"{"type":"offer","target":"subscriber","sdp":"v=0"}"#, "media_unavailable")] {
+            let out = r.receive(session: 1, text: text, now: Self.at(1))
+            #expect(Self.messages(out, to: 1).first?["code"] as? String == code, "\(text)")
+        }
+        let pong = Self.messages(r.receive(session: 1, text: #"{"type":"ping","id":"p"}"#, now: Self.at(1)), to: 1)[0]
+        #expect(pong["type"] as? String == "pong" && pong["id"] as? String == "p")
+    }
+
+    /// REST: rooms created with options; full rooms refuse joins; deletion disconnects everyone.
+    @Test func restOperations() throws {
+        var r = RoomRegistry()
+        let room = try r.createRoom(name: "briefing", maxParticipants: 1, emptyTimeout: 60, metadata: "", now: Self.at(0))
+        #expect(room.maxParticipants == 1)
+        #expect(throws: RoomRegistry.RoomError.exists) { try r.createRoom(name: "briefing", maxParticipants: 0, emptyTimeout: nil, metadata: "", now: Self.at(0)) }
+        #expect(throws: RoomRegistry.RoomError.self) { try r.createRoom(name: "a/b", maxParticipants: 0, emptyTimeout: nil, metadata: "", now: Self.at(0)) }
+        _ = r.join(session: 1, token: Self.token("a", room: "briefing"), now: Self.at(1))
+        let full = r.join(session: 2, token: Self.token("b", room: "briefing"), now: Self.at(1))
+        #expect(Self.messages(full, to: 2).first?["code"] as? String == "room_full")
+        #expect(full.contains(.close(2, code: 1008, reason: "room full")))
+        #expect(r.roomsJSON().count == 1 && (r.roomJSON("briefing")?["participants"] as? [Any])?.count == 1)
+        let out = try r.deleteRoom("briefing", now: Self.at(2))
+        #expect(out.contains(.close(1, code: 1000, reason: "room deleted")))
+        #expect(r.rooms.isEmpty)
+        #expect(throws: RoomRegistry.RoomError.notFound) { try r.deleteRoom("briefing", now: Self.at(2)) }
+        // A REST-created room that nobody joins still closes after its timeout.
+        _ = try r.createRoom(name: "later", maxParticipants: 0, emptyTimeout: 10, metadata: "", now: Self.at(100))
+        _ = r.tick(now: Self.at(109))
+        #expect(r.rooms["later"] != nil)
+        _ = r.tick(now: Self.at(110))
+        #expect(r.rooms["later"] == nil)
+    }
+}
