@@ -29,9 +29,11 @@ let package = Package(
         .target(name: "MediaWire", dependencies: ["MediaCrypto"]),
         .target(name: "HTTP", dependencies: ["MediaCrypto"]),
         .target(name: "Signaling", dependencies: ["HTTP", "MediaCrypto"]),
+        .target(name: "ServerIO", dependencies: ["HTTP", "MediaWire", "CShims"]),
+        .target(name: "ServerApp", dependencies: ["ServerIO", "Signaling", "HTTP", "MediaWire", "MediaCrypto"]),
 
         // MARK: Executables (argument parsing and wiring only)
-        .executableTarget(name: "shihui-server", dependencies: ["MediaWire", "MediaCrypto", "CShims", "COpus", "CVPX", "CSQLite", "CTurboJPEG"]),
+        .executableTarget(name: "shihui-server", dependencies: ["ServerApp"]),
         .executableTarget(name: "shihui-export", dependencies: ["MediaWire"]),
 
         // MARK: Tools (release executables; see tools/README.md)
@@ -47,6 +49,7 @@ let package = Package(
         .testTarget(name: "MediaCryptoTests", dependencies: ["MediaCrypto", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "HTTP", "TestSupport"]),
+        .testTarget(name: "ServerAppTests", dependencies: ["ServerApp", "TestSupport"]),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["CShims", "COpus", "CVPX", "COpenSSL", "CSQLite", "CTurboJPEG"]),
     ],
     swiftLanguageModes: [.v6]

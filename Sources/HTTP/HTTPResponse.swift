@@ -22,7 +22,10 @@ public struct HTTPResponse: Equatable, Sendable {
     /// The wire form. `date` is an IMF-fixdate (RFC 9110 §5.6.7) supplied by the I/O layer.
     public func serialized(keepAlive: Bool, date: String? = nil, headOnly: Bool = false) -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\n"
-        for (name, value) in headers where !HTTPHeaders.equalNames(name, "Content-Length") && !HTTPHeaders.equalNames(name, "Connection") {
+        // Content-Length is always computed; a Connection field is replaced by "close" when closing
+        // (and kept otherwise, e.g. "Upgrade" on a 101).
+        for (name, value) in headers where !HTTPHeaders.equalNames(name, "Content-Length")
+            && !(!keepAlive && HTTPHeaders.equalNames(name, "Connection")) {
             head += "\(name): \(value)\r\n"
         }
         if let date { head += "Date: \(date)\r\n" }

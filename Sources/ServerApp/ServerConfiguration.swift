@@ -1,0 +1,105 @@
+import Foundation
+import MediaCrypto
+import MediaWire
+
+/// The server's options. Public contract (operators' scripts depend on these names):
+/// `--http` / `SHIHUI_HTTP`, `--udp` / `SHIHUI_UDP`, `--data` / `SHIHUI_DATA`, `--secret` /
+/// `SHIHUI_SECRET`, `--config FILE` (JSON with keys http, udp, data, secret).
+/// Precedence: flag > environment > config file > default.
+public struct ServerConfiguration: Equatable, Sendable {
+    public var http = TransportAddress(ip: .loopbackV4, port: 7880)
+    public var udp = TransportAddress(ip: .loopbackV4, port: 7882)
+    public var dataDirectory = "./data"
+    public var secret: String? = nil
+
+    public init() {}
+
+    public static let help = """
+        Usage: shihui-server [options]
+               shihui-server token --room R --identity I [--name N] [--publish] [--subscribe] [--admin] [--record] [--ttl SECONDS]
+
+        Options (flag > environment variable > --config file > default):
+          --http ADDR:PORT    signaling HTTP/WebSocket listen address   SHIHUI_HTTP    default 127.0.0.1:7880
+          --udp ADDR:PORT     media UDP address (media plane)           SHIHUI_UDP     default 127.0.0.1:7882
+          --data DIR          data directory                            SHIHUI_DATA    default ./data
+          --secret S          API secret that signs access tokens       SHIHUI_SECRET  default: generated into DIR/secret
+          --config FILE       JSON file with keys "http", "udp", "data", "secret"
+          --help              this text
+
+        Token options:
+          --room R            room the token admits to ("" with --admin: every room, for the REST API)
+          --identity I        participant identity (JWT sub)
+          --name N            display name
+          --publish --subscribe --admin --record   grants
+          --ttl SECONDS       lifetime, default 21600 (6 h)
+        """
+
+    public struct Error: Swift.Error, CustomStringConvertible, Equatable {
+        public let description: String
+        init(_ d: String) { description = d }
+    }
+
+    /// Resolves options from arguments (without the program name), environment and file.
+    public static func resolve(arguments: [String], environment: [String: String],
+                               readFile: (String) throws -> Data = { try Data(contentsOf: URL(fileURLWithPath: $0)) }) throws(Error) -> ServerConfiguration {
+        var flags: [String: String] = [:]
+        var i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            guard ["--http", "--udp", "--data", "--secret", "--config"].contains(a) else { throw Error("unknown option \(a) (see --help)") }
+            guard i + 1 < arguments.count else { throw Error("\(a) needs a value") }
+            flags[a] = arguments[i + 1]
+            i += 2
+        }
+        var config = ServerConfiguration()
+        if let path = flags["--config"] {
+            let data: Data
+            do { data = try readFile(path) } catch { throw Error("cannot read config file \(path)") }
+            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw Error("config file \(path) is not a JSON object") }
+            for key in object.keys where !["http", "udp", "data", "secret"].contains(key) { throw Error("config file: unknown key \(key)") }
+            try config.apply(http: object["http"], udp: object["udp"], data: object["data"], secret: object["secret"], source: "config file")
+        }
+        try config.apply(http: environment["SHIHUI_HTTP"], udp: environment["SHIHUI_UDP"], data: environment["SHIHUI_DATA"],
+                         secret: environment["SHIHUI_SECRET"], source: "environment")
+        try config.apply(http: flags["--http"], udp: flags["--udp"], data: flags["--data"], secret: flags["--secret"], source: "flag")
+        return config
+    }
+
+    private mutating func apply(http: Any?, udp: Any?, data: Any?, secret: Any?, source: String) throws(Error) {
+        func address(_ v: Any?, _ name: String) throws(Error) -> TransportAddress? {
+            guard let v else { return nil }
+            guard let s = v as? String, let a = TransportAddress(s) else { throw Error("\(source): \(name) must be ADDR:PORT (e.g. 127.0.0.1:7880 or [::1]:7880)") }
+            return a
+        }
+        if let a = try address(http, "http") { self.http = a }
+        if let a = try address(udp, "udp") { self.udp = a }
+        if let d = data {
+            guard let s = d as? String, !s.isEmpty else { throw Error("\(source): data must be a directory path") }
+            dataDirectory = s
+        }
+        if let s = secret {
+            guard let text = s as? String, text.utf8.count >= 16 else { throw Error("\(source): secret must be at least 16 characters") }
+            self.secret = text
+        }
+    }
+
+    /// The API secret: the configured one, else `data/secret` (created with mode 0600 holding 32
+    /// random bytes in hex when missing). Returns the secret and a note when one was generated.
+    public func resolveSecret() throws(Error) -> (secret: String, generatedAt: String?) {
+        if let secret { return (secret, nil) }
+        let path = (dataDirectory as NSString).appendingPathComponent("secret")
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8) {
+            let trimmed = existing.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard trimmed.utf8.count >= 16 else { throw Error("\(path) holds a secret shorter than 16 characters") }
+            return (trimmed, nil)
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        } catch { throw Error("cannot create data directory \(dataDirectory)") }
+        let generated = SecureRandom.bytes(32).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        guard FileManager.default.createFile(atPath: path, contents: Data((generated + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw Error("cannot write \(path)")
+        }
+        return (generated, path)
+    }
+}

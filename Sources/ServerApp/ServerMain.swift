@@ -1,0 +1,94 @@
+import Dispatch
+import Foundation
+import Glibc
+import ServerIO
+import Signaling
+
+/// Entry points of the shihui-server executable: `run` (serve) and `token` (mint a token).
+public enum ServerMain {
+    /// Returns the process exit status.
+    public static func main(arguments: [String], environment: [String: String]) -> Int32 {
+        if arguments.first == "token" { return token(Array(arguments.dropFirst()), environment: environment) }
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print(ServerConfiguration.help)
+            return 0
+        }
+        let config: ServerConfiguration
+        let secret: String
+        do {
+            config = try ServerConfiguration.resolve(arguments: arguments, environment: environment)
+            let (s, generatedAt) = try config.resolveSecret()
+            secret = s
+            if let generatedAt { say("No --secret or SHIHUI_SECRET: generated a development secret in \(generatedAt) (mode 0600).") }
+        } catch {
+            FileHandle.standardError.write("shihui-server: \(error)\n".data(using: .utf8)!)
+            return 2
+        }
+        let app = SignalingApplication(secret: secret)
+        let server: HTTPServer
+        do { server = try HTTPServer(address: config.http, application: app) } catch {
+            FileHandle.standardError.write("shihui-server: \(error)\n".data(using: .utf8)!)
+            return 1
+        }
+        app.server = server
+        let trigger = server.shutdownTrigger
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { trigger.fire() }
+            source.resume()
+            sources.append(source)
+        }
+        say("shihui-server listening on http://\(server.localAddress) (media UDP \(config.udp), data \(config.dataDirectory))")
+        server.run()
+        say("shihui-server stopped")
+        withExtendedLifetime(sources) {}
+        return 0
+    }
+
+    /// Unbuffered line on stdout (scripts and tests wait for the "listening" line).
+    static func say(_ line: String) { FileHandle.standardOutput.write((line + "\n").data(using: .utf8)!) }
+
+    static func token(_ arguments: [String], environment: [String: String]) -> Int32 {
+        var room: String? = nil, identity: String? = nil, name = ""
+        var grants = Grants()
+        var ttl: Int64 = 6 * 3600
+        var serverArgs: [String] = []
+        var i = 0
+        func fail(_ m: String) -> Int32 {
+            FileHandle.standardError.write("shihui-server token: \(m)\n".data(using: .utf8)!)
+            return 2
+        }
+        while i < arguments.count {
+            let a = arguments[i]
+            func value() -> String? { i + 1 < arguments.count ? arguments[i + 1] : nil }
+            switch a {
+            case "--room": guard let v = value() else { return fail("--room needs a value") }; room = v; i += 2
+            case "--identity": guard let v = value() else { return fail("--identity needs a value") }; identity = v; i += 2
+            case "--name": guard let v = value() else { return fail("--name needs a value") }; name = v; i += 2
+            case "--ttl": guard let v = value(), let n = Int64(v), n > 0 else { return fail("--ttl needs a positive number of seconds") }; ttl = n; i += 2
+            case "--publish": grants.publish = true; i += 1
+            case "--subscribe": grants.subscribe = true; i += 1
+            case "--admin": grants.admin = true; i += 1
+            case "--record": grants.record = true; i += 1
+            case "--secret", "--data", "--config", "--http", "--udp":
+                guard let v = value() else { return fail("\(a) needs a value") }
+                serverArgs += [a, v]; i += 2
+            default: return fail("unknown option \(a)")
+            }
+        }
+        guard let room else { return fail("--room is required (use --room \"\" with --admin for every room)") }
+        guard let identity, !identity.isEmpty else { return fail("--identity is required") }
+        do {
+            let config = try ServerConfiguration.resolve(arguments: serverArgs, environment: environment)
+            let (secret, _) = try config.resolveSecret()
+            let now = Int64(time(nil))
+            let t = AccessToken(identity: identity, name: name, room: room, grants: grants, notBefore: now, expires: now + ttl)
+            print(t.signed(secret: Array(secret.utf8)))
+            return 0
+        } catch {
+            return fail("\(error)")
+        }
+    }
+}

@@ -1,0 +1,225 @@
+import Foundation
+import Glibc
+import HTTP
+import ServerIO
+import Signaling
+
+/// The HTTP side of shihui-server: routes, authentication, REST, metrics, and the bridge between
+/// WebSocket connections and the room state machine. Runs on the server loop's thread only.
+public final class SignalingApplication: HTTPApplication {
+    private var registry: RoomRegistry
+    private let verifier: TokenVerifier
+    /// Tokens of connections that were accepted for upgrade and wait for their WebSocket to open.
+    private var pendingJoins: [ConnectionID: AccessToken] = [:]
+    private var messagesIn = 0
+    private var messagesOut = 0
+    /// Set by the composition root once the server exists (for /metrics).
+    public weak var server: HTTPServer?
+
+    public init(secret: String, options: RoomRegistry.Options = RoomRegistry.Options()) {
+        registry = RoomRegistry(options: options)
+        verifier = TokenVerifier(secret: Array(secret.utf8))
+    }
+
+    private func instant(_ now: UInt64) -> Instant { Instant(monotonicNanos: now, unixSeconds: Int64(time(nil))) }
+
+    // MARK: HTTPApplication
+
+    public func handle(_ request: HTTPRequest, connection: ConnectionID, now: UInt64) -> (HTTPReply, [ConnectionAction]) {
+        guard let segments = request.pathSegments else { return (.response(Self.error(400, "bad_request", "invalid percent-encoding in path")), []) }
+        let method = request.method
+        switch segments {
+        case ["healthz"]:
+            guard method == "GET" || method == "HEAD" else { return (.response(Self.methodNotAllowed("GET, HEAD")), []) }
+            return (.response(.text(200, "ok")), [])
+        case ["metrics"]:
+            guard method == "GET" || method == "HEAD" else { return (.response(Self.methodNotAllowed("GET, HEAD")), []) }
+            let text = Metrics.render(rooms: registry.rooms.count, participants: registry.participantCount,
+                                      server: server?.stats ?? ServerStats(), webSocketMessagesIn: messagesIn, webSocketMessagesOut: messagesOut)
+            var r = HTTPResponse.text(200, text)
+            r.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+            return (.response(r), [])
+        case ["rtc"]:
+            guard method == "GET" else { return (.response(Self.methodNotAllowed("GET")), []) }
+            return (upgrade(request, connection: connection), [])
+        case let s where s.count >= 3 && s[0] == "api" && s[1] == "v1" && s[2] == "rooms":
+            return rest(request, path: Array(s.dropFirst(3)), now: now)
+        default:
+            return (.response(Self.error(404, "not_found", "no route for \(request.path ?? "?")")), [])
+        }
+    }
+
+    public func webSocketOpened(connection: ConnectionID, now: UInt64) -> [ConnectionAction] {
+        guard let token = pendingJoins.removeValue(forKey: connection) else {
+            return [.closeWebSocket(connection, code: 1011, reason: "no pending join")]
+        }
+        return actions(registry.join(session: connection, token: token, now: instant(now)))
+    }
+
+    public func webSocketText(_ text: String, connection: ConnectionID, now: UInt64) -> [ConnectionAction] {
+        messagesIn += 1
+        return actions(registry.receive(session: connection, text: text, now: instant(now)))
+    }
+
+    public func webSocketClosed(connection: ConnectionID, now: UInt64) -> [ConnectionAction] {
+        pendingJoins[connection] = nil
+        return actions(registry.disconnected(session: connection, now: instant(now)))
+    }
+
+    public func tick(now: UInt64) -> [ConnectionAction] { actions(registry.tick(now: instant(now))) }
+
+    public func errorResponse(_ error: HTTPError) -> HTTPResponse {
+        let code = switch error.status {
+        case 408: "request_timeout"
+        case 413: "payload_too_large"
+        case 414: "uri_too_long"
+        case 431: "header_too_large"
+        case 501: "not_implemented"
+        case 505: "http_version_not_supported"
+        default: "bad_request"
+        }
+        return Self.error(error.status, code, error.reason)
+    }
+
+    // MARK: WebSocket upgrade (GET /rtc?access_token=JWT)
+
+    private func upgrade(_ request: HTTPRequest, connection: ConnectionID) -> HTTPReply {
+        let tokenText = request.query("access_token") ?? Self.bearer(request)
+        guard let tokenText else { return .response(Self.error(401, "token_missing", "pass the access token as ?access_token= or Authorization: Bearer")) }
+        let token: AccessToken
+        do throws(TokenError) { token = try verifier.verify(tokenText, now: Int64(time(nil))) } catch {
+            return .response(Self.error(401, error.code, error.description))
+        }
+        guard !token.room.isEmpty else { return .response(Self.error(403, "token_wrong_room", "token does not name a room")) }
+        switch WebSocketHandshake.response(to: request) {
+        case .failure(let e):
+            var r = Self.error(e.status, e.status == 426 ? "upgrade_required" : "bad_request", e.reason)
+            if e.status == 426 { r.headers.set("Sec-WebSocket-Version", "13") }
+            return .response(r)
+        case .success(let r):
+            pendingJoins[connection] = token
+            return .webSocket(r)
+        }
+    }
+
+    // MARK: REST (/api/v1/rooms...)
+
+    private func rest(_ request: HTTPRequest, path: [String], now: UInt64) -> (HTTPReply, [ConnectionAction]) {
+        guard let tokenText = Self.bearer(request) else {
+            return (.response(Self.error(401, "token_missing", "Authorization: Bearer <token with the admin grant> required")), [])
+        }
+        let token: AccessToken
+        do throws(TokenError) { token = try verifier.verify(tokenText, now: Int64(time(nil))) } catch {
+            return (.response(Self.error(401, error.code, error.description)), [])
+        }
+        guard token.grants.admin else { return (.response(Self.error(403, "permission_denied", "the token lacks the admin grant")), []) }
+        func allowed(_ room: String) -> Bool { token.room.isEmpty || token.room == room }
+        let t = instant(now)
+        switch (request.method, path.count) {
+        case ("GET", 0):
+            let rooms = registry.roomsJSON().filter { allowed(($0["name"] as? String) ?? "") }
+            return (.response(Self.json(200, ["rooms": rooms])), [])
+        case ("POST", 0):
+            guard request.headers["Content-Type"]?.lowercased().hasPrefix("application/json") == true else {
+                return (.response(Self.error(415, "unsupported_media_type", "body must be application/json")), [])
+            }
+            guard let body = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] else {
+                return (.response(Self.error(400, "invalid_json", "body is not a JSON object")), [])
+            }
+            guard let name = body["name"] as? String else { return (.response(Self.error(400, "invalid_request", "name must be a string")), []) }
+            guard allowed(name) else { return (.response(Self.error(403, "permission_denied", "token is limited to room \(token.room)")), []) }
+            var maxParticipants = 0
+            var emptyTimeout: Int? = nil
+            if let v = body["maxParticipants"] {
+                guard let n = JSONValueBridge.int(v) else { return (.response(Self.error(400, "invalid_request", "maxParticipants must be an integer")), []) }
+                maxParticipants = n
+            }
+            if let v = body["emptyTimeout"] {
+                guard let n = JSONValueBridge.int(v) else { return (.response(Self.error(400, "invalid_request", "emptyTimeout must be an integer")), []) }
+                emptyTimeout = n
+            }
+            let metadata = body["metadata"] as? String ?? ""
+            do throws(RoomRegistry.RoomError) {
+                _ = try registry.createRoom(name: name, maxParticipants: maxParticipants, emptyTimeout: emptyTimeout, metadata: metadata, now: t)
+                return (.response(Self.json(201, registry.roomJSON(name)!)), [])
+            } catch {
+                return (.response(Self.roomError(error, name)), [])
+            }
+        case ("GET", 1), ("HEAD", 1):
+            guard allowed(path[0]), let room = registry.roomJSON(path[0]) else { return (.response(Self.error(404, "room_not_found", "no room \(path[0])")), []) }
+            return (.response(Self.json(200, room)), [])
+        case ("DELETE", 1):
+            guard allowed(path[0]) else { return (.response(Self.error(404, "room_not_found", "no room \(path[0])")), []) }
+            do throws(RoomRegistry.RoomError) {
+                let out = try registry.deleteRoom(path[0], now: t)
+                return (.response(HTTPResponse(status: 204)), actions(out))
+            } catch {
+                return (.response(Self.roomError(error, path[0])), [])
+            }
+        case ("DELETE", 3) where path[1] == "participants":
+            guard allowed(path[0]) else { return (.response(Self.error(404, "room_not_found", "no room \(path[0])")), []) }
+            do throws(RoomRegistry.RoomError) {
+                let out = try registry.removeParticipant(room: path[0], identity: path[2], now: t)
+                return (.response(HTTPResponse(status: 204)), actions(out))
+            } catch {
+                return (.response(Self.error(404, "participant_not_found", "no participant \(path[2]) in room \(path[0])")), [])
+            }
+        case (_, 0): return (.response(Self.methodNotAllowed("GET, POST")), [])
+        case (_, 1): return (.response(Self.methodNotAllowed("GET, HEAD, DELETE")), [])
+        case (_, 3) where path[1] == "participants": return (.response(Self.methodNotAllowed("DELETE")), [])
+        default: return (.response(Self.error(404, "not_found", "no route for \(request.path ?? "?")")), [])
+        }
+    }
+
+    // MARK: Helpers
+
+    private func actions(_ outputs: [SignalOutput]) -> [ConnectionAction] {
+        outputs.map { o in
+            switch o {
+            case .send(let s, let text):
+                messagesOut += 1
+                return .sendText(s, text)
+            case .close(let s, let code, let reason): return .closeWebSocket(s, code: code, reason: reason)
+            }
+        }
+    }
+
+    static func bearer(_ request: HTTPRequest) -> String? {
+        guard let h = request.headers["Authorization"], h.count > 7, h.lowercased().hasPrefix("bearer ") else { return nil }
+        return String(h.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+    }
+
+    static func json(_ status: Int, _ object: [String: Any]) -> HTTPResponse {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return .json(status, String(decoding: data, as: UTF8.self))
+    }
+
+    static func error(_ status: Int, _ code: String, _ message: String) -> HTTPResponse {
+        json(status, ["error": ["code": code, "message": message]])
+    }
+
+    static func methodNotAllowed(_ allow: String) -> HTTPResponse {
+        var r = error(405, "method_not_allowed", "allowed: \(allow)")
+        r.headers.set("Allow", allow)
+        return r
+    }
+
+    static func roomError(_ e: RoomRegistry.RoomError, _ name: String) -> HTTPResponse {
+        switch e {
+        case .exists: error(409, "room_exists", "room \(name) already exists")
+        case .notFound: error(404, "room_not_found", "no room \(name)")
+        case .invalid(let why): error(400, "invalid_request", why)
+        case .limit: error(503, "too_many_rooms", "the server has reached its room limit")
+        }
+    }
+}
+
+/// JSON integer check shared with Signaling's rules (a boolean is not a number).
+enum JSONValueBridge {
+    static func int(_ v: Any) -> Int? {
+        guard let n = v as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
+        let d = n.doubleValue
+        guard d.isFinite, d == d.rounded(), abs(d) < 9e15 else { return nil }
+        return Int(d)
+    }
+}
