@@ -1,6 +1,7 @@
 import Foundation
 import MediaCrypto
 import MediaWire
+import ServerIO
 
 /// The server's options. Public contract (operators' scripts depend on these names):
 /// `--http` / `SHIHUI_HTTP`, `--udp` / `SHIHUI_UDP`, `--data` / `SHIHUI_DATA`, `--secret` /
@@ -11,6 +12,10 @@ public struct ServerConfiguration: Equatable, Sendable {
     public var udp = TransportAddress(ip: .loopbackV4, port: 7882)
     public var dataDirectory = "./data"
     public var secret: String? = nil
+    /// Tuning (seconds): request timeout (slowloris), WebSocket ping interval and silence timeout.
+    public var requestTimeout = 10.0
+    public var webSocketPingInterval = 15.0
+    public var webSocketTimeout = 45.0
 
     public init() {}
 
@@ -25,6 +30,11 @@ public struct ServerConfiguration: Equatable, Sendable {
           --secret S          API secret that signs access tokens       SHIHUI_SECRET  default: generated into DIR/secret
           --config FILE       JSON file with keys "http", "udp", "data", "secret"
           --help              this text
+
+        Tuning (seconds; flags only):
+          --request-timeout S        a request must arrive within S of its first byte (default 10)
+          --ws-ping-interval S       the server pings each WebSocket every S (default 15)
+          --ws-timeout S             a WebSocket silent for S (no data, no pong) is closed (default 45)
 
         Token options:
           --room R            room the token admits to ("" with --admin: every room, for the REST API)
@@ -46,7 +56,9 @@ public struct ServerConfiguration: Equatable, Sendable {
         var i = 0
         while i < arguments.count {
             let a = arguments[i]
-            guard ["--http", "--udp", "--data", "--secret", "--config"].contains(a) else { throw Error("unknown option \(a) (see --help)") }
+            guard ["--http", "--udp", "--data", "--secret", "--config", "--request-timeout", "--ws-ping-interval", "--ws-timeout"].contains(a) else {
+                throw Error("unknown option \(a) (see --help)")
+            }
             guard i + 1 < arguments.count else { throw Error("\(a) needs a value") }
             flags[a] = arguments[i + 1]
             i += 2
@@ -62,6 +74,14 @@ public struct ServerConfiguration: Equatable, Sendable {
         try config.apply(http: environment["SHIHUI_HTTP"], udp: environment["SHIHUI_UDP"], data: environment["SHIHUI_DATA"],
                          secret: environment["SHIHUI_SECRET"], source: "environment")
         try config.apply(http: flags["--http"], udp: flags["--udp"], data: flags["--data"], secret: flags["--secret"], source: "flag")
+        func seconds(_ flag: String) throws(Error) -> Double? {
+            guard let v = flags[flag] else { return nil }
+            guard let d = Double(v), d > 0, d <= 86_400 else { throw Error("\(flag) must be a number of seconds above 0") }
+            return d
+        }
+        if let d = try seconds("--request-timeout") { config.requestTimeout = d }
+        if let d = try seconds("--ws-ping-interval") { config.webSocketPingInterval = d }
+        if let d = try seconds("--ws-timeout") { config.webSocketTimeout = d }
         return config
     }
 
@@ -81,6 +101,15 @@ public struct ServerConfiguration: Equatable, Sendable {
             guard let text = s as? String, text.utf8.count >= 16 else { throw Error("\(source): secret must be at least 16 characters") }
             self.secret = text
         }
+    }
+
+    /// Server limits derived from the tuning options.
+    public var serverLimits: ServerLimits {
+        var l = ServerLimits()
+        l.requestTimeout = UInt64(requestTimeout * 1e9)
+        l.webSocketPingInterval = UInt64(webSocketPingInterval * 1e9)
+        l.webSocketTimeout = UInt64(webSocketTimeout * 1e9)
+        return l
     }
 
     /// The API secret: the configured one, else `data/secret` (created with mode 0600 holding 32

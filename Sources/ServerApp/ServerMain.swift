@@ -26,7 +26,8 @@ public enum ServerMain {
         }
         let app = SignalingApplication(secret: secret)
         let server: HTTPServer
-        do { server = try HTTPServer(address: config.http, application: app) } catch {
+        raiseFileLimit()
+        do { server = try HTTPServer(address: config.http, limits: config.serverLimits, application: app) } catch {
             FileHandle.standardError.write("shihui-server: \(error)\n".data(using: .utf8)!)
             return 1
         }
@@ -45,6 +46,15 @@ public enum ServerMain {
         say("shihui-server stopped")
         withExtendedLifetime(sources) {}
         return 0
+    }
+
+    /// Lifts the soft open-file limit to the hard limit: each connection is a file descriptor.
+    static func raiseFileLimit() {
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
     }
 
     /// Unbuffered line on stdout (scripts and tests wait for the "listening" line).

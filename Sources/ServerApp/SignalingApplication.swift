@@ -91,6 +91,10 @@ public final class SignalingApplication: HTTPApplication {
             return .response(Self.error(401, error.code, error.description))
         }
         guard !token.room.isEmpty else { return .response(Self.error(403, "token_wrong_room", "token does not name a room")) }
+        if let requested = request.query("room"), requested != token.room {
+            let e = TokenError.wrongRoom(token: token.room, requested: requested)
+            return .response(Self.error(403, e.code, e.description))
+        }
         switch WebSocketHandshake.response(to: request) {
         case .failure(let e):
             var r = Self.error(e.status, e.status == 426 ? "upgrade_required" : "bad_request", e.reason)

@@ -107,3 +107,85 @@ def capture_factory():
 
 def require_root():
     assert os.geteuid() == 0, "network-namespace tests need root (CI runs as root)"
+
+
+# ---- signaling server fixture -------------------------------------------------------------
+
+import base64
+import hashlib
+import hmac
+import re as _re
+import signal as _signal
+
+SERVER = ROOT / ".build" / "debug" / "shihui-server"
+SECRET = "interop-test-secret-0123456789abcdef"
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def make_token(room, identity, secret=SECRET, ttl=3600, nbf_offset=0, alg="HS256", **grants):
+    """An HS256 JWT built here, independently of the server's own signer."""
+    now = int(time.time())
+    header = b64url(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+    claims = {"sub": identity, "name": identity.title(), "room": room, "nbf": now + nbf_offset, "exp": now + ttl,
+              "grants": {k: bool(v) for k, v in grants.items()}}
+    body = b64url(json.dumps(claims).encode())
+    sig = hmac.new(secret.encode(), f"{header}.{body}".encode(), hashlib.sha256).digest()
+    return f"{header}.{body}.{b64url(sig)}"
+
+
+class RunningServer:
+    def __init__(self, tmp, extra_args=()):
+        self.data = Path(tmp) / "data"
+        args = [str(SERVER), "--http", "127.0.0.1:0", "--data", str(self.data), "--secret", SECRET, *extra_args]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        line = self.proc.stdout.readline()
+        m = _re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        assert m, f"server did not start: {line!r}"
+        self.port = int(m.group(1))
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.ws = f"ws://127.0.0.1:{self.port}"
+
+    def rss_kib(self):
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise AssertionError("no VmRSS")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(_signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                raise AssertionError("server did not stop within 10 s of SIGTERM")
+        return self.proc.stdout.read()
+
+
+@pytest.fixture
+def server(tmp_path):
+    s = RunningServer(tmp_path)
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def fast_server(tmp_path):
+    """Short timeouts, for slowloris and half-open tests."""
+    s = RunningServer(tmp_path, ["--request-timeout", "1.5", "--ws-ping-interval", "0.5", "--ws-timeout", "2"])
+    yield s
+    s.stop()
+
+
+def http_get(url, headers=None, method="GET", body=None, timeout=5):
+    import urllib.request
+    import urllib.error
+    req = urllib.request.Request(url, method=method, headers=headers or {}, data=body)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
