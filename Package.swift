@@ -42,12 +42,13 @@ let package = Package(
 
         // MARK: Fuzzing entry points (libFuzzer targets and the Fixtures/fuzz regression test share them)
         .target(name: "WireFuzzing", dependencies: ["MediaWire"], path: "tools/fuzz/WireFuzzing"),
+        .target(name: "ProtocolFuzzing", dependencies: ["HTTP", "Signaling"], path: "tools/fuzz/ProtocolFuzzing"),
 
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MediaWireTests", dependencies: ["MediaWire", "TestSupport", "WireFuzzing"]),
         .testTarget(name: "MediaCryptoTests", dependencies: ["MediaCrypto", "TestSupport"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport", "ProtocolFuzzing"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "HTTP", "TestSupport"]),
         .testTarget(name: "ServerAppTests", dependencies: ["ServerApp", "TestSupport"]),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["CShims", "COpus", "CVPX", "COpenSSL", "CSQLite", "CTurboJPEG"]),

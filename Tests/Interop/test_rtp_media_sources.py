@@ -76,6 +76,8 @@ def test_gstreamer_rtpbin_sender_report_and_sdes(capture_factory):
     rtcp = wire_check("datagrams", cap.frames(1))
     assert rtcp["errors"] == []
     assert rtcp["rtcp"].get("sr", 0) >= 1 and rtcp["rtcp"].get("sdes", 0) >= 1
-    assert rtcp["rtcp"]["sr"] == rtcp["rtcp"]["sdes"]  # every compound carries both
+    # RFC 3550 §6.1: every compound starts with an SR or RR (RR before any RTP was sent) and has SDES.
+    reports = rtcp["rtcp"].get("sr", 0) + rtcp["rtcp"].get("rr", 0)
+    assert reports == rtcp["rtcp"]["sdes"] == rtcp["counts"]["rtcp"]
     video = wire_check("datagrams", cap.frames(0), "--vp8", "96")
     assert video["errors"] == [] and video["vp8Frames"] >= 1

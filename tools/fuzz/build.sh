@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds one libFuzzer executable per MediaWire parser with `swiftc -sanitize=fuzzer,address`.
 # SwiftPM is not used here: every module is compiled with coverage instrumentation, in
-# dependency order (MediaCrypto → MediaWire → WireFuzzing), then each target links against them.
+# dependency order (MediaCrypto → MediaWire → WireFuzzing, HTTP → Signaling → ProtocolFuzzing), then each target links against them.
 # Output: tools/fuzz/out/fuzz-<target>.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,11 +19,14 @@ module() {  # module NAME SOURCES...
 module MediaCrypto "$root"/Sources/MediaCrypto/*.swift
 module MediaWire "$root"/Sources/MediaWire/*.swift
 module WireFuzzing "$root"/tools/fuzz/WireFuzzing/*.swift
+module HTTP "$root"/Sources/HTTP/*.swift
+module Signaling "$root"/Sources/Signaling/*.swift
+module ProtocolFuzzing "$root"/tools/fuzz/ProtocolFuzzing/*.swift
 
 for target_file in "$root"/tools/fuzz/targets/*.swift; do
   name=$(basename "$target_file" .swift)
   swiftc "${flags[@]}" -module-name "fuzz_${name//-/_}" "$target_file" \
-    "$out/MediaCrypto.o" "$out/MediaWire.o" "$out/WireFuzzing.o" -lssl -lcrypto -o "$out/fuzz-$name" \
+    "$out/MediaCrypto.o" "$out/MediaWire.o" "$out/WireFuzzing.o" "$out/HTTP.o" "$out/Signaling.o" "$out/ProtocolFuzzing.o" -lssl -lcrypto -o "$out/fuzz-$name" \
     2> >(grep -v "Cannot export local symbol" >&2)
   echo "built $out/fuzz-$name"
 done

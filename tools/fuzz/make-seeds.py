@@ -88,6 +88,27 @@ def main():
     put("rtcp", h("8fce0005 00000001 00000000 52454d42 010bd090 00001234"))
     put("opus", bytes([0xFC, 0x03]) + bytes(30))
     put("opus", bytes([0x7B, 0x83, 2, 10, 5]) + bytes(17))
+    # Signaling server parsers: HTTP requests (first byte = split point), WebSocket frames,
+    # signaling JSON, JWTs.
+    for req in [b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n",
+                b"POST /api/v1/rooms HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"name\":\"room\"}",
+                b"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n0\r\nT: 1\r\n\r\nGET / HTTP/1.0\r\n\r\n",
+                b"GET /rtc?access_token=a.b.c HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"]:
+        put("http-request", bytes([len(req) // 2]) + req)
+    for fr in ["81853 7fa213d7f9f4d5158", "0183000000004865 6c80820000000 06c6f", "89800a0b0c0d", "88820000000003e8",
+               "827e0100" + "00000000" + "00" * 256]:
+        put("websocket-frame", h(fr.replace(" ", "")))
+    for msg in ['{"type":"ping","id":"1"}', '{"type":"update_metadata","metadata":"m","name":"n"}', '{"type":"mute","track":"TR_1","muted":true}',
+                '{"type":"kick","identity":"fuzz","reason":"r"}', '{"type":"offer","target":"publisher","sdp":"v=0"}', '{"type":"leave"}']:
+        put("signaling-json", msg.encode())
+    import base64 as b64, hmac as hm, json as js
+    enc = lambda d: b64.urlsafe_b64encode(d).rstrip(b"=")
+    hdr = enc(b'{"alg":"HS256","typ":"JWT"}')
+    body = enc(js.dumps({"sub": "a", "room": "r", "exp": 10, "nbf": 0, "grants": {"admin": True}}).encode())
+    sig = enc(hm.new(b"fuzz-secret", hdr + b"." + body, "sha256").digest())
+    put("jwt", hdr + b"." + body + b"." + sig)
+    put("jwt", hdr + b"." + body + b".")
     print("seeds:", {d.name: len(list(d.iterdir())) for d in sorted(OUT.iterdir())})
 
 
