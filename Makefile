@@ -9,7 +9,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 # Libraries the server links (module maps in Sources/C*).
 BUILD_PACKAGES := pkg-config libopus-dev libvpx-dev libssl-dev libsqlite3-dev libturbojpeg0-dev
 # Real peers and validators the tests drive (see README "Tests").
-TEST_PACKAGES := python3-venv iproute2 util-linux ffmpeg chromium \
+TEST_PACKAGES := python3-venv iproute2 util-linux ffmpeg chromium wrk \
                  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
 VENV := .venv
 VENV_STAMP := $(VENV)/.installed
