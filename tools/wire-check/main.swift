@@ -6,7 +6,10 @@
 //   wire-check stun-response --password P --transaction HEX24 --mapped IP:PORT
 //                                                        writes a Binding success response to stdout
 //   wire-check datagrams [--vp8 PT] [--opus PT] < capture   (each datagram prefixed by a 2-byte length)
+//   wire-check srtp --profile cm|gcm --key HEX(master key || salt) --op protect|unprotect --kind rtp|rtcp < datagrams
+//                                                        one context for the whole stream; JSON list of hex results
 import Foundation
+import MediaCrypto
 import MediaWire
 
 func fail(_ message: String) -> Never {
@@ -177,6 +180,47 @@ case "datagrams":
           "vp8Frames": frames, "vp8Keyframes": keyframes, "vp8KeyframeSizes": keyframeSizes.sorted(),
           "opusPackets": opusPackets, "opusSamples": opusSamples, "opusPacketSamples": opusDurations.sorted(),
           "rtcp": rtcpTypes])
+
+case "srtp":
+    guard let profileName = option("--profile", in: args), let keyHex = option("--key", in: args),
+          let op = option("--op", in: args), let kind = option("--kind", in: args) else {
+        fail("srtp needs --profile, --key, --op and --kind")
+    }
+    let profile: SRTPProfile = profileName == "gcm" ? .aeadAes128Gcm : .aes128CmHmacSha1_80
+    var key: [UInt8] = []
+    var k = keyHex.startIndex
+    while k < keyHex.endIndex {
+        let j = keyHex.index(k, offsetBy: 2)
+        guard let b = UInt8(keyHex[k..<j], radix: 16) else { fail("bad key hex") }
+        key.append(b)
+        k = j
+    }
+    guard key.count == profile.masterKeyLength + profile.masterSaltLength else { fail("key must be master key || salt") }
+    let context = SRTPContext(profile: profile, masterKey: Array(key[..<16]), masterSalt: Array(key[16...]))
+    var results: [Any] = []
+    var offset = 0
+    while offset + 2 <= input.count {
+        let length = Int(input[offset]) << 8 | Int(input[offset + 1])
+        offset += 2
+        var buffer = Array(input[offset..<(offset + length)]) + [UInt8](repeating: 0, count: 32)
+        offset += length
+        let result: Result<Int, SRTPError> = buffer.withUnsafeMutableBytes { b in
+            Result { () throws(SRTPError) in
+                switch (op, kind) {
+                case ("protect", "rtp"): return try context.protectRTP(b, length: length)
+                case ("protect", _): return try context.protectRTCP(b, length: length)
+                case (_, "rtp"): return try context.unprotectRTP(b, length: length)
+                default: return try context.unprotectRTCP(b, length: length)
+                }
+            }
+        }
+        switch result {
+        case .success(let n): results.append(hexString(Array(buffer[..<n])))
+        case .failure(let e): results.append(["error": "\(e)"])
+        }
+    }
+    let data = try! JSONSerialization.data(withJSONObject: results)
+    FileHandle.standardOutput.write(data)
 
 default:
     fail("unknown mode \(mode)")

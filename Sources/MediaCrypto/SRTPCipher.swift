@@ -1,0 +1,124 @@
+import COpenSSL
+
+/// OpenSSL EVP contexts for one SRTP key, created once and reused for every packet (no
+/// allocation per packet): AES-128-CTR for counter mode and key derivation, AES-128-GCM for
+/// AEAD, and an HMAC-SHA1 MAC context whose key is set once.
+///
+/// @unchecked Sendable: never shared between threads; a context belongs to one media worker.
+final class SRTPCipher: @unchecked Sendable {
+    private let ctr: OpaquePointer
+    private let gcmEncrypt: OpaquePointer
+    private let gcmDecrypt: OpaquePointer
+    private let mac: OpaquePointer?
+    private let key: [UInt8]
+
+    init(key: [UInt8], authKey: [UInt8]?) {
+        precondition(key.count == 16)
+        self.key = key
+        let ctr = EVP_CIPHER_CTX_new()!, gcmEncrypt = EVP_CIPHER_CTX_new()!, gcmDecrypt = EVP_CIPHER_CTX_new()!
+        key.withUnsafeBufferPointer { k in
+            precondition(EVP_EncryptInit_ex(ctr, EVP_aes_128_ctr(), nil, k.baseAddress, nil) == 1)
+            precondition(EVP_EncryptInit_ex(gcmEncrypt, EVP_aes_128_gcm(), nil, k.baseAddress, nil) == 1)
+            precondition(EVP_DecryptInit_ex(gcmDecrypt, EVP_aes_128_gcm(), nil, k.baseAddress, nil) == 1)
+        }
+        self.ctr = ctr
+        self.gcmEncrypt = gcmEncrypt
+        self.gcmDecrypt = gcmDecrypt
+        if let authKey {
+            let hmac = EVP_MAC_fetch(nil, "HMAC", nil)!
+            defer { EVP_MAC_free(hmac) }
+            let ctx = EVP_MAC_CTX_new(hmac)!
+            var params = [OSSL_PARAM](repeating: OSSL_PARAM(), count: 2)
+            "SHA1".withCString { digest in
+                params[0] = OSSL_PARAM_construct_utf8_string("digest", UnsafeMutablePointer(mutating: digest), 0)
+                params[1] = OSSL_PARAM_construct_end()
+                authKey.withUnsafeBufferPointer { k in precondition(EVP_MAC_init(ctx, k.baseAddress, k.count, params) == 1) }
+            }
+            mac = ctx
+        } else {
+            mac = nil
+        }
+    }
+
+    deinit {
+        EVP_CIPHER_CTX_free(ctr)
+        EVP_CIPHER_CTX_free(gcmEncrypt)
+        EVP_CIPHER_CTX_free(gcmDecrypt)
+        if let mac { EVP_MAC_CTX_free(mac) }
+    }
+
+    /// XORs `data` in place with the AES-CTR keystream starting at counter block `iv` (16 bytes).
+    @inline(__always)
+    func ctrXOR(iv: UnsafePointer<UInt8>, _ data: UnsafeMutableRawBufferPointer) {
+        guard data.count > 0 else { return }
+        var outLength: Int32 = 0
+        precondition(EVP_EncryptInit_ex(ctr, nil, nil, nil, iv) == 1)
+        let p = data.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        precondition(EVP_EncryptUpdate(ctr, p, &outLength, p, Int32(data.count)) == 1)
+    }
+
+    /// HMAC-SHA1 over `a` then `b`, first `tagLength` bytes written to `tag`.
+    @inline(__always)
+    func hmacSHA1(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, tag: UnsafeMutablePointer<UInt8>, tagLength: Int) {
+        guard let mac else { preconditionFailure("no auth key") }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { full in
+            var outLength = 0
+            precondition(EVP_MAC_init(mac, nil, 0, nil) == 1)  // same key, fresh state
+            precondition(EVP_MAC_update(mac, a.baseAddress?.assumingMemoryBound(to: UInt8.self), a.count) == 1)
+            if b.count > 0 { precondition(EVP_MAC_update(mac, b.baseAddress!.assumingMemoryBound(to: UInt8.self), b.count) == 1) }
+            precondition(EVP_MAC_final(mac, full.baseAddress, &outLength, 20) == 1)
+            tag.update(from: full.baseAddress!, count: tagLength)
+        }
+    }
+
+    /// AES-GCM seal in place: `plaintext` becomes ciphertext and the 16-byte tag goes to `tag`.
+    @inline(__always)
+    func gcmSeal(iv: UnsafePointer<UInt8>, aad: UnsafeRawBufferPointer, _ aad2: UnsafeRawBufferPointer, _ plaintext: UnsafeMutableRawBufferPointer, tag: UnsafeMutablePointer<UInt8>) {
+        var n: Int32 = 0
+        precondition(EVP_EncryptInit_ex(gcmEncrypt, nil, nil, nil, iv) == 1)
+        if aad.count > 0 { precondition(EVP_EncryptUpdate(gcmEncrypt, nil, &n, aad.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad.count)) == 1) }
+        if aad2.count > 0 { precondition(EVP_EncryptUpdate(gcmEncrypt, nil, &n, aad2.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad2.count)) == 1) }
+        if plaintext.count > 0 {
+            let p = plaintext.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            precondition(EVP_EncryptUpdate(gcmEncrypt, p, &n, p, Int32(plaintext.count)) == 1)
+        }
+        precondition(EVP_EncryptFinal_ex(gcmEncrypt, tag, &n) == 1)
+        precondition(EVP_CIPHER_CTX_ctrl(gcmEncrypt, EVP_CTRL_AEAD_GET_TAG, 16, tag) == 1)
+    }
+
+    /// AES-GCM open in place; false when the tag does not verify (the data is then garbage).
+    @inline(__always)
+    func gcmOpen(iv: UnsafePointer<UInt8>, aad: UnsafeRawBufferPointer, _ aad2: UnsafeRawBufferPointer, _ ciphertext: UnsafeMutableRawBufferPointer, tag: UnsafePointer<UInt8>) -> Bool {
+        var n: Int32 = 0
+        precondition(EVP_DecryptInit_ex(gcmDecrypt, nil, nil, nil, iv) == 1)
+        if aad.count > 0 { precondition(EVP_DecryptUpdate(gcmDecrypt, nil, &n, aad.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad.count)) == 1) }
+        if aad2.count > 0 { precondition(EVP_DecryptUpdate(gcmDecrypt, nil, &n, aad2.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad2.count)) == 1) }
+        if ciphertext.count > 0 {
+            let p = ciphertext.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            precondition(EVP_DecryptUpdate(gcmDecrypt, p, &n, p, Int32(ciphertext.count)) == 1)
+        }
+        precondition(EVP_CIPHER_CTX_ctrl(gcmDecrypt, EVP_CTRL_AEAD_SET_TAG, 16, UnsafeMutableRawPointer(mutating: tag)) == 1)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { s in EVP_DecryptFinal_ex(gcmDecrypt, s.baseAddress, &n) } == 1
+    }
+}
+
+/// RFC 3711 §4.3 key derivation with key_derivation_rate 0: session key material for `label` is
+/// the AES-CM keystream under the master key, with IV = (master_salt XOR (label << 48)) || 0x0000.
+public enum SRTPKeyDerivation {
+    public enum Label: UInt8, Sendable {
+        case rtpEncryption = 0, rtpAuthentication = 1, rtpSalt = 2, rtcpEncryption = 3, rtcpAuthentication = 4, rtcpSalt = 5
+    }
+
+    public static func derive(masterKey: [UInt8], masterSalt: [UInt8], label: Label, length: Int) -> [UInt8] {
+        precondition(masterKey.count == 16 && masterSalt.count <= 14)
+        var iv = [UInt8](repeating: 0, count: 16)
+        // A 112-bit salt fills x; a 96-bit GCM salt is padded with two zero bytes on the right
+        // (as libsrtp, the reference implementation browsers use, does).
+        for (i, b) in masterSalt.enumerated() { iv[i] = b }
+        iv[7] ^= label.rawValue  // key_id = label || r (48-bit r = 0), XORed into bits 48..55 of x
+        var out = [UInt8](repeating: 0, count: length)
+        let cipher = SRTPCipher(key: masterKey, authKey: nil)
+        iv.withUnsafeBufferPointer { ivp in out.withUnsafeMutableBytes { cipher.ctrXOR(iv: ivp.baseAddress!, $0) } }
+        return out
+    }
+}

@@ -1,0 +1,171 @@
+import Testing
+import TestSupport
+@testable import MediaCrypto
+
+/// SRTP and SRTCP against RFC 3711 Appendix B and RFC 7714 §16–17, byte for byte, plus replay,
+/// tampering and rollover behaviour.
+struct SRTPTests {
+    /// RFC3711AppendixB3: session keys derived from the master key and salt.
+    @Test func rfc3711KeyDerivation() {
+        let key = hex("E1F97A0D3E018BE0D64FA32C06DE4139"), salt = hex("0EC675AD498AFEEBB6960B3AABE6")
+        #expect(SRTPKeyDerivation.derive(masterKey: key, masterSalt: salt, label: .rtpEncryption, length: 16) == hex("C61E7A93744F39EE10734AFE3FF7A087"))
+        #expect(SRTPKeyDerivation.derive(masterKey: key, masterSalt: salt, label: .rtpSalt, length: 14) == hex("30CBBC08863D8C85D49DB34A9AE1"))
+        #expect(SRTPKeyDerivation.derive(masterKey: key, masterSalt: salt, label: .rtpAuthentication, length: 94) == hex("""
+            CEBE321F6FF7716B6FD4AB49AF256A15 6D38BAA48F0A0ACF3C34E2359E6CDBCE E049646C43D9327AD175578EF7227098
+            6371C10C9A369AC2F94A8C5FBCDDDC25 6D6E919A48B610EF17C2041E47403576 6B68642C59BBFC2F34DB60DBDFB2
+            """))
+    }
+
+    /// RFC3711AppendixB2: the AES-CM keystream for session key 2B7E...3C, salt F0F1...FD, SSRC 0, index 0.
+    @Test func rfc3711KeystreamSegments() {
+        let cipher = SRTPCipher(key: hex("2B7E151628AED2A6ABF7158809CF4F3C"), authKey: nil)
+        var stream = [UInt8](repeating: 0, count: 16 * 0x10002)
+        let iv = hex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD0000")
+        iv.withUnsafeBufferPointer { ivp in stream.withUnsafeMutableBytes { cipher.ctrXOR(iv: ivp.baseAddress!, $0) } }
+        func block(_ n: Int) -> [UInt8] { Array(stream[(n * 16)..<(n * 16 + 16)]) }
+        #expect(block(0) == hex("E03EAD0935C95E80E166B16DD92B4EB4"))
+        #expect(block(1) == hex("D23513162B02D0F72A43A2FE4A5F97AB"))
+        #expect(block(2) == hex("41E95B3BB0A2E8DD477901E4FCA894C0"))
+        #expect(block(0xFEFF) == hex("EC8CDF7398607CB0F2D21675EA9EA1E4"))
+        #expect(block(0xFF00) == hex("362B7C3C6773516318A077D7FC5073AE"))
+        #expect(block(0xFF01) == hex("6A2CC3787889374FBEB4C81B17BA6C44"))
+    }
+
+    static let gcmKey = hex("000102030405060708090a0b0c0d0e0f")
+    static let gcmSalt = hex("517569642070726f2071756f")
+    static let rtpPlain = hex("8040f17b8041f8d35501a0b2") + Array("Gallia est omnis divisa in partes tres".utf8)
+    static let rtpProtected = hex("""
+        8040f17b8041f8d35501a0b2
+        f24de3a3fb34de6cacba861c9d7e4bcabe633bd50d294e6f42a5f47a51c7d19b36de3adf8833
+        899d7f27beb16a9152cf765ee4390cce
+        """)
+    static let rtcpPlain = hex("81c8000d4d6172734e5450314e545032525450200000042a0000e9304c756e61deadbeefdeadbeefdeadbeefdeadbeefdeadbeef")
+    static let rtcpProtected = hex("""
+        81c8000d4d617273
+        63e94885dcdab67ca727d7662f6b7e997ff5c0f76c06f32dc676a5f1730d6fda4ce09b4686303ded0bb9275b
+        c84aa45896cf4d2fc5abf87245d9eade
+        800005d4
+        """)
+    static let rtcpTagOnly = hex("81c8000d4d6172734e5450314e545032525450200000042a0000e9304c756e61deadbeefdeadbeefdeadbeefdeadbeefdeadbeef841dd9683dd78ec92ae58790125f62b3000005d4")
+
+    static func gcm() -> SRTPContext { SRTPContext(profile: .aeadAes128Gcm, sessionKey: gcmKey, sessionSalt: gcmSalt) }
+
+    /// RFC7714Section16_1_1 / 16_1_2: SRTP AEAD_AES_128_GCM protect and unprotect byte for byte.
+    @Test func rfc7714SRTP() throws {
+        var buffer = Self.rtpPlain + [UInt8](repeating: 0, count: 16)
+        let n = try buffer.withUnsafeMutableBytes { try Self.gcm().protectRTP($0, length: Self.rtpPlain.count) }
+        #expect(Array(buffer[..<n]) == Self.rtpProtected)
+        var back = Self.rtpProtected
+        let m = try back.withUnsafeMutableBytes { try Self.gcm().unprotectRTP($0, length: Self.rtpProtected.count) }
+        #expect(Array(back[..<m]) == Self.rtpPlain)
+    }
+
+    /// RFC7714Section17_1: SRTCP AEAD_AES_128_GCM unprotect, and protect at index 0x5d4.
+    @Test func rfc7714SRTCP() throws {
+        var back = Self.rtcpProtected
+        let m = try back.withUnsafeMutableBytes { try Self.gcm().unprotectRTCP($0, length: Self.rtcpProtected.count) }
+        #expect(Array(back[..<m]) == Self.rtcpPlain)
+        let sender = Self.gcm()
+        var out: [UInt8] = []
+        for _ in 0...0x5d4 {
+            var buffer = Self.rtcpPlain + [UInt8](repeating: 0, count: 20)
+            let n = try buffer.withUnsafeMutableBytes { try sender.protectRTCP($0, length: Self.rtcpPlain.count) }
+            out = Array(buffer[..<n])
+        }
+        #expect(out == Self.rtcpProtected)
+    }
+
+    /// RFC7714Section17_3: E = 0, the packet is authenticated but not encrypted.
+    @Test func rfc7714SRTCPTagOnly() throws {
+        var b = Self.rtcpTagOnly
+        let m = try b.withUnsafeMutableBytes { try Self.gcm().unprotectRTCP($0, length: Self.rtcpTagOnly.count) }
+        #expect(Array(b[..<m]) == Self.rtcpPlain)
+    }
+
+    static func rtp(seq: UInt16, ssrc: UInt32 = 0x1234_5678, payload: [UInt8] = Array(repeating: 0xAB, count: 40)) -> [UInt8] {
+        [0x80, 0x60, UInt8(seq >> 8), UInt8(seq & 0xFF), 0, 0, 0x10, 0, UInt8(ssrc >> 24), UInt8(ssrc >> 16 & 0xFF), UInt8(ssrc >> 8 & 0xFF), UInt8(ssrc & 0xFF)] + payload
+    }
+
+    static func pair(_ profile: SRTPProfile) -> (SRTPContext, SRTPContext) {
+        let key = SecureRandom.bytes(16), salt = SecureRandom.bytes(profile.masterSaltLength)
+        return (SRTPContext(profile: profile, masterKey: key, masterSalt: salt), SRTPContext(profile: profile, masterKey: key, masterSalt: salt))
+    }
+
+    static func protect(_ c: SRTPContext, _ p: [UInt8]) throws -> [UInt8] {
+        var b = p + [UInt8](repeating: 0, count: 16)
+        let n = try b.withUnsafeMutableBytes { try c.protectRTP($0, length: p.count) }
+        return Array(b[..<n])
+    }
+
+    static func unprotect(_ c: SRTPContext, _ p: [UInt8]) throws(SRTPError) -> [UInt8] {
+        var b = p
+        let r: Result<Int, SRTPError> = b.withUnsafeMutableBytes { x in Result { () throws(SRTPError) in try c.unprotectRTP(x, length: p.count) } }
+        return Array(b[..<(try r.get())])
+    }
+
+    /// Both profiles: round trip across the sequence wrap (ROC 0 → 1), with reordering.
+    @Test(arguments: [SRTPProfile.aes128CmHmacSha1_80, .aeadAes128Gcm])
+    func rollover(profile: SRTPProfile) throws {
+        let (tx, rx) = Self.pair(profile)
+        let sequence: [UInt16] = (65500...65535).map { $0 } + (0...40).map { $0 }
+        var sent = try sequence.map { try Self.protect(tx, Self.rtp(seq: $0)) }
+        sent.swapAt(30, 40)  // reorder around the wrap
+        for (i, p) in sent.enumerated() {
+            let seq = i == 30 ? sequence[40] : i == 40 ? sequence[30] : sequence[i]
+            #expect(try Self.unprotect(rx, p) == Self.rtp(seq: seq))
+        }
+        #expect(rx.streams[0x1234_5678]?.roc == 1)
+    }
+
+    /// RFC3711Section3_3_2: a replayed packet, and one older than the 64-packet window, are refused.
+    @Test(arguments: [SRTPProfile.aes128CmHmacSha1_80, .aeadAes128Gcm])
+    func replay(profile: SRTPProfile) throws {
+        let (tx, rx) = Self.pair(profile)
+        let packets = try (0..<100).map { try Self.protect(tx, Self.rtp(seq: UInt16($0))) }
+        _ = try Self.unprotect(rx, packets[0])
+        #expect(throws: SRTPError.replayed) { try Self.unprotect(rx, packets[0]) }
+        _ = try Self.unprotect(rx, packets[99])
+        #expect(throws: SRTPError.replayed) { try Self.unprotect(rx, packets[10]) }  // 89 behind: outside the window
+        _ = try Self.unprotect(rx, packets[50])                                      // 49 behind: inside
+        #expect(throws: SRTPError.replayed) { try Self.unprotect(rx, packets[50]) }
+    }
+
+    /// Any flipped bit (header, payload or tag) fails authentication, and the failed packet does not
+    /// advance the replay state (the genuine one is still accepted afterwards).
+    @Test(arguments: [SRTPProfile.aes128CmHmacSha1_80, .aeadAes128Gcm])
+    func tampering(profile: SRTPProfile) throws {
+        let (tx, rx) = Self.pair(profile)
+        let p = try Self.protect(tx, Self.rtp(seq: 7))
+        for i in [1, 3, 12, 30, p.count - 1] {
+            var bad = p
+            bad[i] ^= 0x04
+            #expect(throws: SRTPError.authenticationFailed) { try Self.unprotect(rx, bad) }
+        }
+        #expect(try Self.unprotect(rx, p) == Self.rtp(seq: 7))
+        let other = Self.pair(profile).0
+        #expect(throws: SRTPError.authenticationFailed) { try Self.unprotect(rx, try Self.protect(other, Self.rtp(seq: 8))) }
+        #expect(throws: SRTPError.malformed) { try Self.unprotect(rx, Array(p[..<15])) }
+    }
+
+    /// SRTCP round trip for both profiles, with replay refusal.
+    @Test(arguments: [SRTPProfile.aes128CmHmacSha1_80, .aeadAes128Gcm])
+    func srtcpRoundTrip(profile: SRTPProfile) throws {
+        let (tx, rx) = Self.pair(profile)
+        let rtcp = hex("81c90007 00000001 00000002 00000000 00000000 00000000 00000000 00000000")
+        var b = rtcp + [UInt8](repeating: 0, count: 20)
+        let n = try b.withUnsafeMutableBytes { try tx.protectRTCP($0, length: rtcp.count) }
+        #expect(n == rtcp.count + 4 + profile.tagLength && Array(b[8..<rtcp.count]) != Array(rtcp[8...]))
+        var c = Array(b[..<n])
+        let m = try c.withUnsafeMutableBytes { try rx.unprotectRTCP($0, length: n) }
+        #expect(Array(c[..<m]) == rtcp)
+        var again = Array(b[..<n])
+        #expect(throws: SRTPError.replayed) { try again.withUnsafeMutableBytes { try rx.unprotectRTCP($0, length: n) } }
+    }
+
+    /// Protection needs room for the tag; it says so instead of writing past the buffer.
+    @Test func capacity() {
+        let (tx, _) = Self.pair(.aes128CmHmacSha1_80)
+        var b = Self.rtp(seq: 1)
+        #expect(throws: SRTPError.noCapacity) { try b.withUnsafeMutableBytes { try tx.protectRTP($0, length: $0.count) } }
+    }
+}
