@@ -12,6 +12,8 @@
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/srtp.h>
+#include <sys/time.h>
 
 static inline uint64_t shihui_SSL_OP_NO_QUERY_MTU(void) { return SSL_OP_NO_QUERY_MTU; }
 static inline uint64_t shihui_SSL_OP_NO_TICKET(void) { return SSL_OP_NO_TICKET; }
@@ -24,5 +26,14 @@ static inline int shihui_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list
 static inline long shihui_SSL_CTX_set_options(SSL_CTX *ctx, uint64_t op) { return (long)SSL_CTX_set_options(ctx, op); }
 static inline int shihui_SSL_CTX_set_read_ahead(SSL_CTX *ctx, int on) { return (int)SSL_CTX_set_read_ahead(ctx, on); }
 static inline const EVP_MD *shihui_EVP_sha1(void) { return EVP_sha1(); }
+/* DTLS timer macros (SSL_ctrl wrappers). */
+static inline int shihui_DTLSv1_get_timeout_us(SSL *ssl, long long *microseconds) {
+    struct timeval tv;
+    if (DTLSv1_get_timeout(ssl, &tv) != 1) return 0;
+    *microseconds = (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+    return 1;
+}
+static inline int shihui_DTLSv1_handle_timeout(SSL *ssl) { return (int)DTLSv1_handle_timeout(ssl); }
+static inline int shihui_SSL_set_tlsext_host_name_none(SSL *ssl) { (void)ssl; return 1; }
 static inline const EVP_MD *shihui_EVP_sha256(void) { return EVP_sha256(); }
 #endif

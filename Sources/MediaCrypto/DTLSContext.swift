@@ -1,0 +1,29 @@
+import COpenSSL
+
+/// The shared OpenSSL SSL_CTX for DTLS-SRTP (RFC 5764): our certificate, peer certificates
+/// requested but accepted whatever their issuer (the SDP fingerprint authenticates them, checked
+/// by `DTLSTransport` after the handshake), and the SRTP profiles in preference order.
+///
+/// @unchecked Sendable: configured once in `init`, then only used to create SSL objects, which
+/// OpenSSL allows from any thread.
+public final class DTLSContext: @unchecked Sendable {
+    let ctx: OpaquePointer
+    public let certificate: DTLSCertificate
+    public let profiles: [SRTPProfile]
+
+    public init(certificate: DTLSCertificate, profiles: [SRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80]) {
+        self.certificate = certificate
+        self.profiles = profiles
+        ctx = SSL_CTX_new(DTLS_method())!
+        precondition(SSL_CTX_use_certificate(ctx, certificate.certificate) == 1)
+        precondition(SSL_CTX_use_PrivateKey(ctx, certificate.key) == 1)
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT) { _, _ in 1 }
+        // 0 means success for this call (unlike most of OpenSSL).
+        precondition(SSL_CTX_set_tlsext_use_srtp(ctx, profiles.map(\.openSSLName).joined(separator: ":")) == 0)
+        _ = shihui_SSL_CTX_set_options(ctx, shihui_SSL_OP_NO_QUERY_MTU())
+        _ = shihui_SSL_CTX_set1_groups_list(ctx, "P-256:X25519")
+        _ = shihui_SSL_CTX_set_read_ahead(ctx, 1)
+    }
+
+    deinit { SSL_CTX_free(ctx) }
+}
