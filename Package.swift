@@ -28,6 +28,7 @@ let package = Package(
         .target(name: "MediaCrypto", dependencies: ["COpenSSL"]),
         .target(name: "MediaWire", dependencies: ["MediaCrypto"]),
         .target(name: "HTTP", dependencies: ["MediaCrypto"]),
+        .target(name: "SFU", dependencies: ["MediaWire", "MediaCrypto"]),
         .target(name: "Signaling", dependencies: ["HTTP", "MediaCrypto"]),
         .target(name: "ServerIO", dependencies: ["HTTP", "MediaWire", "CShims"]),
         .target(name: "ServerApp", dependencies: ["ServerIO", "Signaling", "HTTP", "MediaWire", "MediaCrypto"]),
@@ -51,6 +52,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport", "ProtocolFuzzing"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "HTTP", "TestSupport"]),
         .testTarget(name: "ServerAppTests", dependencies: ["ServerApp", "TestSupport"]),
+        .testTarget(name: "SFUTests", dependencies: ["SFU", "MediaWire", "MediaCrypto", "TestSupport"]),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["CShims", "COpus", "CVPX", "COpenSSL", "CSQLite", "CTurboJPEG"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,107 @@
+import MediaCrypto
+import MediaWire
+
+/// The ICE-lite side of one peer connection (RFC 8445 §2.5; SDP attributes RFC 8839): the server
+/// only has host candidates, never sends checks, and answers the peer's Binding requests. A
+/// state machine: `handle(request, from, now)` and `tick(now)` return events, no sockets.
+///
+/// - A request is accepted only with USERNAME "<our ufrag>:<peer ufrag>", a valid
+///   MESSAGE-INTEGRITY under our password, and a valid FINGERPRINT; anything else is dropped and
+///   counted (no answer, so spoofed sources get nothing reflected).
+/// - The success response carries XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY and FINGERPRINT.
+/// - USE-CANDIDATE nominates the source address: media goes there; a later nomination from another
+///   address moves the session (network change, RFC 8445 §7.3.1.5).
+/// - Consent freshness (RFC 7675 §5.1): no valid check from the selected address for 30 s expires
+///   the session.
+/// - Role: a lite agent is always controlled (RFC 8445 §6.1.1); role attributes are not
+///   contested, since the full peer must be controlling.
+public final class ICELiteAgent {
+    public enum Event: Equatable, Sendable {
+        case send([UInt8], to: TransportAddress)
+        /// The nominated address changed (first nomination or network change).
+        case selected(TransportAddress)
+        case consentExpired
+    }
+
+    public static let consentTimeout: UInt64 = 30_000_000_000
+    /// Addresses that passed a check (media from them is accepted), bounded.
+    public static let maximumValidatedAddresses = 8
+
+    public let localUfrag: String
+    public let localPassword: String
+    public var remoteUfrag: String?
+    public private(set) var selected: TransportAddress?
+    public private(set) var validated: [TransportAddress] = []
+    public private(set) var droppedRequests = 0
+    private var lastConsent: UInt64? = nil
+    private var expired = false
+    private let key: [UInt8]
+
+    public init(localUfrag: String, localPassword: String, remoteUfrag: String? = nil) {
+        self.localUfrag = localUfrag
+        self.localPassword = localPassword
+        self.remoteUfrag = remoteUfrag
+        key = STUNIntegrity.shortTermKey(password: localPassword)
+    }
+
+    /// Random credentials: ufrag of 8 and password of 24 ice-chars (RFC 8839 §5.4 asks ≥ 4 and ≥ 22).
+    public static func randomCredentials() -> (ufrag: String, password: String) {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        func make(_ n: Int) -> String { String(SecureRandom.bytes(n).map { alphabet[Int($0) & 63] }) }
+        return (make(8), make(24))
+    }
+
+    /// The local ufrag in a STUN USERNAME ("<ours>:<theirs>"), for demultiplexing new 5-tuples.
+    public static func localUfrag(fromUsername username: String) -> Substring? {
+        guard let colon = username.firstIndex(of: ":") else { return nil }
+        return username[..<colon]
+    }
+
+    /// Whether media from `address` is acceptable (it passed a connectivity check).
+    public func isValidated(_ address: TransportAddress) -> Bool { validated.contains(address) }
+
+    /// A STUN datagram from `address`.
+    public func handle(_ raw: UnsafeRawBufferPointer, from address: TransportAddress, now: UInt64) -> [Event] {
+        guard !expired else { return [] }
+        guard let request = try? STUNMessage.parse(raw), request.method == .binding, request.messageClass == .request,
+              let username = request.username, Self.localUfrag(fromUsername: username) == Substring(localUfrag),
+              remoteUfrag.map({ username == "\(localUfrag):\($0)" }) ?? true,
+              key.withUnsafeBytes({ STUNIntegrity.verifyMessageIntegrity(request, raw: raw, key: $0) }),
+              STUNIntegrity.verifyFingerprint(request, raw: raw) else {
+            droppedRequests += 1
+            return []
+        }
+        if !request.unknownComprehensionRequired.isEmpty {
+            // RFC 8489 §6.3.1.1: 420 listing what we do not understand.
+            let response = STUNMessage(class: .errorResponse, transactionID: request.transactionID, attributes: [
+                .errorCode(420, reason: "Unknown Attribute"), .unknownAttributes(request.unknownComprehensionRequired),
+            ]).encoded(integrityKey: key, fingerprint: true)
+            return [.send(response, to: address)]
+        }
+        if !validated.contains(address) {
+            if validated.count >= Self.maximumValidatedAddresses { validated.removeFirst() }
+            validated.append(address)
+        }
+        let response = STUNMessage(class: .successResponse, transactionID: request.transactionID, attributes: [
+            .xorMappedAddress(address, transactionID: request.transactionID),
+        ]).encoded(integrityKey: key, fingerprint: true)
+        var events: [Event] = [.send(response, to: address)]
+        if request.useCandidate && selected != address {
+            selected = address
+            events.append(.selected(address))
+        }
+        if address == selected { lastConsent = now }
+        return events
+    }
+
+    public func handle(_ raw: [UInt8], from address: TransportAddress, now: UInt64) -> [Event] {
+        raw.withUnsafeBytes { handle($0, from: address, now: now) }
+    }
+
+    /// Expires consent when the selected address has been silent for 30 s.
+    public func tick(now: UInt64) -> [Event] {
+        guard !expired, selected != nil, let last = lastConsent, now - last > Self.consentTimeout else { return [] }
+        expired = true
+        return [.consentExpired]
+    }
+}
