@@ -1,0 +1,182 @@
+import MediaCrypto
+import MediaWire
+
+/// Builds our SDP answer to a peer's offer (JSEP, RFC 8829 §5.3) for one peer connection, and
+/// reports what was negotiated per m-section for the media graph.
+///
+/// Accepted: Opus/48000/2 audio and VP8/90000 video over UDP/TLS/RTP/SAVPF with rtcp-mux, in one
+/// BUNDLE group (RFC 9143); the offer's payload types and extension IDs are kept. Everything else
+/// (other codecs only, data channels, no rtcp-mux) is rejected with port 0 (RFC 8829 §5.3.1).
+/// The server is ICE-lite (RFC 8839 §5.3) with host candidates only, and takes the DTLS role
+/// opposite to the offer's `a=setup` (passive for actpass: the full ICE agent, which knows when its
+/// checks succeeded, starts DTLS).
+public enum SDPAnswerer {
+    /// Header extensions the SFU understands (RFC 8285 URIs).
+    public static let supportedExtensions: Set<String> = [
+        "urn:ietf:params:rtp-hdrext:sdes:mid",
+        "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+        "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+        "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+    ]
+    static let videoFeedback: Set<String> = ["nack", "nack pli", "ccm fir", "transport-cc", "goog-remb"]
+    static let audioFeedback: Set<String> = ["transport-cc"]
+
+    public struct Parameters: Sendable {
+        public var sessionID: UInt64
+        public var iceUfrag: String
+        public var icePassword: String
+        public var fingerprint: [UInt8]
+        public var candidates: [SDPICECandidate]
+        /// Tracks we send on this connection, by kind (WHEP viewers, subscriber connections).
+        public var outbound: [String: OutboundTrack]
+
+        public init(sessionID: UInt64, iceUfrag: String, icePassword: String, fingerprint: [UInt8],
+                    candidates: [SDPICECandidate], outbound: [String: OutboundTrack] = [:]) {
+            self.sessionID = sessionID
+            self.iceUfrag = iceUfrag
+            self.icePassword = icePassword
+            self.fingerprint = fingerprint
+            self.candidates = candidates
+            self.outbound = outbound
+        }
+    }
+
+    public struct OutboundTrack: Sendable, Equatable {
+        public var ssrc: UInt32
+        public var cname: String
+        public var streamID: String
+        public var trackID: String
+        public init(ssrc: UInt32, cname: String, streamID: String, trackID: String) {
+            self.ssrc = ssrc
+            self.cname = cname
+            self.streamID = streamID
+            self.trackID = trackID
+        }
+    }
+
+    /// What one accepted m-section carries.
+    public struct NegotiatedMedia: Sendable, Equatable {
+        public var mid: String
+        public var kind: String
+        public var payloadType: UInt8
+        public var codec: String
+        public var clockRate: UInt32
+        /// Extension ID by URI, as the offer numbered them.
+        public var extensions: [String: UInt16]
+        /// SSRCs the peer announced for what it sends (a=ssrc), if any.
+        public var remoteSSRCs: [UInt32]
+        /// Our direction in the answer.
+        public var direction: SDPDirection
+    }
+
+    public struct Result: Sendable {
+        public var answer: SessionDescription
+        public var media: [NegotiatedMedia]
+        public var remoteUfrag: String
+        public var remotePassword: String
+        public var remoteFingerprint: [UInt8]
+        /// Our DTLS role.
+        public var dtlsRole: DTLSTransport.Role
+    }
+
+    public enum Error: Swift.Error, Equatable, Sendable {
+        case invalidOffer(String)
+        case noUsableMedia
+    }
+
+    public static func answer(_ offer: SessionDescription, _ p: Parameters) throws(Error) -> Result {
+        func value<T: SDPAttributeValue>(_ m: MediaDescription, _ t: T.Type) throws(Error) -> T? {
+            do throws(WireError) {
+                if let v = try m.value(t) { return v }
+                return try offer.value(t)  // session-level (Firefox puts the fingerprint there)
+            } catch { throw .invalidOffer("\(error)") }
+        }
+        func values<T: SDPAttributeValue>(_ m: MediaDescription, _ t: T.Type) throws(Error) -> [T] {
+            do throws(WireError) { return try m.values(t) } catch { throw .invalidOffer("\(error)") }
+        }
+        guard let first = offer.media.first else { throw .invalidOffer("no m-sections") }
+        guard let ufrag = first.iceUfrag ?? offer.iceUfrag, let pwd = first.icePwd ?? offer.icePwd else {
+            throw .invalidOffer("missing ICE credentials")
+        }
+        guard let fingerprint = try value(first, SDPFingerprint.self), fingerprint.hashFunction == "sha-256", fingerprint.digest.count == 32 else {
+            throw .invalidOffer("missing sha-256 fingerprint")
+        }
+        let offeredSetup = try value(first, SDPSetupRole.self) ?? .actpass
+        let ourSetup: SDPSetupRole = offeredSetup == .passive ? .active : .passive
+        let bundle = offer.bundleMids ?? []
+
+        var answer = SessionDescription(sessionID: p.sessionID)
+        var sections: [MediaDescription] = []
+        var negotiated: [NegotiatedMedia] = []
+        for m in offer.media {
+            let mid = m.mid ?? ""
+            var accepted: (SDPRTPMap, [SDPFormatParameters], [SDPRTCPFeedback])? = nil
+            if m.proto == "UDP/TLS/RTP/SAVPF", m.port != 0, m.rtcpMux, !mid.isEmpty, bundle.isEmpty || bundle.contains(mid) {
+                let maps = try values(m, SDPRTPMap.self)
+                let wanted = m.kind == "audio" ? maps.first { $0.encodingName.lowercased() == "opus" && $0.clockRate == 48000 }
+                    : m.kind == "video" ? maps.first { $0.encodingName.uppercased() == "VP8" && $0.clockRate == 90000 } : nil
+                if let codec = wanted {
+                    accepted = (codec, try values(m, SDPFormatParameters.self).filter { $0.payloadType == codec.payloadType },
+                                try values(m, SDPRTCPFeedback.self).filter { $0.payloadType == codec.payloadType || $0.payloadType == nil })
+                }
+            }
+            guard let (codec, fmtp, feedback) = accepted else {
+                // Rejected m-section: port 0, same formats, keep the mid (RFC 8829 §5.3.1).
+                var rejected = MediaDescription(kind: m.kind, port: 0, proto: m.proto, formats: m.formats)
+                rejected.lines.append(SDPLine("c", "IN IP4 0.0.0.0"))
+                if !mid.isEmpty { rejected.appendAttribute("mid", mid) }
+                rejected.appendAttribute(SDPDirection.inactive.rawValue)
+                sections.append(rejected)
+                continue
+            }
+            let offered = m.direction ?? .sendrecv
+            var direction: SDPDirection
+            switch offered {
+            case .sendrecv, .sendonly: direction = .recvonly
+            case .recvonly: direction = p.outbound[m.kind] != nil ? .sendonly : .inactive
+            case .inactive: direction = .inactive
+            }
+            var s = MediaDescription(kind: m.kind, port: 9, proto: "UDP/TLS/RTP/SAVPF", formats: ["\(codec.payloadType)"])
+            s.lines.append(SDPLine("c", "IN IP4 0.0.0.0"))
+            s.appendAttribute("mid", mid)
+            s.appendAttribute("ice-ufrag", p.iceUfrag)
+            s.appendAttribute("ice-pwd", p.icePassword)
+            s.appendAttribute(SDPFingerprint(hashFunction: "sha-256", digest: p.fingerprint))
+            s.appendAttribute(ourSetup)
+            s.appendAttribute("rtcp-mux")
+            if m.rtcpReducedSize { s.appendAttribute("rtcp-rsize") }
+            s.appendAttribute(direction.rawValue)
+            s.appendAttribute(codec)
+            for f in fmtp { s.appendAttribute(f) }
+            let allowed = m.kind == "video" ? videoFeedback : audioFeedback
+            for f in feedback where allowed.contains(f.type + (f.parameter.map { " \($0)" } ?? "")) {
+                s.appendAttribute(SDPRTCPFeedback(payloadType: codec.payloadType, type: f.type, parameter: f.parameter))
+            }
+            var extensions: [String: UInt16] = [:]
+            for e in try values(m, SDPExtMap.self) where supportedExtensions.contains(e.uri) && e.direction != .recvonly {
+                extensions[e.uri] = e.id
+                s.appendAttribute(SDPExtMap(id: e.id, uri: e.uri))
+            }
+            if direction == .sendonly, let track = p.outbound[m.kind] {
+                s.appendAttribute(SDPMediaStreamID(streamID: track.streamID, trackID: track.trackID))
+                s.appendAttribute(SDPSSRC(ssrc: track.ssrc, attribute: "cname", value: track.cname))
+                s.appendAttribute(SDPSSRC(ssrc: track.ssrc, attribute: "msid", value: "\(track.streamID) \(track.trackID)"))
+            }
+            for c in p.candidates { s.appendAttribute(c) }
+            s.appendAttribute("end-of-candidates")
+            sections.append(s)
+            let ssrcs = (try values(m, SDPSSRC.self)).map(\.ssrc)
+            var unique: [UInt32] = []
+            for x in ssrcs where !unique.contains(x) { unique.append(x) }
+            negotiated.append(NegotiatedMedia(mid: mid, kind: m.kind, payloadType: codec.payloadType, codec: codec.encodingName,
+                                              clockRate: codec.clockRate, extensions: extensions, remoteSSRCs: unique, direction: direction))
+        }
+        guard !negotiated.isEmpty else { throw .noUsableMedia }
+        answer.appendAttribute(SDPGroup(semantics: "BUNDLE", mids: negotiated.map(\.mid)))
+        answer.appendAttribute("ice-lite")
+        answer.appendAttribute("msid-semantic", " WMS *")
+        answer.media = sections
+        return Result(answer: answer, media: negotiated, remoteUfrag: ufrag, remotePassword: pwd,
+                      remoteFingerprint: fingerprint.digest, dtlsRole: ourSetup == .active ? .client : .server)
+    }
+}
