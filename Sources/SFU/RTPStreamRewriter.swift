@@ -1,0 +1,91 @@
+/// Rewrites one forwarded stream for one subscriber so that what the subscriber receives is a
+/// single, gapless RTP stream (our SSRC, contiguous sequence numbers, a timestamp clock that keeps
+/// running) even when the source changes (another publisher, another simulcast layer) or
+/// forwarding pauses (mute) and resumes. Design notes: docs/forwarding.md.
+///
+/// out_seq = in_seq + seqOffset, out_ts = in_ts + tsOffset (both wrapping). Offsets are recomputed
+/// only at a (re)start point: the next sequence number follows the last one sent, and the
+/// timestamp advances by the wall-clock time elapsed since the last packet sent (at least 1 tick),
+/// so the receiver's jitter buffer sees neither a jump nor a gap.
+public struct RTPStreamRewriter: Sendable {
+    public let outboundSSRC: UInt32
+    public let clockRate: UInt32
+    public private(set) var source: UInt32? = nil
+    private var seqOffset: UInt16 = 0
+    private var tsOffset: UInt32 = 0
+    /// Highest input sequence number forwarded in the current epoch (nil before the first packet).
+    private var highestIn: UInt16? = nil
+    /// First input sequence number of the current epoch: older packets belong to the previous
+    /// source or pause and would collide with numbers already sent.
+    private var epochStart: UInt16 = 0
+    private var lastOutSeq: UInt16? = nil
+    private var lastOutTS: UInt32 = 0
+    private var lastSentAt: UInt64 = 0
+    private var resync = true
+
+    public init(outboundSSRC: UInt32, clockRate: UInt32) {
+        self.outboundSSRC = outboundSSRC
+        self.clockRate = clockRate
+    }
+
+    public struct Rewritten: Equatable, Sendable {
+        public var sequenceNumber: UInt16
+        public var timestamp: UInt32
+    }
+
+    /// The next forwarded packet's new numbers, or nil to drop it (too old for this epoch).
+    public mutating func rewrite(ssrc: UInt32, sequenceNumber seq: UInt16, timestamp ts: UInt32, now: UInt64) -> Rewritten? {
+        if ssrc != source {
+            source = ssrc
+            resync = true
+        }
+        if resync {
+            resync = false
+            let nextSeq = lastOutSeq.map { $0 &+ 1 } ?? seq
+            seqOffset = nextSeq &- seq
+            if lastOutSeq == nil {
+                tsOffset = 0
+            } else {
+                let elapsedTicks = UInt64(now &- lastSentAt) * UInt64(clockRate) / 1_000_000_000
+                let advance = UInt32(truncatingIfNeeded: max(elapsedTicks, 1))
+                tsOffset = (lastOutTS &+ advance) &- ts
+            }
+            epochStart = seq
+            highestIn = seq
+        } else if let highest = highestIn {
+            // Older than the epoch start: would reuse numbers sent before the switch.
+            if seq != epochStart && !isNewerOrEqual(seq, than: epochStart) { return nil }
+            if isNewerOrEqual(seq, than: highest) { highestIn = seq }
+        }
+        let out = Rewritten(sequenceNumber: seq &+ seqOffset, timestamp: ts &+ tsOffset)
+        if lastOutSeq == nil || isNewerOrEqual(out.sequenceNumber, than: lastOutSeq!) {
+            lastOutSeq = out.sequenceNumber
+            lastOutTS = out.timestamp
+            lastSentAt = now
+        }
+        return out
+    }
+
+    /// The SFU deliberately drops the newest input packet (e.g. padding-only): later packets move
+    /// down by one so the subscriber sees no gap.
+    public mutating func skip(sequenceNumber seq: UInt16) {
+        guard let highest = highestIn, seq == highest &+ 1 || seq == highest else { return }
+        highestIn = seq
+        seqOffset &-= 1
+    }
+
+    /// Forwarding paused (mute, layer off): the next packet starts a new epoch.
+    public mutating func pause() { resync = true }
+
+    /// Maps a sequence number the subscriber NACKs back to the input number, if it is in the
+    /// current epoch (older ones came from another source and are not in this source's cache).
+    public func inputSequence(forOutput out: UInt16) -> UInt16? {
+        guard let highest = highestIn else { return nil }
+        let input = out &- seqOffset
+        guard isNewerOrEqual(input, than: epochStart), isNewerOrEqual(highest, than: input) else { return nil }
+        return input
+    }
+
+    @inline(__always)
+    private func isNewerOrEqual(_ a: UInt16, than b: UInt16) -> Bool { a &- b < 0x8000 }
+}
