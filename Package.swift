@@ -31,7 +31,8 @@ let package = Package(
         .target(name: "SFU", dependencies: ["MediaWire", "MediaCrypto"]),
         .target(name: "Signaling", dependencies: ["HTTP", "MediaCrypto"]),
         .target(name: "ServerIO", dependencies: ["HTTP", "MediaWire", "CShims"]),
-        .target(name: "ServerApp", dependencies: ["ServerIO", "Signaling", "HTTP", "MediaWire", "MediaCrypto"]),
+        .target(name: "MediaIO", dependencies: ["SFU", "MediaWire", "CShims"]),
+        .target(name: "ServerApp", dependencies: ["ServerIO", "Signaling", "HTTP", "MediaWire", "MediaCrypto", "SFU", "MediaIO"]),
 
         // MARK: Executables (argument parsing and wiring only)
         .executableTarget(name: "shihui-server", dependencies: ["ServerApp"]),

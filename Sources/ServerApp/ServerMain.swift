@@ -3,6 +3,9 @@ import Foundation
 import Glibc
 import ServerIO
 import Signaling
+import MediaCrypto
+import MediaIO
+import SFU
 
 /// Entry points of the shihui-server executable: `run` (serve) and `token` (mint a token).
 public enum ServerMain {
@@ -25,6 +28,18 @@ public enum ServerMain {
             return 2
         }
         let app = SignalingApplication(secret: secret)
+        let mediaLoop: MediaLoop
+        do {
+            try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+            let certificate = try DTLSCertificate.loadOrCreate(path: (config.dataDirectory as NSString).appendingPathComponent("dtls.pem"))
+            let router = MediaRouter(dtlsContext: DTLSContext(certificate: certificate))
+            mediaLoop = try MediaLoop(address: config.udp, router: router)
+            app.media = MediaService(loop: mediaLoop, certificate: certificate, candidateAddress: mediaLoop.localAddress)
+        } catch {
+            FileHandle.standardError.write("shihui-server: media plane: \(error)\n".data(using: .utf8)!)
+            return 1
+        }
+        mediaLoop.start()
         let server: HTTPServer
         raiseFileLimit()
         do { server = try HTTPServer(address: config.http, limits: config.serverLimits, application: app) } catch {
@@ -41,8 +56,9 @@ public enum ServerMain {
             source.resume()
             sources.append(source)
         }
-        say("shihui-server listening on http://\(server.localAddress) (media UDP \(config.udp), data \(config.dataDirectory))")
+        say("shihui-server listening on http://\(server.localAddress) (media UDP \(mediaLoop.localAddress), data \(config.dataDirectory))")
         server.run()
+        mediaLoop.stop()
         say("shihui-server stopped")
         withExtendedLifetime(sources) {}
         return 0

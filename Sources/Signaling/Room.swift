@@ -4,6 +4,12 @@ public struct TrackInfo: Equatable, Sendable {
     public var kind: String
     public var muted: Bool
 
+    public init(sid: String, kind: String, muted: Bool = false) {
+        self.sid = sid
+        self.kind = kind
+        self.muted = muted
+    }
+
     var json: [String: Any] { ["sid": sid, "kind": kind, "muted": muted] }
 }
 

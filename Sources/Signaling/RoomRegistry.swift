@@ -128,6 +128,15 @@ public struct RoomRegistry: Sendable {
         }
     }
 
+    /// Sets a participant's published tracks (the media plane reports them) and tells the room.
+    public mutating func setTracks(session: SessionID, tracks: [TrackInfo]) -> [SignalOutput] {
+        guard let (roomName, identity) = sessions[session], var room = rooms[roomName],
+              let index = room.participants.firstIndex(where: { $0.identity == identity }) else { return [] }
+        room.participants[index].tracks = tracks
+        rooms[roomName] = room
+        return broadcast(room, except: session, ["type": "participant_updated", "participant": room.participants[index].json])
+    }
+
     /// The session's connection went away.
     public mutating func disconnected(session: SessionID, now: Instant) -> [SignalOutput] {
         remove(session: session, reason: "disconnected", now: now, closeCode: nil)

@@ -139,7 +139,7 @@ def make_token(room, identity, secret=SECRET, ttl=3600, nbf_offset=0, alg="HS256
 class RunningServer:
     def __init__(self, tmp, extra_args=()):
         self.data = Path(tmp) / "data"
-        args = [str(SERVER), "--http", "127.0.0.1:0", "--data", str(self.data), "--secret", SECRET, *extra_args]
+        args = [str(SERVER), "--http", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--data", str(self.data), "--secret", SECRET, *extra_args]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         line = self.proc.stdout.readline()
         m = _re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)

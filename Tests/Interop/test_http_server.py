@@ -88,7 +88,7 @@ def test_graceful_shutdown_closes_websockets_with_1001(tmp_path):
 
 def test_generated_secret_is_shared_with_the_token_command(tmp_path):
     data = tmp_path / "data"
-    proc = subprocess.Popen([str(SERVER), "--http", "127.0.0.1:0", "--data", str(data)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([str(SERVER), "--http", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--data", str(data)], stdout=subprocess.PIPE, text=True)
     try:
         first = proc.stdout.readline()
         assert "generated a development secret" in first and str(data / "secret") in first

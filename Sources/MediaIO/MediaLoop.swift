@@ -1,0 +1,241 @@
+import CShims
+import Foundation
+import Glibc
+import MediaWire
+import SFU
+
+/// The only UDP socket code in Shihui: one socket for all peers, one thread that owns the
+/// `MediaRouter`. Datagrams arrive in recvmmsg batches and leave in sendmmsg batches; other
+/// threads talk to the router only through `perform`, which queues a closure and wakes the loop
+/// with an eventfd. A 10 ms timerfd drives the router's timers.
+///
+/// @unchecked Sendable: `perform` is the only member used from other threads; it takes a lock
+/// around the command queue. Everything else runs on the media thread.
+public final class MediaLoop: @unchecked Sendable {
+    public let localAddress: TransportAddress
+    private let fd: Int32
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private let timerFD: Int32
+    private let router: MediaRouter
+    private let lock = NSLock()
+    private var commands: [@Sendable (MediaRouter) -> Void] = []
+    private var stopping = false
+    private var thread: Thread?
+    private let batch = 32
+    private let slot = 2048
+    private let receiveBuffers: UnsafeMutableRawBufferPointer
+    private let sendBuffers: UnsafeMutableRawBufferPointer
+    private var sendAddresses: [sockaddr_storage]
+    private var pendingSends = 0
+    /// Router events (connected, failed) for the control plane, delivered through `onEvent`.
+    public var onEvent: (@Sendable (MediaRouter.Event) -> Void)?
+
+    public init(address: TransportAddress, router: MediaRouter) throws {
+        self.router = router
+        let family = address.ip.isV4 ? AF_INET : AF_INET6
+        let socketFD = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard socketFD >= 0 else { throw MediaIOError("socket", errno) }
+        var size: Int32 = 8 << 20  // large buffers: bursts of keyframes (capped by net.core.*mem_max)
+        setsockopt(socketFD, SOL_SOCKET, SO_RCVBUF, &size, 4)
+        setsockopt(socketFD, SOL_SOCKET, SO_SNDBUF, &size, 4)
+        let bound = UDPAddress.withSockaddr(address) { sa, len in bind(socketFD, sa, len) }
+        guard bound == 0 else { let e = errno; close(socketFD); throw MediaIOError("bind \(address)", e) }
+        var storage = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &len) } }
+        fd = socketFD
+        localAddress = UDPAddress.transportAddress(storage) ?? address
+        epollFD = shihui_epoll_create()
+        wakeFD = shihui_eventfd()
+        timerFD = shihui_timerfd_periodic(10_000_000)
+        _ = shihui_epoll_add(epollFD, fd, shihui_EPOLLIN(), 0)
+        _ = shihui_epoll_add(epollFD, wakeFD, shihui_EPOLLIN(), 1)
+        _ = shihui_epoll_add(epollFD, timerFD, shihui_EPOLLIN(), 2)
+        receiveBuffers = .allocate(byteCount: batch * slot, alignment: 64)
+        sendBuffers = .allocate(byteCount: 64 * slot, alignment: 64)
+        sendAddresses = [sockaddr_storage](repeating: sockaddr_storage(), count: 64)
+    }
+
+    deinit {
+        close(fd)
+        close(epollFD)
+        close(wakeFD)
+        close(timerFD)
+        receiveBuffers.deallocate()
+        sendBuffers.deallocate()
+    }
+
+    /// Runs `command` on the media thread, in order.
+    public func perform(_ command: @escaping @Sendable (MediaRouter) -> Void) {
+        lock.lock()
+        commands.append(command)
+        lock.unlock()
+        _ = shihui_eventfd_signal(wakeFD)
+    }
+
+    public func start() {
+        let t = Thread { [self] in run() }
+        t.name = "shihui-media"
+        thread = t
+        t.start()
+    }
+
+    public func stop() {
+        lock.lock()
+        stopping = true
+        lock.unlock()
+        _ = shihui_eventfd_signal(wakeFD)
+    }
+
+    private func run() {
+        var events = [shihui_epoll_event](repeating: shihui_epoll_event(), count: 8)
+        var headers = [shihui_mmsghdr](repeating: shihui_mmsghdr(), count: batch)
+        var iovecs = [iovec](repeating: iovec(), count: batch)
+        var names = [sockaddr_storage](repeating: sockaddr_storage(), count: batch)
+        while true {
+            let n = shihui_epoll_wait(epollFD, &events, Int32(events.count), 100)
+            let now = shihui_monotonic_ns()
+            lock.lock()
+            let queued = commands
+            commands.removeAll(keepingCapacity: true)
+            let stop = stopping
+            lock.unlock()
+            if stop { return }
+            for c in queued { c(router) }
+            if n > 0 {
+                for i in 0..<Int(n) where events[i].token == 2 { _ = shihui_timerfd_drain(timerFD) }
+                for i in 0..<Int(n) where events[i].token == 1 { _ = shihui_eventfd_drain(wakeFD) }
+            }
+            receiveAll(&headers, &iovecs, &names, now: now)
+            router.tick(now: now) { bytes, to in self.queueSend(bytes, to) }
+            flushSends()
+            for e in router.takeEvents() { onEvent?(e) }
+        }
+    }
+
+    private func receiveAll(_ headers: inout [shihui_mmsghdr], _ iovecs: inout [iovec], _ names: inout [sockaddr_storage], now: UInt64) {
+        for _ in 0..<64 {  // bounded per wake-up so timers and commands still run
+            let got: Int32 = names.withUnsafeMutableBufferPointer { nameBuffer in
+                iovecs.withUnsafeMutableBufferPointer { iov in
+                    for i in 0..<batch {
+                        iov[i] = iovec(iov_base: receiveBuffers.baseAddress! + i * slot, iov_len: slot)
+                        headers[i].msg_hdr.msg_iov = iov.baseAddress! + i
+                        headers[i].msg_hdr.msg_iovlen = 1
+                        headers[i].msg_hdr.msg_name = UnsafeMutableRawPointer(nameBuffer.baseAddress! + i)
+                        headers[i].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                        headers[i].msg_hdr.msg_control = nil
+                        headers[i].msg_hdr.msg_controllen = 0
+                    }
+                    return shihui_recvmmsg(fd, &headers, UInt32(batch), 0)
+                }
+            }
+            guard got > 0 else { return }
+            for i in 0..<Int(got) {
+                guard let from = UDPAddress.transportAddress(names[i]) else { continue }
+                let datagram = UnsafeRawBufferPointer(start: receiveBuffers.baseAddress! + i * slot, count: Int(headers[i].msg_len))
+                router.handle(datagram, from: from, now: now) { bytes, to in self.queueSend(bytes, to) }
+            }
+            flushSends()
+            if got < Int32(batch) { return }
+        }
+    }
+
+    private func queueSend(_ bytes: UnsafeRawBufferPointer, _ to: TransportAddress) {
+        guard bytes.count <= slot else { return }
+        if pendingSends == 64 { flushSends() }
+        (sendBuffers.baseAddress! + pendingSends * slot).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        UDPAddress.store(to, into: &sendAddresses[pendingSends])
+        lengths[pendingSends] = bytes.count
+        pendingSends += 1
+    }
+
+    private var lengths = [Int](repeating: 0, count: 64)
+    private var sendHeaders = [shihui_mmsghdr](repeating: shihui_mmsghdr(), count: 64)
+    private var sendIovecs = [iovec](repeating: iovec(), count: 64)
+
+    private func flushSends() {
+        guard pendingSends > 0 else { return }
+        let count = pendingSends
+        pendingSends = 0
+        sendAddresses.withUnsafeMutableBufferPointer { names in
+            sendIovecs.withUnsafeMutableBufferPointer { iov in
+                for i in 0..<count {
+                    iov[i] = iovec(iov_base: sendBuffers.baseAddress! + i * slot, iov_len: lengths[i])
+                    sendHeaders[i].msg_hdr.msg_iov = iov.baseAddress! + i
+                    sendHeaders[i].msg_hdr.msg_iovlen = 1
+                    sendHeaders[i].msg_hdr.msg_name = UnsafeMutableRawPointer(names.baseAddress! + i)
+                    sendHeaders[i].msg_hdr.msg_namelen = UDPAddress.length(names[i])
+                }
+                var offset = 0
+                while offset < count {
+                    let sent = sendHeaders.withUnsafeMutableBufferPointer { h in shihui_sendmmsg(fd, h.baseAddress! + offset, UInt32(count - offset)) }
+                    if sent <= 0 { break }  // buffer full or error: drop the rest (UDP)
+                    offset += Int(sent)
+                }
+            }
+        }
+    }
+}
+
+public struct MediaIOError: Error, CustomStringConvertible {
+    let operation: String
+    let code: Int32
+    init(_ operation: String, _ code: Int32) {
+        self.operation = operation
+        self.code = code
+    }
+    public var description: String { "\(operation): \(String(cString: strerror(code)))" }
+}
+
+/// sockaddr conversions for the media socket.
+enum UDPAddress {
+    static func transportAddress(_ storage: sockaddr_storage) -> TransportAddress? {
+        var s = storage
+        switch Int32(s.ss_family) {
+        case AF_INET:
+            return withUnsafePointer(to: &s) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { p in
+                TransportAddress(ip: .v4(UInt32(bigEndian: p.pointee.sin_addr.s_addr)), port: UInt16(bigEndian: p.pointee.sin_port))
+            } }
+        case AF_INET6:
+            return withUnsafePointer(to: &s) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { p in
+                let b = withUnsafeBytes(of: p.pointee.sin6_addr) { Array($0) }
+                var hi: UInt64 = 0, lo: UInt64 = 0
+                for i in 0..<8 { hi = hi << 8 | UInt64(b[i]) }
+                for i in 8..<16 { lo = lo << 8 | UInt64(b[i]) }
+                return TransportAddress(ip: .v6(hi, lo), port: UInt16(bigEndian: p.pointee.sin6_port))
+            } }
+        default: return nil
+        }
+    }
+
+    static func store(_ address: TransportAddress, into storage: inout sockaddr_storage) {
+        withUnsafeMutablePointer(to: &storage) { p in
+            withSockaddr(address) { sa, len in UnsafeMutableRawPointer(p).copyMemory(from: sa, byteCount: Int(len)) }
+        }
+    }
+
+    static func length(_ storage: sockaddr_storage) -> socklen_t {
+        socklen_t(Int32(storage.ss_family) == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size)
+    }
+
+    static func withSockaddr<R>(_ address: TransportAddress, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+        switch address.ip {
+        case .v4(let a):
+            var sin = sockaddr_in()
+            sin.sin_family = sa_family_t(AF_INET)
+            sin.sin_port = address.port.bigEndian
+            sin.sin_addr.s_addr = a.bigEndian
+            return withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        case .v6(let hi, let lo):
+            var sin6 = sockaddr_in6()
+            sin6.sin6_family = sa_family_t(AF_INET6)
+            sin6.sin6_port = address.port.bigEndian
+            withUnsafeMutableBytes(of: &sin6.sin6_addr) { b in
+                for i in 0..<8 { b[i] = UInt8(truncatingIfNeeded: hi >> UInt64(56 - 8 * i)) }
+                for i in 0..<8 { b[8 + i] = UInt8(truncatingIfNeeded: lo >> UInt64(56 - 8 * i)) }
+            }
+            return withUnsafePointer(to: &sin6) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+        }
+    }
+}

@@ -1,0 +1,322 @@
+import MediaCrypto
+import MediaWire
+
+/// The SFU's media graph on one thread, without sockets: transports found by 5-tuple (or, for a
+/// new 5-tuple, by the ICE ufrag in STUN USERNAME), publishers' tracks, and subscriptions that
+/// forward each publisher packet to every subscriber with its own rewriting and encryption.
+///
+/// `handle(datagram, from, now, send)` and `tick(now, send)` call `send` for each datagram to
+/// emit; the I/O layer batches those into sendmmsg. Per packet nothing is allocated: packets are
+/// transformed in caller-provided buffers.
+///
+/// Forwarding path (RFC 7983 classes):
+/// STUN → ICE agent · DTLS → DTLS transport (keys → SRTP contexts) · SRTP from a publisher →
+/// unprotect → cache → for each subscriber: copy, rewrite SSRC/PT/seq/ts, drop header extensions,
+/// protect, send · SRTCP from a subscriber → PLI/FIR forwarded (rate-limited) to the publisher,
+/// NACKs answered from the cache.
+public final class MediaRouter {
+    public struct Stats: Sendable {
+        public var packetsIn = 0, packetsOut = 0, bytesIn = 0, bytesOut = 0
+        public var droppedUnknownSource = 0, droppedSRTP = 0, droppedMalformed = 0
+        public var nacksAnswered = 0, keyframeRequests = 0
+        public init() {}
+    }
+
+    /// A published track: packets from `transport` with payload type `payloadType`.
+    final class Track {
+        let key: TrackKey
+        let transport: WebRTCTransport.ID
+        let kind: String
+        let payloadType: UInt8
+        let clockRate: UInt32
+        var ssrc: UInt32? = nil
+        let cache: PacketCache
+        var keyframes = KeyframeRequestLimiter()
+        /// A viewer needs a keyframe that could not be requested yet (publisher not connected).
+        var keyframePending = false
+        var subscriptions: [Subscription] = []
+        init(key: TrackKey, transport: WebRTCTransport.ID, kind: String, payloadType: UInt8, clockRate: UInt32) {
+            self.key = key
+            self.transport = transport
+            self.kind = kind
+            self.payloadType = payloadType
+            self.clockRate = clockRate
+            cache = PacketCache(capacity: kind == "video" ? 512 : 64)
+        }
+    }
+
+    public struct TrackKey: Hashable, Sendable {
+        public var publisher: String
+        public var kind: String
+        public init(publisher: String, kind: String) {
+            self.publisher = publisher
+            self.kind = kind
+        }
+    }
+
+    final class Subscription {
+        let transport: WebRTCTransport.ID
+        let payloadType: UInt8
+        var rewriter: RTPStreamRewriter
+        init(transport: WebRTCTransport.ID, payloadType: UInt8, ssrc: UInt32, clockRate: UInt32) {
+            self.transport = transport
+            self.payloadType = payloadType
+            rewriter = RTPStreamRewriter(outboundSSRC: ssrc, clockRate: clockRate)
+        }
+    }
+
+    public enum Event: Equatable, Sendable {
+        case connected(WebRTCTransport.ID)
+        case failed(WebRTCTransport.ID, String)
+    }
+
+    public private(set) var stats = Stats()
+    private let dtlsContext: DTLSContext
+    private var transports: [WebRTCTransport.ID: WebRTCTransport] = [:]
+    private var byUfrag: [String: WebRTCTransport.ID] = [:]
+    private var byAddress: [TransportAddress: WebRTCTransport.ID] = [:]
+    private var tracks: [TrackKey: Track] = [:]
+    /// Publisher transport + payload type → track.
+    private var tracksByTransport: [WebRTCTransport.ID: [Track]] = [:]
+    private var nextID: WebRTCTransport.ID = 1
+    private var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
+    public private(set) var events: [Event] = []
+
+    public init(dtlsContext: DTLSContext) { self.dtlsContext = dtlsContext }
+
+    deinit { scratch.deallocate() }
+
+    /// Takes the events since the last call (connected, failed).
+    public func takeEvents() -> [Event] {
+        defer { events.removeAll(keepingCapacity: true) }
+        return events
+    }
+
+    // MARK: Control (called on the media thread, from commands)
+
+    /// Adds a transport for a negotiated peer connection; returns its ID.
+    @discardableResult
+    public func addTransport(answer: SDPAnswerer.Result, localUfrag: String, localPassword: String) -> WebRTCTransport.ID {
+        let id = nextID
+        nextID += 1
+        let ice = ICELiteAgent(localUfrag: localUfrag, localPassword: localPassword, remoteUfrag: answer.remoteUfrag)
+        let dtls = DTLSTransport(context: dtlsContext, role: answer.dtlsRole, remoteFingerprint: answer.remoteFingerprint)
+        transports[id] = WebRTCTransport(id: id, ice: ice, dtls: dtls, media: answer.media)
+        byUfrag[localUfrag] = id
+        return id
+    }
+
+    /// Declares the tracks a publisher transport sends (from its negotiated receive sections).
+    public func publish(transport id: WebRTCTransport.ID, publisher: String) {
+        guard let t = transports[id] else { return }
+        var list: [Track] = []
+        for m in t.media where m.direction == .recvonly {
+            let key = TrackKey(publisher: publisher, kind: m.kind)
+            let track = Track(key: key, transport: id, kind: m.kind, payloadType: m.payloadType, clockRate: m.clockRate)
+            if let old = tracks[key] { track.subscriptions = old.subscriptions }  // republish keeps viewers
+            tracks[key] = track
+            list.append(track)
+        }
+        tracksByTransport[id] = list
+    }
+
+    /// Subscribes a viewer transport to a publisher's track of `kind`, sending with `ssrc`.
+    public func subscribe(transport id: WebRTCTransport.ID, to key: TrackKey, ssrc: UInt32, now: UInt64) {
+        guard let t = transports[id], let track = tracks[key], let m = t.media.first(where: { $0.kind == key.kind && $0.direction == .sendonly }) else { return }
+        track.subscriptions.append(Subscription(transport: id, payloadType: m.payloadType, ssrc: ssrc, clockRate: track.clockRate))
+        track.keyframePending = true  // new viewers need a keyframe; sent on the next tick once possible
+    }
+
+    /// Whether a publisher currently has a track of this kind.
+    public func hasTrack(_ key: TrackKey) -> Bool { tracks[key] != nil }
+
+    public func removeTransport(_ id: WebRTCTransport.ID, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        guard let t = transports.removeValue(forKey: id) else { return }
+        for e in t.dtls.close() { if case .send(let d) = e, let to = t.destination { d.withUnsafeBytes { send($0, to) } } }
+        byUfrag = byUfrag.filter { $0.value != id }
+        byAddress = byAddress.filter { $0.value != id }
+        for track in tracksByTransport.removeValue(forKey: id) ?? [] where tracks[track.key] === track { tracks[track.key] = nil }
+        for track in tracks.values { track.subscriptions.removeAll { $0.transport == id } }
+    }
+
+    // MARK: Packets
+
+    public func handle(_ datagram: UnsafeRawBufferPointer, from: TransportAddress, now: UInt64,
+                       send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        stats.packetsIn += 1
+        stats.bytesIn += datagram.count
+        switch PacketDemultiplexer.classify(datagram) {
+        case .stun:
+            handleSTUN(datagram, from: from, now: now, send: send)
+        case .dtls:
+            guard let id = byAddress[from], let t = transports[id] else { stats.droppedUnknownSource += 1; return }
+            handleDTLS(t, t.dtls.receive(datagram, now: now), send: send)
+        case .rtp:
+            guard let id = byAddress[from], let t = transports[id], let inbound = t.inbound else { stats.droppedUnknownSource += 1; return }
+            forwardRTP(datagram, from: t, inbound: inbound, now: now, send: send)
+        case .rtcp:
+            guard let id = byAddress[from], let t = transports[id], let inbound = t.inbound else { stats.droppedUnknownSource += 1; return }
+            handleRTCP(datagram, from: t, inbound: inbound, now: now, send: send)
+        default:
+            stats.droppedMalformed += 1
+        }
+    }
+
+    public func tick(now: UInt64, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        for t in transports.values {
+            if let to = t.destination { for e in t.dtls.tick(now: now) { if case .send(let d) = e { d.withUnsafeBytes { send($0, to) } } } }
+            for e in t.ice.tick(now: now) where e == .consentExpired { events.append(.failed(t.id, "ICE consent expired")) }
+        }
+        for track in tracks.values where track.keyframePending || track.keyframes.tick(now: now) {
+            if sendPLI(for: track, now: now, send: send) { track.keyframePending = false }
+        }
+    }
+
+    private func handleSTUN(_ datagram: UnsafeRawBufferPointer, from: TransportAddress, now: UInt64,
+                            send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        var id = byAddress[from]
+        if id == nil, let m = try? STUNMessage.parse(datagram), let username = m.username,
+           let ufrag = ICELiteAgent.localUfrag(fromUsername: username) {
+            id = byUfrag[String(ufrag)]
+        }
+        guard let id, let t = transports[id] else { stats.droppedUnknownSource += 1; return }
+        for e in t.ice.handle(datagram, from: from, now: now) {
+            switch e {
+            case .send(let bytes, let to): bytes.withUnsafeBytes { send($0, to) }
+            case .selected:
+                break
+            case .consentExpired:
+                events.append(.failed(id, "ICE consent expired"))
+            }
+        }
+        if t.ice.isValidated(from) { byAddress[from] = id }
+        if t.ice.selected != nil, t.dtls.role == .client, t.dtls.state == .handshaking {
+            handleDTLS(t, t.dtls.start(now: now), send: send)
+        }
+    }
+
+    private func handleDTLS(_ t: WebRTCTransport, _ events: [DTLSTransport.Event], send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        for e in events {
+            switch e {
+            case .send(let d): if let to = t.destination { d.withUnsafeBytes { send($0, to) } }
+            case .connected(let keys):
+                t.dtlsConnected(keys)
+                self.events.append(.connected(t.id))
+            case .failed(let reason):
+                t.failed(reason)
+                self.events.append(.failed(t.id, reason))
+            case .closed:
+                break
+            }
+        }
+    }
+
+    private func forwardRTP(_ datagram: UnsafeRawBufferPointer, from t: WebRTCTransport, inbound: SRTPContext, now: UInt64,
+                            send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        guard datagram.count <= scratch.count - 32 else { stats.droppedMalformed += 1; return }
+        scratch.copyMemory(from: datagram)
+        let length: Int
+        do throws(SRTPError) { length = try inbound.unprotectRTP(scratch, length: datagram.count) } catch {
+            stats.droppedSRTP += 1
+            return
+        }
+        let plain = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(scratch)[0..<length])
+        guard let header = try? RTPHeader.parse(plain),
+              let track = tracksByTransport[t.id]?.first(where: { $0.payloadType == header.payloadType }) else {
+            stats.droppedMalformed += 1
+            return
+        }
+        track.ssrc = header.ssrc
+        track.cache.store(sequenceNumber: header.sequenceNumber, plain)
+        if track.kind == "video", VP8PayloadDescriptor.isKeyFrameStart(header.payload(in: plain)) { track.keyframes.keyframeReceived() }
+        for sub in track.subscriptions {
+            guard let viewer = transports[sub.transport], let out = viewer.outbound, let to = viewer.destination else { continue }
+            guard let numbers = sub.rewriter.rewrite(ssrc: header.ssrc, sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, now: now) else { continue }
+            sendRewritten(plain, header: header, subscription: sub, numbers: numbers, outbound: out, to: to, send: send)
+        }
+    }
+
+    /// Builds the subscriber's packet: fixed header with its SSRC, PT, numbers; no CSRCs or
+    /// extensions (their IDs are the publisher's); the payload; then SRTP.
+    private func sendRewritten(_ plain: UnsafeRawBufferPointer, header: RTPHeader, subscription: Subscription,
+                               numbers: RTPStreamRewriter.Rewritten, outbound: SRTPContext, to: TransportAddress,
+                               send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        withUnsafeTemporaryAllocation(byteCount: 1600, alignment: 16) { out in
+            let payloadLength = header.payloadLength + header.paddingLength
+            guard 12 + payloadLength + 16 <= out.count else { return }
+            out[0] = 0x80 | (header.hasPadding ? 0x20 : 0)
+            out[1] = (header.marker ? 0x80 : 0) | subscription.payloadType
+            out.writeU16(numbers.sequenceNumber, at: 2)
+            out.writeU32(numbers.timestamp, at: 4)
+            out.writeU32(subscription.rewriter.outboundSSRC, at: 8)
+            (out.baseAddress! + 12).copyMemory(from: plain.baseAddress! + header.payloadOffset, byteCount: payloadLength)
+            guard let n = try? outbound.protectRTP(out, length: 12 + payloadLength) else { return }
+            stats.packetsOut += 1
+            stats.bytesOut += n
+            send(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<n]), to)
+        }
+    }
+
+    private func handleRTCP(_ datagram: UnsafeRawBufferPointer, from t: WebRTCTransport, inbound: SRTPContext, now: UInt64,
+                            send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        guard datagram.count <= scratch.count else { stats.droppedMalformed += 1; return }
+        scratch.copyMemory(from: datagram)
+        let length: Int
+        do throws(SRTPError) { length = try inbound.unprotectRTCP(scratch, length: datagram.count) } catch {
+            stats.droppedSRTP += 1
+            return
+        }
+        guard let packets = try? RTCPCompound.parse(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(scratch)[0..<length])) else {
+            stats.droppedMalformed += 1
+            return
+        }
+        for p in packets {
+            switch p {
+            case .pictureLossIndication(let pli): keyframeWanted(by: t.id, mediaSSRC: pli.mediaSSRC, now: now, send: send)
+            case .fullIntraRequest(let fir): for e in fir.entries { keyframeWanted(by: t.id, mediaSSRC: e.ssrc, now: now, send: send) }
+            case .nack(let nack): answerNACK(nack, viewer: t, now: now, send: send)
+            default: break
+            }
+        }
+    }
+
+    private func subscription(of viewer: WebRTCTransport.ID, ssrc: UInt32) -> (Track, Subscription)? {
+        for track in tracks.values {
+            if let s = track.subscriptions.first(where: { $0.transport == viewer && $0.rewriter.outboundSSRC == ssrc }) { return (track, s) }
+        }
+        return nil
+    }
+
+    private func keyframeWanted(by viewer: WebRTCTransport.ID, mediaSSRC: UInt32, now: UInt64, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        guard let (track, _) = subscription(of: viewer, ssrc: mediaSSRC) else { return }
+        if track.keyframes.request(now: now) { _ = sendPLI(for: track, now: now, send: send) }
+    }
+
+    private func answerNACK(_ nack: RTCPNack, viewer: WebRTCTransport, now: UInt64, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        guard let (track, sub) = subscription(of: viewer.id, ssrc: nack.mediaSSRC), let out = viewer.outbound, let to = viewer.destination else { return }
+        for outSeq in nack.lostSequenceNumbers {
+            guard let inSeq = sub.rewriter.inputSequence(forOutput: outSeq), let cached = track.cache.packet(sequenceNumber: inSeq),
+                  let header = try? RTPHeader.parse(cached) else { continue }
+            // Same mapping as when first sent: seq back to the NACKed number, ts through the rewriter's offset.
+            var probe = sub.rewriter
+            guard let mapped = probe.rewrite(ssrc: header.ssrc, sequenceNumber: inSeq, timestamp: header.timestamp, now: now) else { continue }
+            sendRewritten(cached, header: header, subscription: sub, numbers: mapped, outbound: out, to: to, send: send)
+            stats.nacksAnswered += 1
+        }
+    }
+
+    /// Sends a PLI (RFC 4585 §6.3.1) to the publisher of `track`; false if it cannot yet.
+    @discardableResult
+    private func sendPLI(for track: Track, now: UInt64, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) -> Bool {
+        guard track.kind == "video", let ssrc = track.ssrc, let publisher = transports[track.transport],
+              let out = publisher.outbound, let to = publisher.destination else { return false }
+        let pli = RTCPPacket.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: ssrc))
+        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 16) { buffer in
+            let n = pli.write(into: buffer)
+            guard let m = try? out.protectRTCP(buffer, length: n) else { return }
+            stats.keyframeRequests += 1
+            send(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<m]), to)
+        }
+        return true
+    }
+}

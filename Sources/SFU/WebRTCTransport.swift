@@ -1,0 +1,36 @@
+import MediaCrypto
+import MediaWire
+
+/// One peer connection's transport on the shared UDP port: ICE-lite agent, DTLS association and,
+/// once DTLS is up, the SRTP contexts (inbound with the peer's keys, outbound with ours).
+public final class WebRTCTransport {
+    public typealias ID = Int
+
+    public let id: ID
+    public let ice: ICELiteAgent
+    public let dtls: DTLSTransport
+    public let media: [SDPAnswerer.NegotiatedMedia]
+    public private(set) var inbound: SRTPContext?
+    public private(set) var outbound: SRTPContext?
+    public private(set) var failure: String?
+
+    init(id: ID, ice: ICELiteAgent, dtls: DTLSTransport, media: [SDPAnswerer.NegotiatedMedia]) {
+        self.id = id
+        self.ice = ice
+        self.dtls = dtls
+        self.media = media
+    }
+
+    public var isConnected: Bool { inbound != nil }
+    public var destination: TransportAddress? { ice.selected }
+
+    func dtlsConnected(_ keys: DTLSTransport.SRTPKeys) {
+        inbound = SRTPContext(profile: keys.profile, masterKey: keys.remoteKey, masterSalt: keys.remoteSalt)
+        outbound = SRTPContext(profile: keys.profile, masterKey: keys.localKey, masterSalt: keys.localSalt)
+    }
+
+    func failed(_ reason: String) { failure = reason }
+
+    /// The negotiated section for an incoming payload type.
+    func media(forPayloadType pt: UInt8) -> SDPAnswerer.NegotiatedMedia? { media.first { $0.payloadType == pt } }
+}
