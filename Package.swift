@@ -45,6 +45,7 @@ let package = Package(
         // MARK: Fuzzing entry points (libFuzzer targets and the Fixtures/fuzz regression test share them)
         .target(name: "WireFuzzing", dependencies: ["MediaWire"], path: "tools/fuzz/WireFuzzing"),
         .target(name: "ProtocolFuzzing", dependencies: ["HTTP", "Signaling"], path: "tools/fuzz/ProtocolFuzzing"),
+        .target(name: "MediaFuzzing", dependencies: ["SFU", "MediaWire", "MediaCrypto"], path: "tools/fuzz/MediaFuzzing"),
 
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -53,7 +54,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport", "ProtocolFuzzing"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "HTTP", "TestSupport"]),
         .testTarget(name: "ServerAppTests", dependencies: ["ServerApp", "TestSupport"]),
-        .testTarget(name: "SFUTests", dependencies: ["SFU", "MediaWire", "MediaCrypto", "TestSupport"]),
+        .testTarget(name: "SFUTests", dependencies: ["SFU", "MediaWire", "MediaCrypto", "TestSupport", "MediaFuzzing"]),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["CShims", "COpus", "CVPX", "COpenSSL", "CSQLite", "CTurboJPEG"]),
     ],
     swiftLanguageModes: [.v6]

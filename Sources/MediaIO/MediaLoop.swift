@@ -28,6 +28,16 @@ public final class MediaLoop: @unchecked Sendable {
     private let sendBuffers: UnsafeMutableRawBufferPointer
     private var sendAddresses: [sockaddr_storage]
     private var pendingSends = 0
+    private var statsSnapshot = MediaRouter.Stats()
+    private var lastSnapshot: UInt64 = 0
+
+    /// The router's counters as of at most 100 ms ago (read from any thread).
+    public var stats: MediaRouter.Stats {
+        lock.lock()
+        defer { lock.unlock() }
+        return statsSnapshot
+    }
+
     /// Router events (connected, failed) for the control plane, delivered through `onEvent`.
     public var onEvent: (@Sendable (MediaRouter.Event) -> Void)?
 
@@ -111,6 +121,13 @@ public final class MediaLoop: @unchecked Sendable {
             router.tick(now: now) { bytes, to in self.queueSend(bytes, to) }
             flushSends()
             for e in router.takeEvents() { onEvent?(e) }
+            if now &- lastSnapshot > 100_000_000 {
+                lastSnapshot = now
+                let snapshot = router.stats
+                lock.lock()
+                statsSnapshot = snapshot
+                lock.unlock()
+            }
         }
     }
 

@@ -100,7 +100,7 @@ public final class ICELiteAgent {
 
     /// Expires consent when the selected address has been silent for 30 s.
     public func tick(now: UInt64) -> [Event] {
-        guard !expired, selected != nil, let last = lastConsent, now - last > Self.consentTimeout else { return [] }
+        guard !expired, selected != nil, let last = lastConsent, elapsed(now, since: last) > Self.consentTimeout else { return [] }
         expired = true
         return [.consentExpired]
     }

@@ -19,6 +19,7 @@ public final class MediaRouter {
         public var packetsIn = 0, packetsOut = 0, bytesIn = 0, bytesOut = 0
         public var droppedUnknownSource = 0, droppedSRTP = 0, droppedMalformed = 0
         public var nacksAnswered = 0, keyframeRequests = 0
+        public var transportsConnected = 0, dtlsFailures = 0
         public init() {}
     }
 
@@ -201,9 +202,11 @@ public final class MediaRouter {
             case .send(let d): if let to = t.destination { d.withUnsafeBytes { send($0, to) } }
             case .connected(let keys):
                 t.dtlsConnected(keys)
+                stats.transportsConnected += 1
                 self.events.append(.connected(t.id))
             case .failed(let reason):
                 t.failed(reason)
+                stats.dtlsFailures += 1
                 self.events.append(.failed(t.id, reason))
             case .closed:
                 break

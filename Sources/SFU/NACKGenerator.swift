@@ -53,9 +53,9 @@ public struct NACKGenerator: Sendable {
 
     /// Sequence numbers to NACK now (empty when nothing is due); gives up on old ones.
     public mutating func due(now: UInt64) -> [UInt16] {
-        missing.removeAll { now - $0.firstSeen > maxAge || $0.tries >= maxRetries }
+        missing.removeAll { elapsed(now, since: $0.firstSeen) > maxAge || $0.tries >= maxRetries }
         var out: [UInt16] = []
-        for i in missing.indices where missing[i].lastSent.map({ now - $0 >= retryInterval }) ?? true {
+        for i in missing.indices where missing[i].lastSent.map({ elapsed(now, since: $0) >= retryInterval }) ?? true {
             missing[i].lastSent = now
             missing[i].tries += 1
             out.append(missing[i].sequence)
@@ -75,7 +75,7 @@ public struct KeyframeRequestLimiter: Sendable {
 
     /// A keyframe is wanted; true when a request should go out now (otherwise it is deferred).
     public mutating func request(now: UInt64) -> Bool {
-        if let last = lastSent, now - last < minimumInterval {
+        if let last = lastSent, elapsed(now, since: last) < minimumInterval {
             pending = true
             return false
         }
@@ -86,7 +86,7 @@ public struct KeyframeRequestLimiter: Sendable {
 
     /// A deferred request whose interval has passed; true when it should go out now.
     public mutating func tick(now: UInt64) -> Bool {
-        guard pending, let last = lastSent, now - last >= minimumInterval else { return false }
+        guard pending, let last = lastSent, elapsed(now, since: last) >= minimumInterval else { return false }
         lastSent = now
         pending = false
         return true

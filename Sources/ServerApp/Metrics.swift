@@ -1,8 +1,10 @@
+import SFU
 import ServerIO
 
 /// Prometheus text exposition format 0.0.4 for /metrics.
 enum Metrics {
-    static func render(rooms: Int, participants: Int, server: ServerStats, webSocketMessagesIn: Int, webSocketMessagesOut: Int) -> String {
+    static func render(rooms: Int, participants: Int, server: ServerStats, webSocketMessagesIn: Int, webSocketMessagesOut: Int,
+                       media: MediaRouter.Stats?) -> String {
         var out = ""
         func gauge(_ name: String, _ help: String, _ value: Int) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name) \(value)\n"
@@ -25,6 +27,19 @@ enum Metrics {
         counter("shihui_signaling_bytes_sent_total", "Bytes sent on signaling connections.", server.bytesSent)
         counter("shihui_signaling_messages_received_total", "WebSocket text messages received.", webSocketMessagesIn)
         counter("shihui_signaling_messages_sent_total", "WebSocket text messages sent.", webSocketMessagesOut)
+        if let media {
+            counter("shihui_media_packets_received_total", "UDP datagrams received on the media port.", media.packetsIn)
+            counter("shihui_media_bytes_received_total", "Bytes received on the media port.", media.bytesIn)
+            counter("shihui_media_packets_sent_total", "RTP packets forwarded to subscribers.", media.packetsOut)
+            counter("shihui_media_bytes_sent_total", "Bytes of RTP forwarded to subscribers.", media.bytesOut)
+            counter("shihui_media_dropped_unknown_source_total", "Datagrams from a 5-tuple that passed no ICE check (dropped).", media.droppedUnknownSource)
+            counter("shihui_media_dropped_srtp_total", "SRTP/SRTCP packets that failed authentication or replay checks (dropped).", media.droppedSRTP)
+            counter("shihui_media_dropped_malformed_total", "Malformed media datagrams (dropped).", media.droppedMalformed)
+            counter("shihui_media_nacks_answered_total", "Packets retransmitted from the cache for subscribers' NACKs.", media.nacksAnswered)
+            counter("shihui_media_keyframe_requests_total", "PLIs sent to publishers.", media.keyframeRequests)
+            counter("shihui_media_transports_connected_total", "Peer connections whose DTLS-SRTP handshake completed.", media.transportsConnected)
+            counter("shihui_media_dtls_failures_total", "DTLS handshakes refused (bad fingerprint, errors).", media.dtlsFailures)
+        }
         return out
     }
 }

@@ -39,7 +39,8 @@ public final class SignalingApplication: HTTPApplication {
         case ["metrics"]:
             guard method == "GET" || method == "HEAD" else { return (.response(Self.methodNotAllowed("GET, HEAD")), []) }
             let text = Metrics.render(rooms: registry.rooms.count, participants: registry.participantCount,
-                                      server: server?.stats ?? ServerStats(), webSocketMessagesIn: messagesIn, webSocketMessagesOut: messagesOut)
+                                      server: server?.stats ?? ServerStats(), webSocketMessagesIn: messagesIn, webSocketMessagesOut: messagesOut,
+                                      media: media?.loop.stats)
             var r = HTTPResponse.text(200, text)
             r.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
             return (.response(r), [])

@@ -312,23 +312,23 @@ public final class HTTPServer {
         for c in Array(connections.values) {
             switch c.mode {
             case .http:
-                if let started = c.requestStarted, now - started > limits.requestTimeout, !c.closeAfterWrite {
+                if let started = c.requestStarted, elapsed(now, since: started) > limits.requestTimeout, !c.closeAfterWrite {
                     stats.timeouts += 1
                     respond(c, application.errorResponse(HTTPError(408, "request not received in time")), keepAlive: false, headOnly: false, now: now)
-                } else if c.requestStarted == nil, now - c.lastReceived > limits.idleTimeout {
+                } else if c.requestStarted == nil, elapsed(now, since: c.lastReceived) > limits.idleTimeout {
                     destroy(c, now: now, notify: false)
                 }
             case .webSocket(var ws):
-                if now - c.lastReceived > limits.webSocketTimeout {
+                if elapsed(now, since: c.lastReceived) > limits.webSocketTimeout {
                     stats.timeouts += 1
                     destroy(c, now: now, notify: true)  // half-open: nothing heard, not even pongs
-                } else if !ws.closing, now - ws.lastPing > limits.webSocketPingInterval {
+                } else if !ws.closing, elapsed(now, since: ws.lastPing) > limits.webSocketPingInterval {
                     ws.lastPing = now
                     c.mode = .webSocket(ws)
                     send(c, WebSocketFrame(opcode: .ping, payload: []).serialized(), now: now)
                 }
             case .lingering:
-                if let since = c.lingerSince, now - since > limits.lingerTimeout { destroy(c, now: now, notify: false) }
+                if let since = c.lingerSince, elapsed(now, since: since) > limits.lingerTimeout { destroy(c, now: now, notify: false) }
             }
         }
     }
@@ -394,3 +394,7 @@ struct WebSocketState {
         lastPing = now
     }
 }
+
+/// Nanoseconds from `then` to `now`, 0 if `now` is earlier (never traps on clock skew).
+@inline(__always)
+func elapsed(_ now: UInt64, since then: UInt64) -> UInt64 { now >= then ? now - then : 0 }

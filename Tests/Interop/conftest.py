@@ -142,6 +142,7 @@ class RunningServer:
         args = [str(SERVER), "--http", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--data", str(self.data), "--secret", SECRET, *extra_args]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         line = self.proc.stdout.readline()
+        self.banner = line
         m = _re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
         assert m, f"server did not start: {line!r}"
         self.port = int(m.group(1))

@@ -85,3 +85,75 @@ def test_whip_publisher_to_whep_viewer(server):
         await viewer.close()
         await publisher.close()
     asyncio.run(scenario())
+
+
+def metric(server, name):
+    import urllib.request
+    with urllib.request.urlopen(f"{server.base}/metrics", timeout=5) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return int(line.split()[1])
+    raise AssertionError(f"no metric {name}")
+
+
+def test_publishing_needs_the_publish_grant_and_the_right_room(server):
+    async def scenario():
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc.addTrack(VideoStreamTrack())
+        await pc.setLocalDescription(await pc.createOffer())
+        sdp = pc.localDescription.sdp.encode()
+        viewer_only = make_token("live", "eve", subscribe=True)
+        status, _, body = await asyncio.to_thread(request, server, "POST", "/whip/live", viewer_only, sdp)
+        assert status == 403 and json.loads(body)["error"]["code"] == "permission_denied"
+        other_room = make_token("elsewhere", "eve", publish=True)
+        status, _, body = await asyncio.to_thread(request, server, "POST", "/whip/live", other_room, sdp)
+        assert status == 403 and json.loads(body)["error"]["code"] == "token_wrong_room"
+        status, _, _ = await asyncio.to_thread(request, server, "POST", "/whip/live", make_token("live", "eve", publish=True), sdp, "text/plain")
+        assert status == 415
+        status, headers, _ = await asyncio.to_thread(request, server, "GET", "/whip/live/nope", make_token("live", "eve", publish=True))
+        assert status == 405 and headers["Allow"] == "DELETE"
+        status, _, body = await asyncio.to_thread(request, server, "POST", "/whep/live/nobody", make_token("live", "v", subscribe=True), sdp)
+        assert status == 404 and json.loads(body)["error"]["code"] == "publisher_not_found"
+        await pc.close()
+    asyncio.run(scenario())
+
+
+def test_rtp_from_an_unknown_address_is_dropped_and_counted(server):
+    import re
+    import socket
+    port = int(re.search(r"media UDP 127\.0\.0\.1:(\d+)", server.banner).group(1))
+    before = metric(server, "shihui_media_dropped_unknown_source_total")
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for i in range(20):
+        s.sendto(bytes([0x80, 96, 0, i]) + bytes(8) + b"payload", ("127.0.0.1", port))
+    s.close()
+    for _ in range(50):
+        if metric(server, "shihui_media_dropped_unknown_source_total") >= before + 20:
+            break
+        asyncio.run(asyncio.sleep(0.05))
+    assert metric(server, "shihui_media_dropped_unknown_source_total") == before + 20
+    assert metric(server, "shihui_media_packets_sent_total") == 0
+
+
+def test_forged_dtls_fingerprint_is_refused(server):
+    """The offer's fingerprint is altered, so aiortc's real certificate no longer matches it."""
+    async def scenario():
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc.addTrack(VideoStreamTrack())
+        await pc.setLocalDescription(await pc.createOffer())
+        sdp = pc.localDescription.sdp
+        forged = re.sub(r"(a=fingerprint:sha-256 )([0-9A-F]{2})", lambda m: m.group(1) + ("00" if m.group(2) != "00" else "11"), sdp)
+        assert forged != sdp
+        token = make_token("live", "mallory", publish=True)
+        status, _, body = await asyncio.to_thread(request, server, "POST", "/whip/live", token, forged.encode())
+        assert status == 201
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=body.decode(), type="answer"))
+        for _ in range(100):
+            if metric(server, "shihui_media_dtls_failures_total") >= 1:
+                break
+            await asyncio.sleep(0.1)
+        assert metric(server, "shihui_media_dtls_failures_total") == 1
+        assert metric(server, "shihui_media_transports_connected_total") == 0
+        await pc.close()
+    import re
+    asyncio.run(scenario())

@@ -22,11 +22,13 @@ module WireFuzzing "$root"/tools/fuzz/WireFuzzing/*.swift
 module HTTP "$root"/Sources/HTTP/*.swift
 module Signaling "$root"/Sources/Signaling/*.swift
 module ProtocolFuzzing "$root"/tools/fuzz/ProtocolFuzzing/*.swift
+module SFU "$root"/Sources/SFU/*.swift
+module MediaFuzzing "$root"/tools/fuzz/MediaFuzzing/*.swift
 
 for target_file in "$root"/tools/fuzz/targets/*.swift; do
   name=$(basename "$target_file" .swift)
   swiftc "${flags[@]}" -module-name "fuzz_${name//-/_}" "$target_file" \
-    "$out/MediaCrypto.o" "$out/MediaWire.o" "$out/WireFuzzing.o" "$out/HTTP.o" "$out/Signaling.o" "$out/ProtocolFuzzing.o" -lssl -lcrypto -o "$out/fuzz-$name" \
+    "$out/MediaCrypto.o" "$out/MediaWire.o" "$out/WireFuzzing.o" "$out/HTTP.o" "$out/Signaling.o" "$out/ProtocolFuzzing.o" "$out/SFU.o" "$out/MediaFuzzing.o" -lssl -lcrypto -o "$out/fuzz-$name" \
     2> >(grep -v "Cannot export local symbol" >&2)
   echo "built $out/fuzz-$name"
 done

@@ -109,6 +109,20 @@ def main():
     sig = enc(hm.new(b"fuzz-secret", hdr + b"." + body, "sha256").digest())
     put("jwt", hdr + b"." + body + b"." + sig)
     put("jwt", hdr + b"." + body + b".")
+    # Media datagrams (first byte = source port selector): a valid ICE check for the fuzz
+    # transport (ufrag "fuzz"), then RTP-, RTCP- and DTLS-looking datagrams from the same source.
+    check = stun.Message(message_method=stun.Method.BINDING, message_class=stun.Class.REQUEST)
+    check.attributes["USERNAME"] = "fuzz:peer"
+    check.attributes["PRIORITY"] = 1
+    check.attributes["USE-CANDIDATE"] = None
+    check.attributes["ICE-CONTROLLING"] = 1
+    check.add_message_integrity(b"fuzz-password-0123456789")
+    check.add_fingerprint()
+    put("media-datagram", b"\x01" + bytes(check))
+    put("media-datagram", b"\x01" + h("80600001000000010000002a") + bytes(40))
+    put("media-datagram", b"\x01" + h("81c80006000000010000000000000000000000000000000000000000") + bytes(10))
+    put("media-datagram", b"\x01" + h("16fefd000000000000000000") + bytes(60))
+    put("media-datagram", b"\x05" + h("16fefd000000000000000000") + bytes(60))
     print("seeds:", {d.name: len(list(d.iterdir())) for d in sorted(OUT.iterdir())})
 
 

@@ -1,0 +1,21 @@
+import Testing
+import TestSupport
+import MediaFuzzing
+
+/// The media datagram entry point: committed fuzz inputs and seeded random datagrams never trap.
+struct MediaFuzzRegressionTests {
+    /// Every committed input for the media-datagram target runs clean.
+    @Test func replay() throws {
+        let files = Fixture.files(in: "fuzz/media-datagram")
+        #expect(files.count >= 5)
+        for f in files { try Fixture.bytes(f).withUnsafeBytes { MediaFuzzing.datagram($0) } }
+    }
+
+    /// 20 000 random datagrams and 5 000 mutated seeds, fixed seed.
+    @Test func randomAndMutated() throws {
+        var rng = SeededRandom(seed: 4242)
+        for _ in 0..<20_000 { rng.bytes(Int.random(in: 0...300, using: &rng)).withUnsafeBytes { MediaFuzzing.datagram($0) } }
+        let seeds = try Fixture.files(in: "fuzz/media-datagram").map { try Fixture.bytes($0) }
+        for i in 0..<5_000 { rng.mutate(seeds[i % seeds.count]).withUnsafeBytes { MediaFuzzing.datagram($0) } }
+    }
+}
