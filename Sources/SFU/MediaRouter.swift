@@ -59,10 +59,23 @@ public final class MediaRouter {
         let transport: WebRTCTransport.ID
         let payloadType: UInt8
         var rewriter: RTPStreamRewriter
-        init(transport: WebRTCTransport.ID, payloadType: UInt8, ssrc: UInt32, clockRate: UInt32) {
+        /// One-byte RFC 8285 block carrying the subscriber's BUNDLE mid (RFC 8843 §15), written
+        /// into every packet so receivers demultiplex by mid; empty when not negotiated.
+        let midExtension: [UInt8]
+        init(transport: WebRTCTransport.ID, media: SDPAnswerer.NegotiatedMedia, ssrc: UInt32, clockRate: UInt32) {
             self.transport = transport
-            self.payloadType = payloadType
+            self.payloadType = media.payloadType
             rewriter = RTPStreamRewriter(outboundSSRC: ssrc, clockRate: clockRate)
+            midExtension = Self.midBlock(id: media.extensions[SDPOfferer.midURI], mid: Array(media.mid.utf8))
+        }
+
+        static func midBlock(id: UInt16?, mid: [UInt8]) -> [UInt8] {
+            guard let id, (1...14).contains(id), (1...16).contains(mid.count) else { return [] }
+            let data = 1 + mid.count
+            let words = (data + 3) / 4
+            var block: [UInt8] = [0xBE, 0xDE, UInt8(words >> 8), UInt8(words & 0xFF), UInt8(id) << 4 | UInt8(mid.count - 1)] + mid
+            block += [UInt8](repeating: 0, count: words * 4 - data)
+            return block
         }
     }
 
@@ -124,8 +137,21 @@ public final class MediaRouter {
     /// Subscribes a viewer transport to a publisher's track of `kind`, sending with `ssrc`.
     public func subscribe(transport id: WebRTCTransport.ID, to key: TrackKey, ssrc: UInt32, now: UInt64) {
         guard let t = transports[id], let track = tracks[key], let m = t.media.first(where: { $0.kind == key.kind && $0.direction == .sendonly }) else { return }
-        track.subscriptions.append(Subscription(transport: id, payloadType: m.payloadType, ssrc: ssrc, clockRate: track.clockRate))
+        track.subscriptions.append(Subscription(transport: id, media: m, ssrc: ssrc, clockRate: track.clockRate))
         track.keyframePending = true  // new viewers need a keyframe; sent on the next tick once possible
+    }
+
+    /// A renegotiated subscriber connection: replace its sections and subscribe `mid`s to tracks.
+    public func updateSubscriber(transport id: WebRTCTransport.ID, media: [SDPAnswerer.NegotiatedMedia],
+                                 subscriptions: [(mid: String, key: TrackKey, ssrc: UInt32)], now: UInt64) {
+        guard let t = transports[id] else { return }
+        t.media = media
+        for s in subscriptions {
+            guard let track = tracks[s.key], let m = media.first(where: { $0.mid == s.mid }) else { continue }
+            if track.subscriptions.contains(where: { $0.transport == id && $0.rewriter.outboundSSRC == s.ssrc }) { continue }
+            track.subscriptions.append(Subscription(transport: id, media: m, ssrc: s.ssrc, clockRate: track.clockRate))
+            track.keyframePending = true
+        }
     }
 
     /// Whether a publisher currently has a track of this kind.
@@ -239,21 +265,24 @@ public final class MediaRouter {
         }
     }
 
-    /// Builds the subscriber's packet: fixed header with its SSRC, PT, numbers; no CSRCs or
-    /// extensions (their IDs are the publisher's); the payload; then SRTP.
+    /// Builds the subscriber's packet: fixed header with its SSRC, PT, numbers; the subscriber's
+    /// mid extension (the publisher's own extensions are not forwarded: their IDs belong to the
+    /// publisher's negotiation); the payload; then SRTP.
     private func sendRewritten(_ plain: UnsafeRawBufferPointer, header: RTPHeader, subscription: Subscription,
                                numbers: RTPStreamRewriter.Rewritten, outbound: SRTPContext, to: TransportAddress,
                                send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
         withUnsafeTemporaryAllocation(byteCount: 1600, alignment: 16) { out in
             let payloadLength = header.payloadLength + header.paddingLength
-            guard 12 + payloadLength + 16 <= out.count else { return }
-            out[0] = 0x80 | (header.hasPadding ? 0x20 : 0)
+            let ext = subscription.midExtension
+            guard 12 + ext.count + payloadLength + 16 <= out.count else { return }
+            out[0] = 0x80 | (header.hasPadding ? 0x20 : 0) | (ext.isEmpty ? 0 : 0x10)
             out[1] = (header.marker ? 0x80 : 0) | subscription.payloadType
             out.writeU16(numbers.sequenceNumber, at: 2)
             out.writeU32(numbers.timestamp, at: 4)
             out.writeU32(subscription.rewriter.outboundSSRC, at: 8)
-            (out.baseAddress! + 12).copyMemory(from: plain.baseAddress! + header.payloadOffset, byteCount: payloadLength)
-            guard let n = try? outbound.protectRTP(out, length: 12 + payloadLength) else { return }
+            ext.withUnsafeBytes { e in if e.count > 0 { (out.baseAddress! + 12).copyMemory(from: e.baseAddress!, byteCount: e.count) } }
+            (out.baseAddress! + 12 + ext.count).copyMemory(from: plain.baseAddress! + header.payloadOffset, byteCount: payloadLength)
+            guard let n = try? outbound.protectRTP(out, length: 12 + ext.count + payloadLength) else { return }
             stats.packetsOut += 1
             stats.bytesOut += n
             send(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<n]), to)

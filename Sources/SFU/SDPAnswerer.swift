@@ -70,6 +70,16 @@ public enum SDPAnswerer {
     }
 
     public struct Result: Sendable {
+        public init(answer: SessionDescription, media: [NegotiatedMedia], remoteUfrag: String, remotePassword: String,
+                    remoteFingerprint: [UInt8], dtlsRole: DTLSTransport.Role) {
+            self.answer = answer
+            self.media = media
+            self.remoteUfrag = remoteUfrag
+            self.remotePassword = remotePassword
+            self.remoteFingerprint = remoteFingerprint
+            self.dtlsRole = dtlsRole
+        }
+
         public var answer: SessionDescription
         public var media: [NegotiatedMedia]
         public var remoteUfrag: String

@@ -9,7 +9,7 @@ public final class WebRTCTransport {
     public let id: ID
     public let ice: ICELiteAgent
     public let dtls: DTLSTransport
-    public let media: [SDPAnswerer.NegotiatedMedia]
+    public internal(set) var media: [SDPAnswerer.NegotiatedMedia]
     public private(set) var inbound: SRTPContext?
     public private(set) var outbound: SRTPContext?
     public private(set) var failure: String?

@@ -101,6 +101,115 @@ final class MediaService {
 
     func resource(_ id: String) -> Resource? { resources[id] }
 
+    // MARK: Subscriber connections (server-offered)
+
+    struct AnswerRefused: Error { let reason: String }
+
+    struct Subscriber {
+        var ufrag: String
+        var password: String
+        var sections: [SDPOfferer.Section] = []
+        /// Publisher key ("room/identity") and kind of the track in each live section, by mid.
+        var sources: [String: MediaRouter.TrackKey] = [:]
+        var version: UInt64 = 1
+        var awaitingAnswer = false
+        var stale = false
+        var resource: String
+    }
+
+    private var subscribers: [SessionID: Subscriber] = [:]
+    private let sessionID = UInt64(SecureRandom.uint32())
+
+    /// A new offer for the session's subscriber connection, or nil when nothing changed (or an
+    /// offer is awaiting its answer: the change is offered once it arrives).
+    func subscriberOffer(session: SessionID, room: String, identity: String) -> String? {
+        var sub = subscribers[session] ?? {
+            let (u, p) = ICELiteAgent.randomCredentials()
+            return Subscriber(ufrag: u, password: p, resource: newResourceID())
+        }()
+        // Desired: every track published in the room by someone else.
+        var desired: [MediaRouter.TrackKey] = []
+        for (key, value) in publishers.sorted(by: { $0.key < $1.key }) where key.hasPrefix(room + "/") && key != "\(room)/\(identity)" {
+            for kind in value.kinds { desired.append(MediaRouter.TrackKey(publisher: key, kind: kind)) }
+        }
+        var changed = false
+        for i in sub.sections.indices where sub.sections[i].track != nil {
+            if let source = sub.sources[sub.sections[i].mid], !desired.contains(source) {
+                sub.sections[i].track = nil
+                sub.sources[sub.sections[i].mid] = nil
+                changed = true
+            }
+        }
+        for key in desired where !sub.sources.values.contains(key) {
+            let mid = "\(sub.sections.count)"
+            let publisherIdentity = String(key.publisher.dropFirst(room.count + 1))
+            sub.sections.append(SDPOfferer.Section(mid: mid, kind: key.kind, track: SDPAnswerer.OutboundTrack(
+                ssrc: SecureRandom.uint32() | 1, cname: "shihui-\(publisherIdentity)", streamID: publisherIdentity, trackID: "\(publisherIdentity)-\(key.kind)")))
+            sub.sources[mid] = key
+            changed = true
+        }
+        if sub.awaitingAnswer {
+            sub.stale = sub.stale || changed
+            subscribers[session] = sub
+            return nil
+        }
+        guard changed else {
+            subscribers[session] = sub
+            return nil
+        }
+        sub.version += 1
+        sub.awaitingAnswer = true
+        subscribers[session] = sub
+        return SDPOfferer.offer(sessionID: sessionID, version: sub.version, sections: sub.sections, iceUfrag: sub.ufrag, icePassword: sub.password,
+                                fingerprint: certificate.fingerprint, candidates: candidates).serialized()
+    }
+
+    /// The client's answer: creates the transport (first time) or updates its subscriptions.
+    /// Returns whether another offer is due (tracks changed meanwhile).
+    func subscriberAnswer(session: SessionID, sdp: String) -> Swift.Result<Bool, AnswerRefused> {
+        guard var sub = subscribers[session], sub.awaitingAnswer else { return .failure(AnswerRefused(reason: "no subscriber offer is awaiting an answer")) }
+        let parsed: SessionDescription
+        do throws(WireError) { parsed = try SessionDescription.parse(sdp) } catch { return .failure(AnswerRefused(reason: "\(error)")) }
+        let result: SDPAnswerer.Result
+        do throws(SDPAnswerer.Error) { result = try SDPOfferer.readAnswer(parsed, sections: sub.sections) } catch { return .failure(AnswerRefused(reason: "\(error)")) }
+        sub.awaitingAnswer = false
+        let subscriptions = result.media.compactMap { m in
+            sub.sources[m.mid].flatMap { key in sub.sections.first { $0.mid == m.mid }?.track.map { (mid: m.mid, key: key, ssrc: $0.ssrc) } }
+        }
+        let state = mediaState, resource = sub.resource, ufrag = sub.ufrag, password = sub.password
+        loop.perform { router in
+            let now = DispatchTime.now().uptimeNanoseconds
+            let id: WebRTCTransport.ID
+            if let existing = state.transports[resource] {
+                id = existing
+            } else {
+                id = router.addTransport(answer: result, localUfrag: ufrag, localPassword: password)
+                state.transports[resource] = id
+            }
+            router.updateSubscriber(transport: id, media: result.media, subscriptions: subscriptions, now: now)
+        }
+        let again = sub.stale
+        sub.stale = false
+        subscribers[session] = sub
+        return .success(again)
+    }
+
+    /// A participant left: ends its publisher and subscriber connections. True if it published.
+    func sessionEnded(_ session: SessionID) -> Bool {
+        var published = false
+        for (id, r) in resources where r.session == session && r.isPublisher {
+            end(resource: id)
+            published = true
+        }
+        if let sub = subscribers.removeValue(forKey: session) {
+            let state = mediaState, resource = sub.resource
+            loop.perform { router in
+                if let id = state.transports.removeValue(forKey: resource) { router.removeTransport(id) { _, _ in } }
+            }
+        }
+        return published
+    }
+
     /// Ends a WHIP/WHEP session (DELETE on its resource).
     @discardableResult
     func end(resource: String) -> Resource? {

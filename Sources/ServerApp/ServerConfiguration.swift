@@ -16,6 +16,8 @@ public struct ServerConfiguration: Equatable, Sendable {
     public var requestTimeout = 10.0
     public var webSocketPingInterval = 15.0
     public var webSocketTimeout = 45.0
+    /// SRTP protection profiles offered in DTLS, in preference order (`--srtp-profiles gcm,cm`).
+    public var srtpProfiles: [SRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80]
 
     public init() {}
 
@@ -35,6 +37,7 @@ public struct ServerConfiguration: Equatable, Sendable {
           --request-timeout S        a request must arrive within S of its first byte (default 10)
           --ws-ping-interval S       the server pings each WebSocket every S (default 15)
           --ws-timeout S             a WebSocket silent for S (no data, no pong) is closed (default 45)
+          --srtp-profiles LIST       DTLS-SRTP profiles in preference order: gcm, cm (default gcm,cm)
 
         Token options:
           --room R            room the token admits to ("" with --admin: every room, for the REST API)
@@ -56,7 +59,7 @@ public struct ServerConfiguration: Equatable, Sendable {
         var i = 0
         while i < arguments.count {
             let a = arguments[i]
-            guard ["--http", "--udp", "--data", "--secret", "--config", "--request-timeout", "--ws-ping-interval", "--ws-timeout"].contains(a) else {
+            guard ["--http", "--udp", "--data", "--secret", "--config", "--request-timeout", "--ws-ping-interval", "--ws-timeout", "--srtp-profiles"].contains(a) else {
                 throw Error("unknown option \(a) (see --help)")
             }
             guard i + 1 < arguments.count else { throw Error("\(a) needs a value") }
@@ -82,6 +85,18 @@ public struct ServerConfiguration: Equatable, Sendable {
         if let d = try seconds("--request-timeout") { config.requestTimeout = d }
         if let d = try seconds("--ws-ping-interval") { config.webSocketPingInterval = d }
         if let d = try seconds("--ws-timeout") { config.webSocketTimeout = d }
+        if let list = flags["--srtp-profiles"] {
+            var profiles: [SRTPProfile] = []
+            for name in list.split(separator: ",") {
+                switch name {
+                case "gcm": profiles.append(.aeadAes128Gcm)
+                case "cm": profiles.append(.aes128CmHmacSha1_80)
+                default: throw Error("--srtp-profiles takes gcm and/or cm, comma-separated")
+                }
+            }
+            guard !profiles.isEmpty else { throw Error("--srtp-profiles takes gcm and/or cm, comma-separated") }
+            config.srtpProfiles = profiles
+        }
         return config
     }
 

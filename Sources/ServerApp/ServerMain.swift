@@ -32,7 +32,7 @@ public enum ServerMain {
         do {
             try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
             let certificate = try DTLSCertificate.loadOrCreate(path: (config.dataDirectory as NSString).appendingPathComponent("dtls.pem"))
-            let router = MediaRouter(dtlsContext: DTLSContext(certificate: certificate))
+            let router = MediaRouter(dtlsContext: DTLSContext(certificate: certificate, profiles: config.srtpProfiles))
             mediaLoop = try MediaLoop(address: config.udp, router: router)
             app.media = MediaService(loop: mediaLoop, certificate: certificate, candidateAddress: mediaLoop.localAddress)
         } catch {

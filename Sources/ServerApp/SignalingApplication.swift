@@ -62,17 +62,25 @@ public final class SignalingApplication: HTTPApplication {
         guard let token = pendingJoins.removeValue(forKey: connection) else {
             return [.closeWebSocket(connection, code: 1011, reason: "no pending join")]
         }
-        return actions(registry.join(session: connection, token: token, now: instant(now)))
+        var out = actions(registry.join(session: connection, token: token, now: instant(now)))
+        out += offerSubscriber(connection)
+        return out
     }
 
     public func webSocketText(_ text: String, connection: ConnectionID, now: UInt64) -> [ConnectionAction] {
         messagesIn += 1
-        return actions(registry.receive(session: connection, text: text, now: instant(now)))
+        return actions(registry.receive(session: connection, text: text, now: instant(now)), now: now)
     }
 
     public func webSocketClosed(connection: ConnectionID, now: UInt64) -> [ConnectionAction] {
         pendingJoins[connection] = nil
-        return actions(registry.disconnected(session: connection, now: instant(now)))
+        let room = registry.participant(session: connection)?.room
+        var out = actions(registry.disconnected(session: connection, now: instant(now)))
+        if let media, media.sessionEnded(connection), let room {
+            // Its tracks are gone: the others' subscriber connections drop them.
+            for other in room.participants where other.session != connection && other.session >= 0 { out += offerSubscriber(other.session) }
+        }
+        return out
     }
 
     public func tick(now: UInt64) -> [ConnectionAction] { actions(registry.tick(now: instant(now))) }
@@ -200,7 +208,7 @@ public final class SignalingApplication: HTTPApplication {
 
     private static func targets(_ output: SignalOutput, _ session: SessionID) -> Bool {
         switch output {
-        case .send(let s, _), .close(let s, _, _): s == session
+        case .send(let s, _), .close(let s, _, _), .media(let s, _): s == session
         }
     }
 
@@ -275,15 +283,62 @@ public final class SignalingApplication: HTTPApplication {
 
     // MARK: Helpers
 
-    private func actions(_ outputs: [SignalOutput]) -> [ConnectionAction] {
-        outputs.map { o in
+    private func actions(_ outputs: [SignalOutput], now: UInt64 = 0) -> [ConnectionAction] {
+        var result: [ConnectionAction] = []
+        for o in outputs {
             switch o {
             case .send(let s, let text):
                 messagesOut += 1
-                return .sendText(s, text)
-            case .close(let s, let code, let reason): return .closeWebSocket(s, code: code, reason: reason)
+                result.append(.sendText(s, text))
+            case .close(let s, let code, let reason):
+                result.append(.closeWebSocket(s, code: code, reason: reason))
+            case .media(let s, let message):
+                result += mediaMessage(session: s, message, now: now)
             }
         }
+        return result
+    }
+
+    // MARK: Meetings: publisher and subscriber peer connections over the WebSocket
+
+    private func reply(_ session: SessionID, _ object: [String: Any]) -> ConnectionAction {
+        messagesOut += 1
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return .sendText(session, String(decoding: data, as: UTF8.self))
+    }
+
+    private func mediaMessage(session: SessionID, _ message: ClientMessage, now: UInt64) -> [ConnectionAction] {
+        guard let media, let (room, participant) = registry.participant(session: session) else {
+            return [reply(session, ["type": "error", "code": "media_unavailable", "message": "the media plane is not running", "id": message.id ?? ""])]
+        }
+        switch message {
+        case .offer(let id, _, let sdp):
+            do throws(MediaService.Failure) {
+                let (resource, answer, kinds) = try media.publish(offer: sdp, room: room.name, identity: participant.identity, session: session)
+                var out: [ConnectionAction] = [reply(session, ["type": "answer", "target": "publisher", "sdp": answer, "id": id ?? ""])]
+                out += actions(registry.setTracks(session: session, tracks: kinds.map { TrackInfo(sid: "TR_\(resource.prefix(10))_\($0)", kind: $0) }))
+                for other in room.participants where other.session != session && other.session >= 0 { out += offerSubscriber(other.session) }
+                return out
+            } catch {
+                if case .badOffer(let why) = error { return [reply(session, ["type": "error", "code": "bad_offer", "message": why, "id": id ?? ""])] }
+                return [reply(session, ["type": "error", "code": "bad_offer", "message": "offer refused", "id": id ?? ""])]
+            }
+        case .answer(let id, _, let sdp):
+            switch media.subscriberAnswer(session: session, sdp: sdp) {
+            case .failure(let why): return [reply(session, ["type": "error", "code": "bad_answer", "message": why.reason, "id": id ?? ""])]
+            case .success(let renegotiate): return renegotiate ? offerSubscriber(session) : []
+            }
+        default:
+            return []
+        }
+    }
+
+    /// Offers (or re-offers) a participant's subscriber connection when the tracks it should
+    /// receive changed.
+    private func offerSubscriber(_ session: SessionID) -> [ConnectionAction] {
+        guard let media, let (room, participant) = registry.participant(session: session), participant.grants.subscribe,
+              let offer = media.subscriberOffer(session: session, room: room.name, identity: participant.identity) else { return [] }
+        return [reply(session, ["type": "offer", "target": "subscriber", "sdp": offer])]
     }
 
     static func bearer(_ request: HTTPRequest) -> String? {

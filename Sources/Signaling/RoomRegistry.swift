@@ -17,6 +17,8 @@ public enum SignalOutput: Equatable, Sendable {
     case send(SessionID, String)
     /// Close a session's WebSocket with a close code and reason (after sending what precedes it).
     case close(SessionID, code: UInt16, reason: String)
+    /// A media negotiation message (publisher offer, subscriber answer) for the media plane.
+    case media(SessionID, ClientMessage)
 }
 
 /// Rooms and participants: the signaling protocol's state machine (docs/signaling.md). No I/O:
@@ -117,14 +119,16 @@ public struct RoomRegistry: Sendable {
             guard room.participants[index].grants.admin else { return fail("permission_denied", "kick needs the admin grant") }
             guard let victim = room.participant(target) else { return fail("participant_not_found", "no participant \(target) in room \(roomName)") }
             return [ok()] + remove(session: victim.session, reason: "kicked" + (reason.map { ": \($0)" } ?? ""), now: now, closeCode: 1000)
-        case .offer(_, let target, _), .answer(_, let target, _), .trickle(_, let target, _):
-            if target == .publisher && !room.participants[index].grants.publish {
-                return fail("permission_denied", "publishing needs the publish grant")
-            }
-            if target == .subscriber && !room.participants[index].grants.subscribe {
-                return fail("permission_denied", "subscribing needs the subscribe grant")
-            }
-            return fail("media_unavailable", "the media plane is not available on this server yet")
+        case .offer(_, let target, _):
+            guard target == .publisher else { return fail("invalid_message", "the server offers the subscriber connection; answer it") }
+            guard room.participants[index].grants.publish else { return fail("permission_denied", "publishing needs the publish grant") }
+            return [.media(session, message)]
+        case .answer(_, let target, _):
+            guard target == .subscriber else { return fail("invalid_message", "the server answers publisher offers; it takes no publisher answer") }
+            guard room.participants[index].grants.subscribe else { return fail("permission_denied", "subscribing needs the subscribe grant") }
+            return [.media(session, message)]
+        case .trickle:
+            return [ok()]  // the server is ICE-lite: it learns the client's addresses from its checks
         }
     }
 
@@ -135,6 +139,12 @@ public struct RoomRegistry: Sendable {
         room.participants[index].tracks = tracks
         rooms[roomName] = room
         return broadcast(room, except: session, ["type": "participant_updated", "participant": room.participants[index].json])
+    }
+
+    /// The room and participant of a session.
+    public func participant(session: SessionID) -> (room: Room, participant: Participant)? {
+        guard let (roomName, identity) = sessions[session], let room = rooms[roomName], let p = room.participant(identity) else { return nil }
+        return (room, p)
     }
 
     /// The session's connection went away.

@@ -105,10 +105,16 @@ struct RoomRegistryTests {
         for (text, code) in [("not json", "invalid_json"), (#"{"type":"dance"}"#, "unknown_type"), (#"{"id":5,"type":"ping"}"#, "invalid_message"),
                              (#"{"type":"mute","track":"TR_x","muted":1}"#, "invalid_message"), (#"{"type":"mute","track":"TR_x","muted":true}"#, "track_not_found"),
                              (#"{"type":"offer","target":"publisher","sdp":"v=0"}"#, "permission_denied"),
-                             (#"{"type":"offer","target":"subscriber","sdp":"v=0"}"#, "media_unavailable")] {
+                             (#"{"type":"offer","target":"subscriber","sdp":"v=0"}"#, "invalid_message"),
+                             (#"{"type":"answer","target":"publisher","sdp":"v=0"}"#, "invalid_message")] {
             let out = r.receive(session: 1, text: text, now: Self.at(1))
             #expect(Self.messages(out, to: 1).first?["code"] as? String == code, "\(text)")
         }
+        // A publisher offer with the grant goes to the media plane.
+        var publisher = RoomRegistry()
+        _ = publisher.join(session: 2, token: Self.token("cam"), now: Self.at(0))
+        let media = publisher.receive(session: 2, text: #"{"type":"offer","id":"o","target":"publisher","sdp":"v=0"}"#, now: Self.at(1))
+        #expect(media == [.media(2, .offer(id: "o", target: .publisher, sdp: "v=0"))])
         let pong = Self.messages(r.receive(session: 1, text: #"{"type":"ping","id":"p"}"#, now: Self.at(1)), to: 1)[0]
         #expect(pong["type"] as? String == "pong" && pong["id"] as? String == "p")
     }
