@@ -170,7 +170,10 @@ public final class SignalingApplication: HTTPApplication {
                 let (resource, answer, kinds) = try media.publish(offer: text, room: room, identity: token.identity, session: session)
                 var out = registry.join(session: session, token: token, now: instant(now)).filter { !Self.targets($0, session) }
                 out += registry.setTracks(session: session, tracks: kinds.map { TrackInfo(sid: "TR_\(resource.prefix(10))_\($0)", kind: $0) })
-                return (.response(sdpCreated(answer, location: "/whip/\(PercentEncoding.encode(room))/\(resource)")), actions(out))
+                var result = actions(out)
+                // Meeting participants in the room receive the WHIP publisher like any other.
+                for other in registry.rooms[room]?.participants ?? [] where other.session >= 0 { result += offerSubscriber(other.session) }
+                return (.response(sdpCreated(answer, location: "/whip/\(PercentEncoding.encode(room))/\(resource)")), result)
             } catch {
                 if case .badOffer(let why) = error { return (.response(Self.error(400, "bad_offer", why)), []) }
                 return (.response(Self.error(400, "bad_offer", "offer refused")), [])
@@ -179,7 +182,9 @@ public final class SignalingApplication: HTTPApplication {
         guard request.method == "DELETE" else { return (.response(Self.methodNotAllowed("DELETE")), []) }
         if case .failure(let r) = mediaToken(request, room: room, grant: "publish") { return (.response(r.response), []) }
         guard let ended = media.end(resource: path[2]) else { return (.response(Self.error(404, "session_not_found", "no WHIP session \(path[2])")), []) }
-        return (.response(.text(200, "ok")), actions(registry.disconnected(session: ended.session, now: instant(now))))
+        var result = actions(registry.disconnected(session: ended.session, now: instant(now)))
+        for other in registry.rooms[room]?.participants ?? [] where other.session >= 0 { result += offerSubscriber(other.session) }
+        return (.response(.text(200, "ok")), result)
     }
 
     private func whep(_ request: HTTPRequest, path: [String], now: UInt64) -> (HTTPReply, [ConnectionAction]) {

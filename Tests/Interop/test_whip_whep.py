@@ -157,3 +157,54 @@ def test_forged_dtls_fingerprint_is_refused(server):
         await pc.close()
     import re
     asyncio.run(scenario())
+
+
+def test_whip_publisher_is_received_by_a_meeting_participant(server):
+    """A drone publishing over WHIP appears in the room; a meeting participant's subscriber
+    connection (server-offered over the WebSocket) decodes its video and audio."""
+    import websockets
+    from aiortc import RTCBundlePolicy
+
+    async def scenario():
+        token = make_token("command", "commander", subscribe=True)
+        ws = await websockets.connect(f"{server.ws}/rtc?access_token={token}", max_size=2**22)
+        assert json.loads(await ws.recv())["type"] == "joined"
+        publisher, location, pub_token = await whip_publish(server, "command", "drone-7")
+        counts = {"video": 0, "audio": 0}
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+        tasks = []
+
+        @pc.on("track")
+        def on_track(track):
+            async def consume():
+                while True:
+                    try:
+                        await track.recv()
+                    except Exception:  # noqa: BLE001 - ended
+                        return
+                    counts[track.kind] += 1
+            tasks.append(asyncio.ensure_future(consume()))
+
+        seen_drone = False
+        async with asyncio.timeout(20):
+            while counts["video"] < 30 or counts["audio"] < 50:
+                try:
+                    text = await asyncio.wait_for(ws.recv(), 0.2)
+                except asyncio.TimeoutError:
+                    continue
+                m = json.loads(text)
+                if m["type"] in ("participant_joined", "participant_updated") and m["participant"]["identity"] == "drone-7":
+                    seen_drone = seen_drone or bool(m["participant"]["tracks"])
+                if m["type"] == "offer" and m["target"] == "subscriber":
+                    await pc.setRemoteDescription(RTCSessionDescription(sdp=m["sdp"], type="offer"))
+                    await pc.setLocalDescription(await pc.createAnswer())
+                    await ws.send(json.dumps({"type": "answer", "target": "subscriber", "sdp": pc.localDescription.sdp}))
+        assert seen_drone, "the WHIP publisher was not announced with its tracks"
+        assert counts["video"] >= 30 and counts["audio"] >= 50, counts
+        for t in tasks:
+            t.cancel()
+        assert (await asyncio.to_thread(request, server, "DELETE", location, pub_token))[0] == 200
+        await ws.close()
+        await pc.close()
+        await publisher.close()
+    asyncio.run(scenario())
