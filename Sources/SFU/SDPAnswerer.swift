@@ -12,14 +12,14 @@ import MediaWire
 /// checks succeeded, starts DTLS).
 public enum SDPAnswerer {
     /// Header extensions the SFU understands (RFC 8285 URIs).
+    /// (transport-cc and REMB are not negotiated until the SFU sends their feedback.)
     public static let supportedExtensions: Set<String> = [
         "urn:ietf:params:rtp-hdrext:sdes:mid",
         "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
-        "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
         "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
     ]
-    static let videoFeedback: Set<String> = ["nack", "nack pli", "ccm fir", "transport-cc", "goog-remb"]
-    static let audioFeedback: Set<String> = ["transport-cc"]
+    static let videoFeedback: Set<String> = ["nack", "nack pli", "ccm fir"]
+    static let audioFeedback: Set<String> = []
 
     public struct Parameters: Sendable {
         public var sessionID: UInt64

@@ -33,6 +33,10 @@ public final class SignalingApplication: HTTPApplication {
         guard let segments = request.pathSegments else { return (.response(Self.error(400, "bad_request", "invalid percent-encoding in path")), []) }
         let method = request.method
         switch segments {
+        case []:
+            guard method == "GET" || method == "HEAD" else { return (.response(Self.methodNotAllowed("GET, HEAD")), []) }
+            return (.response(HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-cache")]),
+                                           body: Array(WebClient.html.utf8))), [])
         case ["healthz"]:
             guard method == "GET" || method == "HEAD" else { return (.response(Self.methodNotAllowed("GET, HEAD")), []) }
             return (.response(.text(200, "ok")), [])
