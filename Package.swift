@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "shihui-export", targets: ["shihui-export"]),
         .executable(name: "wire-bench", targets: ["wire-bench"]),
         .executable(name: "wire-check", targets: ["wire-check"]),
+        .executable(name: "sfu-bench", targets: ["sfu-bench"]),
     ],
     targets: [
         // MARK: System libraries (module maps + pkg-config + Debian providers)
@@ -41,6 +42,7 @@ let package = Package(
         // MARK: Tools (release executables; see tools/README.md)
         .executableTarget(name: "wire-bench", dependencies: ["MediaWire"], path: "tools/wire-bench"),
         .executableTarget(name: "wire-check", dependencies: ["MediaWire"], path: "tools/wire-check"),
+        .executableTarget(name: "sfu-bench", dependencies: ["SFU", "MediaWire", "MediaCrypto"], path: "tools/sfu-bench"),
 
         // MARK: Fuzzing entry points (libFuzzer targets and the Fixtures/fuzz regression test share them)
         .target(name: "WireFuzzing", dependencies: ["MediaWire"], path: "tools/fuzz/WireFuzzing"),

@@ -21,6 +21,14 @@ public final class DTLSTransport: @unchecked Sendable {
         public var localSalt: [UInt8]
         public var remoteKey: [UInt8]
         public var remoteSalt: [UInt8]
+
+        public init(profile: SRTPProfile, localKey: [UInt8], localSalt: [UInt8], remoteKey: [UInt8], remoteSalt: [UInt8]) {
+            self.profile = profile
+            self.localKey = localKey
+            self.localSalt = localSalt
+            self.remoteKey = remoteKey
+            self.remoteSalt = remoteSalt
+        }
     }
 
     public enum Event: Equatable, Sendable {

@@ -98,6 +98,12 @@ public final class ICELiteAgent {
         raw.withUnsafeBytes { handle($0, from: address, now: now) }
     }
 
+    /// Treats `address` as checked and nominated (benchmarks; see `MediaRouter.connectWithoutHandshake`).
+    func assumeSelected(_ address: TransportAddress) {
+        if !validated.contains(address) { validated.append(address) }
+        selected = address
+    }
+
     /// Expires consent when the selected address has been silent for 30 s.
     public func tick(now: UInt64) -> [Event] {
         guard !expired, selected != nil, let last = lastConsent, elapsed(now, since: last) > Self.consentTimeout else { return [] }

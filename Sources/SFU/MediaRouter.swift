@@ -154,6 +154,15 @@ public final class MediaRouter {
         }
     }
 
+    /// Marks a transport connected with given SRTP keys and peer address, skipping ICE and DTLS.
+    /// For benchmarks and tests that measure forwarding alone; the server never calls it.
+    public func connectWithoutHandshake(transport id: WebRTCTransport.ID, keys: DTLSTransport.SRTPKeys, address: TransportAddress) {
+        guard let t = transports[id] else { return }
+        t.ice.assumeSelected(address)
+        t.dtlsConnected(keys)
+        byAddress[address] = id
+    }
+
     /// Whether a publisher currently has a track of this kind.
     public func hasTrack(_ key: TrackKey) -> Bool { tracks[key] != nil }
 

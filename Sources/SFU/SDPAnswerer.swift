@@ -56,6 +56,18 @@ public enum SDPAnswerer {
 
     /// What one accepted m-section carries.
     public struct NegotiatedMedia: Sendable, Equatable {
+        public init(mid: String, kind: String, payloadType: UInt8, codec: String, clockRate: UInt32,
+                    extensions: [String: UInt16], remoteSSRCs: [UInt32], direction: SDPDirection) {
+            self.mid = mid
+            self.kind = kind
+            self.payloadType = payloadType
+            self.codec = codec
+            self.clockRate = clockRate
+            self.extensions = extensions
+            self.remoteSSRCs = remoteSSRCs
+            self.direction = direction
+        }
+
         public var mid: String
         public var kind: String
         public var payloadType: UInt8

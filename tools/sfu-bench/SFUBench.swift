@@ -1,0 +1,107 @@
+import MediaCrypto
+import MediaWire
+import SFU
+
+/// The benchmark body (nonisolated: closures in top-level code would pay actor checks per call).
+enum SFUBench {
+    static let payloadSize = 1200 - 12 - 10
+
+    static func keys(_ profile: SRTPProfile) -> DTLSTransport.SRTPKeys {
+        DTLSTransport.SRTPKeys(profile: profile, localKey: SecureRandom.bytes(16), localSalt: SecureRandom.bytes(profile.masterSaltLength),
+                               remoteKey: SecureRandom.bytes(16), remoteSalt: SecureRandom.bytes(profile.masterSaltLength))
+    }
+
+    static func answer(_ direction: SDPDirection, fingerprint: [UInt8]) -> SDPAnswerer.Result {
+        SDPAnswerer.Result(answer: SessionDescription(sessionID: 1),
+                           media: [SDPAnswerer.NegotiatedMedia(mid: "0", kind: "video", payloadType: 96, codec: "VP8", clockRate: 90000,
+                                                               extensions: [SDPOfferer.midURI: 1], remoteSSRCs: [], direction: direction)],
+                           remoteUfrag: "x", remotePassword: "y", remoteFingerprint: fingerprint, dtlsRole: .server)
+    }
+
+
+    static func measure(_ body: () -> Void) -> Double {
+        let clock = ContinuousClock()
+        let start = clock.now
+        body()
+        let d = clock.now - start
+        return Double(d.components.seconds) * 1e9 + Double(d.components.attoseconds) / 1e9
+    }
+
+    static func run(quick: Bool) {
+        let packets = quick ? 3_000 : 20_000
+        let profile = SRTPProfile.aeadAes128Gcm
+        let certificate = try! DTLSCertificate.generate()
+        print("sfu-bench (\(profile), \(packets) packets of 1200 bytes per run, best of 3; ns per packet)")
+        // Baseline: unprotect + protect of one packet, same sizes and profile.
+        let k = keys(profile)
+        let sender = SRTPContext(profile: profile, masterKey: k.remoteKey, masterSalt: k.remoteSalt)
+        let receiver = SRTPContext(profile: profile, masterKey: k.remoteKey, masterSalt: k.remoteSalt)
+        let forwarder = SRTPContext(profile: profile, masterKey: k.localKey, masterSalt: k.localSalt)
+        let protectedPackets = makePackets(count: packets, context: sender)
+        var baseline = Double.infinity
+        for _ in 0..<3 {
+            let r = SRTPContext(profile: profile, masterKey: k.remoteKey, masterSalt: k.remoteSalt)
+            let f = SRTPContext(profile: profile, masterKey: k.localKey, masterSalt: k.localSalt)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
+            defer { buffer.deallocate() }
+            let ns = measure {
+                for p in protectedPackets {
+                    p.withUnsafeBytes { buffer.copyMemory(from: $0) }
+                    let n = try! r.unprotectRTP(buffer, length: p.count)
+                    _ = try! f.protectRTP(buffer, length: n)
+                }
+            }
+            baseline = min(baseline, ns / Double(packets))
+        }
+        _ = (receiver, forwarder)
+        print("  baseline: SRTP unprotect + protect          \(format(baseline)) ns")
+        var rows: [(Int, Double)] = []
+        for subscribers in [1, 5, 10, 20] {
+            var best = Double.infinity
+            for _ in 0..<3 {
+                let router = MediaRouter(dtlsContext: DTLSContext(certificate: certificate))
+                let publisherKeys = keys(profile)
+                let pub = router.addTransport(answer: answer(.recvonly, fingerprint: certificate.fingerprint), localUfrag: "p", localPassword: "p")
+                router.connectWithoutHandshake(transport: pub, keys: publisherKeys, address: TransportAddress(ip: .loopbackV4, port: 10_000))
+                router.publish(transport: pub, publisher: "room/p")
+                for i in 0..<subscribers {
+                    let sub = router.addTransport(answer: answer(.sendonly, fingerprint: certificate.fingerprint), localUfrag: "s\(i)", localPassword: "s")
+                    router.connectWithoutHandshake(transport: sub, keys: keys(profile), address: TransportAddress(ip: .loopbackV4, port: UInt16(20_000 + i)))
+                    router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: "room/p", kind: "video"), ssrc: UInt32(1000 + i), now: 0)
+                }
+                let client = SRTPContext(profile: profile, masterKey: publisherKeys.remoteKey, masterSalt: publisherKeys.remoteSalt)
+                let input = makePackets(count: packets, context: client)
+                let from = TransportAddress(ip: .loopbackV4, port: 10_000)
+                var sent = 0
+                let ns = measure {
+                    for (i, p) in input.enumerated() {
+                        p.withUnsafeBytes { router.handle($0, from: from, now: UInt64(i) * 1_000_000) { _, _ in sent += 1 } }
+                    }
+                }
+                precondition(sent >= packets * subscribers - subscribers * 2, "forwarding did not happen: \(sent)")
+                best = min(best, ns / Double(packets))
+            }
+            rows.append((subscribers, best))
+            let perForwarded = best / Double(subscribers)
+            print("  1 → \(subscribers) subscribers: per input packet \(format(best)) ns, per forwarded packet \(format(perForwarded)) ns (\(format(perForwarded / baseline))× baseline)")
+        }
+        let perForwarded20 = rows.last!.1 / 20
+        print("sfu_forward_ns_per_packet_20=\(format(perForwarded20)) baseline_ns=\(format(baseline)) forwarded_packets_per_cpu_second_20=\(Int(1e9 / perForwarded20))")
+    }
+
+    static func makePackets(count: Int, context: SRTPContext) -> [[UInt8]] {
+        (0..<count).map { i in
+            var b = RTPPacketBuilder(payloadType: 96, sequenceNumber: UInt16(truncatingIfNeeded: i), timestamp: UInt32(i / 4) * 3000, ssrc: 0xABCD, marker: i % 4 == 3)
+            b.payload = [0x90, 0x80, UInt8(i & 0x7F)] + [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: payloadSize - 3)
+            var plain = b.serialized() + [UInt8](repeating: 0, count: 32)
+            let n = plain.withUnsafeMutableBytes { try! context.protectRTP($0, length: $0.count - 32) }
+            return Array(plain[..<n])
+        }
+    }
+
+    static func format(_ v: Double) -> String {
+        let hundredths = Int((v * 100).rounded())
+        let frac = hundredths % 100
+        return "\(hundredths / 100).\(frac < 10 ? "0" : "")\(frac)"
+    }
+}

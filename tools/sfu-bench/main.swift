@@ -1,0 +1,7 @@
+// sfu-bench: CPU per forwarded packet of MediaRouter for 1 publisher → N subscribers, in process
+// (no sockets): real SRTP unprotect of the publisher's packet, then per subscriber rewrite, mid
+// extension, SRTP protect. Baseline in the same process: one SRTP unprotect + one protect of the
+// same packet, the crypto work a forwarded packet cannot avoid. docs/PERFORMANCE.md.
+//
+//   swift build -c release --product sfu-bench && .build/release/sfu-bench [--quick]
+SFUBench.run(quick: CommandLine.arguments.contains("--quick"))
