@@ -31,8 +31,9 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["MediaCrypto"]),
         .target(name: "SFU", dependencies: ["MediaWire", "MediaCrypto"]),
         .target(name: "Signaling", dependencies: ["HTTP", "MediaCrypto"]),
-        .target(name: "ServerIO", dependencies: ["HTTP", "MediaWire", "CShims"]),
-        .target(name: "MediaIO", dependencies: ["SFU", "MediaWire", "CShims"]),
+        .target(name: "SocketAddress", dependencies: ["MediaWire"]),
+        .target(name: "ServerIO", dependencies: ["HTTP", "MediaWire", "CShims", "SocketAddress"]),
+        .target(name: "MediaIO", dependencies: ["SFU", "MediaWire", "CShims", "SocketAddress"]),
         .target(name: "ServerApp", dependencies: ["ServerIO", "Signaling", "HTTP", "MediaWire", "MediaCrypto", "SFU", "MediaIO"]),
 
         // MARK: Executables (argument parsing and wiring only)

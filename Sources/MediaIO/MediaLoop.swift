@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import MediaWire
 import SFU
+import SocketAddress
 
 /// The only UDP socket code in Shihui: one socket for all peers, one thread that owns the
 /// `MediaRouter`. Datagrams arrive in recvmmsg batches and leave in sendmmsg batches; other
@@ -49,13 +50,13 @@ public final class MediaLoop: @unchecked Sendable {
         var size: Int32 = 8 << 20  // large buffers: bursts of keyframes (capped by net.core.*mem_max)
         setsockopt(socketFD, SOL_SOCKET, SO_RCVBUF, &size, 4)
         setsockopt(socketFD, SOL_SOCKET, SO_SNDBUF, &size, 4)
-        let bound = UDPAddress.withSockaddr(address) { sa, len in bind(socketFD, sa, len) }
+        let bound = SocketAddress.withSockaddr(address) { sa, len in bind(socketFD, sa, len) }
         guard bound == 0 else { let e = errno; close(socketFD); throw MediaIOError("bind \(address)", e) }
         var storage = sockaddr_storage()
         var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
         _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &len) } }
         fd = socketFD
-        localAddress = UDPAddress.transportAddress(storage) ?? address
+        localAddress = SocketAddress.transportAddress(storage) ?? address
         epollFD = shihui_epoll_create()
         wakeFD = shihui_eventfd()
         timerFD = shihui_timerfd_periodic(10_000_000)
@@ -149,7 +150,7 @@ public final class MediaLoop: @unchecked Sendable {
             }
             guard got > 0 else { return }
             for i in 0..<Int(got) {
-                guard let from = UDPAddress.transportAddress(names[i]) else { continue }
+                guard let from = SocketAddress.transportAddress(names[i]) else { continue }
                 let datagram = UnsafeRawBufferPointer(start: receiveBuffers.baseAddress! + i * slot, count: Int(headers[i].msg_len))
                 router.handle(datagram, from: from, now: now) { bytes, to in self.queueSend(bytes, to) }
             }
@@ -162,7 +163,7 @@ public final class MediaLoop: @unchecked Sendable {
         guard bytes.count <= slot else { return }
         if pendingSends == 64 { flushSends() }
         (sendBuffers.baseAddress! + pendingSends * slot).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-        UDPAddress.store(to, into: &sendAddresses[pendingSends])
+        SocketAddress.store(to, into: &sendAddresses[pendingSends])
         lengths[pendingSends] = bytes.count
         pendingSends += 1
     }
@@ -182,7 +183,7 @@ public final class MediaLoop: @unchecked Sendable {
                     sendHeaders[i].msg_hdr.msg_iov = iov.baseAddress! + i
                     sendHeaders[i].msg_hdr.msg_iovlen = 1
                     sendHeaders[i].msg_hdr.msg_name = UnsafeMutableRawPointer(names.baseAddress! + i)
-                    sendHeaders[i].msg_hdr.msg_namelen = UDPAddress.length(names[i])
+                    sendHeaders[i].msg_hdr.msg_namelen = SocketAddress.length(names[i])
                 }
                 var offset = 0
                 while offset < count {
@@ -203,56 +204,4 @@ public struct MediaIOError: Error, CustomStringConvertible {
         self.code = code
     }
     public var description: String { "\(operation): \(String(cString: strerror(code)))" }
-}
-
-/// sockaddr conversions for the media socket.
-enum UDPAddress {
-    static func transportAddress(_ storage: sockaddr_storage) -> TransportAddress? {
-        var s = storage
-        switch Int32(s.ss_family) {
-        case AF_INET:
-            return withUnsafePointer(to: &s) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { p in
-                TransportAddress(ip: .v4(UInt32(bigEndian: p.pointee.sin_addr.s_addr)), port: UInt16(bigEndian: p.pointee.sin_port))
-            } }
-        case AF_INET6:
-            return withUnsafePointer(to: &s) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { p in
-                let b = withUnsafeBytes(of: p.pointee.sin6_addr) { Array($0) }
-                var hi: UInt64 = 0, lo: UInt64 = 0
-                for i in 0..<8 { hi = hi << 8 | UInt64(b[i]) }
-                for i in 8..<16 { lo = lo << 8 | UInt64(b[i]) }
-                return TransportAddress(ip: .v6(hi, lo), port: UInt16(bigEndian: p.pointee.sin6_port))
-            } }
-        default: return nil
-        }
-    }
-
-    static func store(_ address: TransportAddress, into storage: inout sockaddr_storage) {
-        withUnsafeMutablePointer(to: &storage) { p in
-            withSockaddr(address) { sa, len in UnsafeMutableRawPointer(p).copyMemory(from: sa, byteCount: Int(len)) }
-        }
-    }
-
-    static func length(_ storage: sockaddr_storage) -> socklen_t {
-        socklen_t(Int32(storage.ss_family) == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size)
-    }
-
-    static func withSockaddr<R>(_ address: TransportAddress, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
-        switch address.ip {
-        case .v4(let a):
-            var sin = sockaddr_in()
-            sin.sin_family = sa_family_t(AF_INET)
-            sin.sin_port = address.port.bigEndian
-            sin.sin_addr.s_addr = a.bigEndian
-            return withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        case .v6(let hi, let lo):
-            var sin6 = sockaddr_in6()
-            sin6.sin6_family = sa_family_t(AF_INET6)
-            sin6.sin6_port = address.port.bigEndian
-            withUnsafeMutableBytes(of: &sin6.sin6_addr) { b in
-                for i in 0..<8 { b[i] = UInt8(truncatingIfNeeded: hi >> UInt64(56 - 8 * i)) }
-                for i in 0..<8 { b[8 + i] = UInt8(truncatingIfNeeded: lo >> UInt64(56 - 8 * i)) }
-            }
-            return withUnsafePointer(to: &sin6) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
-        }
-    }
 }

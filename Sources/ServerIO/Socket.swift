@@ -1,5 +1,6 @@
 import Glibc
 import MediaWire
+import SocketAddress
 
 /// Thin POSIX socket helpers for the server loop (the only TCP socket code in Shihui).
 enum Socket {
@@ -30,47 +31,11 @@ enum Socket {
         var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let r = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
         guard r == 0 else { return nil }
-        return transportAddress(storage)
-    }
-
-    static func transportAddress(_ storage: sockaddr_storage) -> TransportAddress? {
-        var s = storage
-        switch Int32(s.ss_family) {
-        case AF_INET:
-            return withUnsafePointer(to: &s) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { p in
-                TransportAddress(ip: .v4(UInt32(bigEndian: p.pointee.sin_addr.s_addr)), port: UInt16(bigEndian: p.pointee.sin_port))
-            } }
-        case AF_INET6:
-            return withUnsafePointer(to: &s) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { p in
-                let b = withUnsafeBytes(of: p.pointee.sin6_addr) { Array($0) }
-                var hi: UInt64 = 0, lo: UInt64 = 0
-                for i in 0..<8 { hi = hi << 8 | UInt64(b[i]) }
-                for i in 8..<16 { lo = lo << 8 | UInt64(b[i]) }
-                return TransportAddress(ip: .v6(hi, lo), port: UInt16(bigEndian: p.pointee.sin6_port))
-            } }
-        default:
-            return nil
-        }
+        return SocketAddress.transportAddress(storage)
     }
 
     static func withSockaddr<R>(_ address: TransportAddress, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
-        switch address.ip {
-        case .v4(let a):
-            var sin = sockaddr_in()
-            sin.sin_family = sa_family_t(AF_INET)
-            sin.sin_port = address.port.bigEndian
-            sin.sin_addr.s_addr = a.bigEndian
-            return withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        case .v6(let hi, let lo):
-            var sin6 = sockaddr_in6()
-            sin6.sin6_family = sa_family_t(AF_INET6)
-            sin6.sin6_port = address.port.bigEndian
-            withUnsafeMutableBytes(of: &sin6.sin6_addr) { b in
-                for i in 0..<8 { b[i] = UInt8(truncatingIfNeeded: hi >> UInt64(56 - 8 * i)) }
-                for i in 0..<8 { b[8 + i] = UInt8(truncatingIfNeeded: lo >> UInt64(56 - 8 * i)) }
-            }
-            return withUnsafePointer(to: &sin6) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
-        }
+        SocketAddress.withSockaddr(address, body)
     }
 }
 

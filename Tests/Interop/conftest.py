@@ -190,3 +190,13 @@ def http_get(url, headers=None, method="GET", body=None, timeout=5):
             return r.status, dict(r.headers), r.read()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read()
+
+
+def metric(server, name):
+    """The value of an unlabelled Prometheus metric from the server's /metrics."""
+    import urllib.request
+    with urllib.request.urlopen(f"{server.base}/metrics", timeout=5) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return int(line.split()[1])
+    raise AssertionError(f"no metric {name}")

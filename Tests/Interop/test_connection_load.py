@@ -4,22 +4,13 @@ import asyncio
 import json
 import resource
 import time
-import urllib.request
 
 import websockets
 
-from conftest import make_token
+from conftest import make_token, metric
 
 CONNECTIONS = 2000
 ROOM_SIZE = 10
-
-
-def metric(base, name):
-    with urllib.request.urlopen(f"{base}/metrics", timeout=5) as r:
-        for line in r.read().decode().splitlines():
-            if line.startswith(name + " "):
-                return int(line.split()[1])
-    raise AssertionError(f"no metric {name}")
 
 
 def test_two_thousand_websockets(server):
@@ -44,9 +35,9 @@ def test_two_thousand_websockets(server):
         sockets = await asyncio.gather(*(open_one(i) for i in range(CONNECTIONS)))
         connect_seconds = time.monotonic() - started
         await asyncio.sleep(0.5)
-        assert metric(server.base, "shihui_websocket_connections") == CONNECTIONS
-        assert metric(server.base, "shihui_participants") == CONNECTIONS
-        assert metric(server.base, "shihui_rooms") == CONNECTIONS // ROOM_SIZE
+        assert metric(server, "shihui_websocket_connections") == CONNECTIONS
+        assert metric(server, "shihui_participants") == CONNECTIONS
+        assert metric(server, "shihui_rooms") == CONNECTIONS // ROOM_SIZE
         rss_open = server.rss_kib()
         # Every connection is still usable.
         for ws in sockets[::97]:
@@ -61,10 +52,10 @@ def test_two_thousand_websockets(server):
 
     connect_seconds, rss_open = asyncio.run(scenario())
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and metric(server.base, "shihui_websocket_connections") != 0:
+    while time.monotonic() < deadline and metric(server, "shihui_websocket_connections") != 0:
         time.sleep(0.1)
-    assert metric(server.base, "shihui_websocket_connections") == 0
-    assert metric(server.base, "shihui_participants") == 0
+    assert metric(server, "shihui_websocket_connections") == 0
+    assert metric(server, "shihui_participants") == 0
     per_connection = (rss_open - rss_before) * 1024 / CONNECTIONS
     print(f"\nsignaling_ws_connections={CONNECTIONS} connect_seconds={connect_seconds:.2f} "
           f"rss_before_kib={rss_before} rss_open_kib={rss_open} bytes_per_idle_connection={per_connection:.0f}")

@@ -12,7 +12,7 @@ aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=True: ["127.0.0.1
 from aiortc import (AudioStreamTrack, RTCConfiguration, RTCPeerConnection,  # noqa: E402
                     RTCSessionDescription, VideoStreamTrack)
 
-from conftest import make_token  # noqa: E402
+from conftest import make_token, metric  # noqa: E402
 
 
 def request(server, method, path, token, body=b"", content_type="application/sdp"):
@@ -85,15 +85,6 @@ def test_whip_publisher_to_whep_viewer(server):
         await viewer.close()
         await publisher.close()
     asyncio.run(scenario())
-
-
-def metric(server, name):
-    import urllib.request
-    with urllib.request.urlopen(f"{server.base}/metrics", timeout=5) as r:
-        for line in r.read().decode().splitlines():
-            if line.startswith(name + " "):
-                return int(line.split()[1])
-    raise AssertionError(f"no metric {name}")
 
 
 def test_publishing_needs_the_publish_grant_and_the_right_room(server):
