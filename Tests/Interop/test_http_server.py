@@ -114,3 +114,14 @@ def test_wrk_smoke_against_healthz(server):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     print(f"\nwrk_debug_healthz_requests_per_second={rps:.0f}")
     assert rps > 1000, out
+
+
+def test_help_documents_every_option():
+    out = subprocess.run([str(SERVER), "--help"], capture_output=True, text=True, timeout=10)
+    assert out.returncode == 0
+    for option in ("--http", "--udp", "--data", "--secret", "--config", "SHIHUI_HTTP", "SHIHUI_UDP", "SHIHUI_DATA",
+                   "SHIHUI_SECRET", "--request-timeout", "--ws-ping-interval", "--ws-timeout", "--srtp-profiles",
+                   "token --room R --identity I", "--ttl", "127.0.0.1:7880", "127.0.0.1:7882", "./data"):
+        assert option in out.stdout, option
+    bad = subprocess.run([str(SERVER), "--bogus", "1"], capture_output=True, text=True, timeout=10)
+    assert bad.returncode == 2 and "unknown option --bogus" in bad.stderr
