@@ -39,6 +39,11 @@ public final class MediaLoop: @unchecked Sendable {
         return statsSnapshot
     }
 
+    /// Test-only impairment (`--test-inbound-loss`): this fraction of incoming RTP is dropped
+    /// before the router sees it, as a lossy network between publishers and the SFU would.
+    public var inboundRTPLoss: Double = 0
+    private var impairmentState: UInt64 = 0x9E37_79B9_7F4A_7C15
+
     /// Router events (connected, failed) for the control plane, delivered through `onEvent`.
     public var onEvent: (@Sendable (MediaRouter.Event) -> Void)?
 
@@ -152,11 +157,20 @@ public final class MediaLoop: @unchecked Sendable {
             for i in 0..<Int(got) {
                 guard let from = SocketAddress.transportAddress(names[i]) else { continue }
                 let datagram = UnsafeRawBufferPointer(start: receiveBuffers.baseAddress! + i * slot, count: Int(headers[i].msg_len))
+                if inboundRTPLoss > 0, PacketDemultiplexer.classify(datagram) == .rtp, nextUniform() < inboundRTPLoss { continue }
                 router.handle(datagram, from: from, now: now) { bytes, to in self.queueSend(bytes, to) }
             }
             flushSends()
             if got < Int32(batch) { return }
         }
+    }
+
+    /// Deterministic uniform [0, 1) for the impairment (xorshift64*), so runs are repeatable.
+    private func nextUniform() -> Double {
+        impairmentState ^= impairmentState >> 12
+        impairmentState ^= impairmentState << 25
+        impairmentState ^= impairmentState >> 27
+        return Double((impairmentState &* 0x2545_F491_4F6C_DD1D) >> 11) / Double(1 << 53)
     }
 
     private func queueSend(_ bytes: UnsafeRawBufferPointer, _ to: TransportAddress) {

@@ -18,7 +18,7 @@ public final class MediaRouter {
     public struct Stats: Sendable {
         public var packetsIn = 0, packetsOut = 0, bytesIn = 0, bytesOut = 0
         public var droppedUnknownSource = 0, droppedSRTP = 0, droppedMalformed = 0
-        public var nacksAnswered = 0, keyframeRequests = 0
+        public var nacksAnswered = 0, keyframeRequests = 0, nacksSent = 0
         public var transportsConnected = 0, dtlsFailures = 0
         public init() {}
     }
@@ -33,6 +33,8 @@ public final class MediaRouter {
         var ssrc: UInt32? = nil
         let cache: PacketCache
         var keyframes = KeyframeRequestLimiter()
+        /// Gaps in what the publisher sends us, NACKed back to it (video only).
+        var nacks = NACKGenerator()
         /// A viewer needs a keyframe that could not be requested yet (publisher not connected).
         var keyframePending = false
         var subscriptions: [Subscription] = []
@@ -206,6 +208,10 @@ public final class MediaRouter {
         for track in tracks.values where track.keyframePending || track.keyframes.tick(now: now) {
             if sendPLI(for: track, now: now, send: send) { track.keyframePending = false }
         }
+        for track in tracks.values where track.kind == "video" && track.nacks.missingCount > 0 {
+            let lost = track.nacks.due(now: now)
+            if !lost.isEmpty { sendNACK(lost, for: track, send: send) }
+        }
     }
 
     private func handleSTUN(_ datagram: UnsafeRawBufferPointer, from: TransportAddress, now: UInt64,
@@ -266,6 +272,7 @@ public final class MediaRouter {
         }
         track.ssrc = header.ssrc
         track.cache.store(sequenceNumber: header.sequenceNumber, plain)
+        if track.kind == "video", track.nacks.received(header.sequenceNumber, now: now) == .keyframeNeeded { track.keyframePending = true }
         if track.kind == "video", VP8PayloadDescriptor.isKeyFrameStart(header.payload(in: plain)) { track.keyframes.keyframeReceived() }
         for sub in track.subscriptions {
             guard let viewer = transports[sub.transport], let out = viewer.outbound, let to = viewer.destination else { continue }
@@ -343,6 +350,20 @@ public final class MediaRouter {
             guard let mapped = probe.rewrite(ssrc: header.ssrc, sequenceNumber: inSeq, timestamp: header.timestamp, now: now) else { continue }
             sendRewritten(cached, header: header, subscription: sub, numbers: mapped, outbound: out, to: to, send: send)
             stats.nacksAnswered += 1
+        }
+    }
+
+    /// Asks the publisher of `track` to retransmit `lost` (generic NACK, RFC 4585 §6.2.1).
+    private func sendNACK(_ lost: [UInt16], for track: Track, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        guard let ssrc = track.ssrc, let publisher = transports[track.transport], let out = publisher.outbound,
+              let to = publisher.destination else { return }
+        let nack = RTCPPacket.nack(RTCPNack(senderSSRC: 1, mediaSSRC: ssrc, lost: lost))
+        guard nack.serializedSize + 32 <= 1400 else { return }
+        withUnsafeTemporaryAllocation(byteCount: 1500, alignment: 16) { buffer in
+            let n = nack.write(into: buffer)
+            guard let m = try? out.protectRTCP(buffer, length: n) else { return }
+            stats.nacksSent += 1
+            send(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<m]), to)
         }
     }
 

@@ -37,6 +37,7 @@ enum Metrics {
             counter("shihui_media_dropped_malformed_total", "Malformed media datagrams (dropped).", media.droppedMalformed)
             counter("shihui_media_nacks_answered_total", "Packets retransmitted from the cache for subscribers' NACKs.", media.nacksAnswered)
             counter("shihui_media_keyframe_requests_total", "PLIs sent to publishers.", media.keyframeRequests)
+            counter("shihui_media_nacks_sent_total", "NACKs sent to publishers for packets they lost on the way to us.", media.nacksSent)
             counter("shihui_media_transports_connected_total", "Peer connections whose DTLS-SRTP handshake completed.", media.transportsConnected)
             counter("shihui_media_dtls_failures_total", "DTLS handshakes refused (bad fingerprint, errors).", media.dtlsFailures)
         }

@@ -18,6 +18,8 @@ public struct ServerConfiguration: Equatable, Sendable {
     public var webSocketTimeout = 45.0
     /// SRTP protection profiles offered in DTLS, in preference order (`--srtp-profiles gcm,cm`).
     public var srtpProfiles: [SRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80]
+    /// Test-only: fraction of incoming RTP dropped before the SFU (`--test-inbound-loss 0.05`).
+    public var testInboundLoss = 0.0
 
     public init() {}
 
@@ -38,6 +40,7 @@ public struct ServerConfiguration: Equatable, Sendable {
           --ws-ping-interval S       the server pings each WebSocket every S (default 15)
           --ws-timeout S             a WebSocket silent for S (no data, no pong) is closed (default 45)
           --srtp-profiles LIST       DTLS-SRTP profiles in preference order: gcm, cm (default gcm,cm)
+          --test-inbound-loss F      TEST ONLY: drop this fraction (0-0.5) of incoming RTP (loss tests)
 
         Token options:
           --room R            room the token admits to ("" with --admin: every room, for the REST API)
@@ -59,7 +62,7 @@ public struct ServerConfiguration: Equatable, Sendable {
         var i = 0
         while i < arguments.count {
             let a = arguments[i]
-            guard ["--http", "--udp", "--data", "--secret", "--config", "--request-timeout", "--ws-ping-interval", "--ws-timeout", "--srtp-profiles"].contains(a) else {
+            guard ["--http", "--udp", "--data", "--secret", "--config", "--request-timeout", "--ws-ping-interval", "--ws-timeout", "--srtp-profiles", "--test-inbound-loss"].contains(a) else {
                 throw Error("unknown option \(a) (see --help)")
             }
             guard i + 1 < arguments.count else { throw Error("\(a) needs a value") }
@@ -85,6 +88,10 @@ public struct ServerConfiguration: Equatable, Sendable {
         if let d = try seconds("--request-timeout") { config.requestTimeout = d }
         if let d = try seconds("--ws-ping-interval") { config.webSocketPingInterval = d }
         if let d = try seconds("--ws-timeout") { config.webSocketTimeout = d }
+        if let v = flags["--test-inbound-loss"] {
+            guard let f = Double(v), (0...0.5).contains(f) else { throw Error("--test-inbound-loss takes a fraction from 0 to 0.5") }
+            config.testInboundLoss = f
+        }
         if let list = flags["--srtp-profiles"] {
             var profiles: [SRTPProfile] = []
             for name in list.split(separator: ",") {

@@ -39,6 +39,8 @@ public enum ServerMain {
             FileHandle.standardError.write("shihui-server: media plane: \(error)\n".data(using: .utf8)!)
             return 1
         }
+        mediaLoop.inboundRTPLoss = config.testInboundLoss
+        if config.testInboundLoss > 0 { say("TEST MODE: dropping \(config.testInboundLoss * 100)% of incoming RTP") }
         mediaLoop.start()
         let server: HTTPServer
         raiseFileLimit()

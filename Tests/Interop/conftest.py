@@ -141,10 +141,15 @@ class RunningServer:
         self.data = Path(tmp) / "data"
         args = [str(SERVER), "--http", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--data", str(self.data), "--secret", SECRET, *extra_args]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        line = self.proc.stdout.readline()
+        m, seen = None, []
+        for _ in range(5):  # notices (generated secret, test mode) may precede the listening line
+            line = self.proc.stdout.readline()
+            seen.append(line)
+            m = _re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+            if m or not line:
+                break
+        assert m, f"server did not start: {seen!r}"
         self.banner = line
-        m = _re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
-        assert m, f"server did not start: {line!r}"
         self.port = int(m.group(1))
         self.base = f"http://127.0.0.1:{self.port}"
         self.ws = f"ws://127.0.0.1:{self.port}"
