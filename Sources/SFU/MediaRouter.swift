@@ -37,6 +37,10 @@ public final class MediaRouter {
         var nacks = NACKGenerator()
         /// A viewer needs a keyframe that could not be requested yet (publisher not connected).
         var keyframePending = false
+        /// Muted by its publisher: nothing is forwarded; subscribers resume on a keyframe.
+        var muted = false
+        /// After unmute, video is held back until a keyframe starts the new epoch.
+        var awaitingKeyframe = false
         var subscriptions: [Subscription] = []
         init(key: TrackKey, transport: WebRTCTransport.ID, kind: String, payloadType: UInt8, clockRate: UInt32) {
             self.key = key
@@ -165,6 +169,19 @@ public final class MediaRouter {
         byAddress[address] = id
     }
 
+    /// Pauses or resumes forwarding of a publisher's track (mute). Subscribers' streams start a
+    /// new epoch on resume (no gap, no jump: docs/forwarding.md) and video waits for a keyframe.
+    public func setMuted(_ key: TrackKey, _ muted: Bool) {
+        guard let track = tracks[key], track.muted != muted else { return }
+        track.muted = muted
+        if muted {
+            for s in track.subscriptions { s.rewriter.pause() }
+        } else if track.kind == "video" {
+            track.awaitingKeyframe = true
+            track.keyframePending = true
+        }
+    }
+
     /// Whether a publisher currently has a track of this kind.
     public func hasTrack(_ key: TrackKey) -> Bool { tracks[key] != nil }
 
@@ -273,7 +290,12 @@ public final class MediaRouter {
         track.ssrc = header.ssrc
         track.cache.store(sequenceNumber: header.sequenceNumber, plain)
         if track.kind == "video", track.nacks.received(header.sequenceNumber, now: now) == .keyframeNeeded { track.keyframePending = true }
-        if track.kind == "video", VP8PayloadDescriptor.isKeyFrameStart(header.payload(in: plain)) { track.keyframes.keyframeReceived() }
+        let keyframe = track.kind == "video" && VP8PayloadDescriptor.isKeyFrameStart(header.payload(in: plain))
+        if keyframe {
+            track.keyframes.keyframeReceived()
+            track.awaitingKeyframe = false
+        }
+        if track.muted || track.awaitingKeyframe { return }
         for sub in track.subscriptions {
             guard let viewer = transports[sub.transport], let out = viewer.outbound, let to = viewer.destination else { continue }
             guard let numbers = sub.rewriter.rewrite(ssrc: header.ssrc, sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, now: now) else { continue }

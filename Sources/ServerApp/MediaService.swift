@@ -101,6 +101,12 @@ final class MediaService {
 
     func resource(_ id: String) -> Resource? { resources[id] }
 
+    /// Mute or unmute a published track (forwarding pauses; video resumes on a keyframe).
+    func setMuted(room: String, identity: String, kind: String, muted: Bool) {
+        let key = MediaRouter.TrackKey(publisher: "\(room)/\(identity)", kind: kind)
+        loop.perform { router in router.setMuted(key, muted) }
+    }
+
     // MARK: Subscriber connections (server-offered)
 
     struct AnswerRefused: Error { let reason: String }

@@ -324,14 +324,21 @@ public final class SignalingApplication: HTTPApplication {
         case .offer(let id, _, let sdp):
             do throws(MediaService.Failure) {
                 let (resource, answer, kinds) = try media.publish(offer: sdp, room: room.name, identity: participant.identity, session: session)
-                var out: [ConnectionAction] = [reply(session, ["type": "answer", "target": "publisher", "sdp": answer, "id": id ?? ""])]
-                out += actions(registry.setTracks(session: session, tracks: kinds.map { TrackInfo(sid: "TR_\(resource.prefix(10))_\($0)", kind: $0) }))
+                let tracks = kinds.map { TrackInfo(sid: "TR_\(resource.prefix(10))_\($0)", kind: $0) }
+                var out: [ConnectionAction] = [reply(session, ["type": "answer", "target": "publisher", "sdp": answer, "id": id ?? "",
+                                                               "tracks": tracks.map { ["sid": $0.sid, "kind": $0.kind, "muted": false] }])]
+                out += actions(registry.setTracks(session: session, tracks: tracks))
                 for other in room.participants where other.session != session && other.session >= 0 { out += offerSubscriber(other.session) }
                 return out
             } catch {
                 if case .badOffer(let why) = error { return [reply(session, ["type": "error", "code": "bad_offer", "message": why, "id": id ?? ""])] }
                 return [reply(session, ["type": "error", "code": "bad_offer", "message": "offer refused", "id": id ?? ""])]
             }
+        case .mute(_, let trackSid, let muted):
+            if let kind = participant.tracks.first(where: { $0.sid == trackSid })?.kind {
+                media.setMuted(room: room.name, identity: participant.identity, kind: kind, muted: muted)
+            }
+            return []
         case .answer(let id, _, let sdp):
             switch media.subscriberAnswer(session: session, sdp: sdp) {
             case .failure(let why): return [reply(session, ["type": "error", "code": "bad_answer", "message": why.reason, "id": id ?? ""])]

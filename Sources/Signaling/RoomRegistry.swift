@@ -112,7 +112,8 @@ public struct RoomRegistry: Sendable {
             }
             room.participants[index].tracks[t].muted = muted
             rooms[roomName] = room
-            return [ok()] + broadcast(room, except: nil, ["type": "participant_updated", "participant": room.participants[index].json])
+            return [ok(), .media(session, message)]
+                + broadcast(room, except: nil, ["type": "participant_updated", "participant": room.participants[index].json])
         case .leave:
             return [ok()] + remove(session: session, reason: "left", now: now, closeCode: 1000)
         case .kick(_, let target, let reason):

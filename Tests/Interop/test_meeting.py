@@ -49,6 +49,7 @@ class Participant:
         async for text in self.ws:
             m = json.loads(text)
             if m["type"] == "answer" and m["target"] == "publisher":
+                self.tracks = {t["kind"]: t["sid"] for t in m["tracks"]}
                 self.answer.set_result(m["sdp"])
             elif m["type"] == "offer" and m["target"] == "subscriber":
                 await self.on_subscriber_offer(m["sdp"])
@@ -112,3 +113,34 @@ def test_three_participants_decode_each_other(profile):
                     assert audio >= 250, (me, other, got)
         finally:
             server.stop()
+
+
+def test_mute_pauses_and_unmute_resumes_video(server):
+    """Muting stops the video a subscriber decodes; unmuting resumes it (on a keyframe)."""
+    async def scenario():
+        alice, bob = Participant(server, "alice"), Participant(server, "bob")
+        await alice.run()
+        await bob.run()
+        await asyncio.sleep(3)
+        key = ("alice-video", "video")
+        assert bob.frames.get(key, 0) > 30, bob.frames
+        await alice.ws.send(json.dumps({"type": "mute", "track": alice.tracks["video"], "muted": True}))
+        await asyncio.sleep(0.5)
+        during_start = bob.frames[key]
+        await asyncio.sleep(2)
+        during_mute = bob.frames[key] - during_start
+        await alice.ws.send(json.dumps({"type": "mute", "track": alice.tracks["video"], "muted": False}))
+        await asyncio.sleep(0.5)
+        resumed_start = bob.frames[key]
+        await asyncio.sleep(2)
+        after_unmute = bob.frames[key] - resumed_start
+        audio = bob.frames.get(("alice-audio", "audio"), 0)
+        await alice.close()
+        await bob.close()
+        return during_mute, after_unmute, audio
+
+    during_mute, after_unmute, audio = asyncio.run(scenario())
+    print(f"\nmute_test frames_during_2s_mute={during_mute} frames_2s_after_unmute={after_unmute}")
+    assert during_mute <= 2, during_mute          # nothing forwarded while muted
+    assert after_unmute >= 40, after_unmute        # ~60 expected at 30 fps
+    assert audio > 100                             # audio was not muted
