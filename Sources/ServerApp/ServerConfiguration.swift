@@ -18,6 +18,8 @@ public struct ServerConfiguration: Equatable, Sendable {
     public var webSocketTimeout = 45.0
     /// SRTP protection profiles offered in DTLS, in preference order (`--srtp-profiles gcm,cm`).
     public var srtpProfiles: [SRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80]
+    /// Address put in ICE candidates instead of the bound one (NAT / 1:1 deployments).
+    public var announceIP: IPAddress? = nil
     /// Test-only: fraction of incoming RTP dropped before the SFU (`--test-inbound-loss 0.05`).
     public var testInboundLoss = 0.0
 
@@ -40,6 +42,7 @@ public struct ServerConfiguration: Equatable, Sendable {
           --ws-ping-interval S       the server pings each WebSocket every S (default 15)
           --ws-timeout S             a WebSocket silent for S (no data, no pong) is closed (default 45)
           --srtp-profiles LIST       DTLS-SRTP profiles in preference order: gcm, cm (default gcm,cm)
+          --announce-ip IP           address put in ICE candidates instead of the --udp address (NAT, 1:1)
           --test-inbound-loss F      TEST ONLY: drop this fraction (0-0.5) of incoming RTP (loss tests)
 
         Token options:
@@ -62,7 +65,7 @@ public struct ServerConfiguration: Equatable, Sendable {
         var i = 0
         while i < arguments.count {
             let a = arguments[i]
-            guard ["--http", "--udp", "--data", "--secret", "--config", "--request-timeout", "--ws-ping-interval", "--ws-timeout", "--srtp-profiles", "--test-inbound-loss"].contains(a) else {
+            guard ["--http", "--udp", "--data", "--secret", "--config", "--request-timeout", "--ws-ping-interval", "--ws-timeout", "--srtp-profiles", "--test-inbound-loss", "--announce-ip"].contains(a) else {
                 throw Error("unknown option \(a) (see --help)")
             }
             guard i + 1 < arguments.count else { throw Error("\(a) needs a value") }
@@ -88,6 +91,10 @@ public struct ServerConfiguration: Equatable, Sendable {
         if let d = try seconds("--request-timeout") { config.requestTimeout = d }
         if let d = try seconds("--ws-ping-interval") { config.webSocketPingInterval = d }
         if let d = try seconds("--ws-timeout") { config.webSocketTimeout = d }
+        if let v = flags["--announce-ip"] {
+            guard let ip = IPAddress(v) else { throw Error("--announce-ip must be an IPv4 or IPv6 address") }
+            config.announceIP = ip
+        }
         if let v = flags["--test-inbound-loss"] {
             guard let f = Double(v), (0...0.5).contains(f) else { throw Error("--test-inbound-loss takes a fraction from 0 to 0.5") }
             config.testInboundLoss = f

@@ -5,6 +5,7 @@ import ServerIO
 import Signaling
 import MediaCrypto
 import MediaIO
+import MediaWire
 import SFU
 
 /// Entry points of the shihui-server executable: `run` (serve) and `token` (mint a token).
@@ -34,7 +35,8 @@ public enum ServerMain {
             let certificate = try DTLSCertificate.loadOrCreate(path: (config.dataDirectory as NSString).appendingPathComponent("dtls.pem"))
             let router = MediaRouter(dtlsContext: DTLSContext(certificate: certificate, profiles: config.srtpProfiles))
             mediaLoop = try MediaLoop(address: config.udp, router: router)
-            app.media = MediaService(loop: mediaLoop, certificate: certificate, candidateAddress: mediaLoop.localAddress)
+            let announced = TransportAddress(ip: config.announceIP ?? mediaLoop.localAddress.ip, port: mediaLoop.localAddress.port)
+            app.media = MediaService(loop: mediaLoop, certificate: certificate, candidateAddress: announced)
         } catch {
             FileHandle.standardError.write("shihui-server: media plane: \(error)\n".data(using: .utf8)!)
             return 1

@@ -199,3 +199,18 @@ def test_whip_publisher_is_received_by_a_meeting_participant(server):
         await pc.close()
         await publisher.close()
     asyncio.run(scenario())
+
+
+def test_announce_ip_is_put_in_the_candidates(tmp_path):
+    """--announce-ip replaces the bound address in our candidates (the SDP is only read here, never
+    used: no traffic goes to the documentation address 192.0.2.10)."""
+    from conftest import RunningServer
+    srv = RunningServer(tmp_path, ["--announce-ip", "192.0.2.10"])
+    try:
+        offer = open(__file__.replace("Tests/Interop/test_whip_whep.py", "Fixtures/sdp/chromium-offer.sdp"), "rb").read()
+        status, _, body = request(srv, "POST", "/whip/r", make_token("r", "cam", publish=True), offer)
+        assert status == 201
+        candidates = [l for l in body.decode().splitlines() if l.startswith("a=candidate:")]
+        assert candidates and all(" 192.0.2.10 " in c for c in candidates), candidates
+    finally:
+        srv.stop()
