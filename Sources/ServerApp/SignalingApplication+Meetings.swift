@@ -1,0 +1,57 @@
+import Foundation
+import Glibc
+import HTTP
+import ServerIO
+import Signaling
+
+/// Meetings over the WebSocket: publisher offers answered, subscriber connections offered and kept in step with the room.
+extension SignalingApplication {
+    // MARK: Meetings: publisher and subscriber peer connections over the WebSocket
+
+    func reply(_ session: SessionID, _ object: [String: Any]) -> ConnectionAction {
+        messagesOut += 1
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return .sendText(session, String(decoding: data, as: UTF8.self))
+    }
+
+    func mediaMessage(session: SessionID, _ message: ClientMessage, now: UInt64) -> [ConnectionAction] {
+        guard let media, let (room, participant) = registry.participant(session: session) else {
+            return [reply(session, ["type": "error", "code": "media_unavailable", "message": "the media plane is not running", "id": message.id ?? ""])]
+        }
+        switch message {
+        case .offer(let id, _, let sdp):
+            do throws(MediaService.Failure) {
+                let (resource, answer, kinds) = try media.publish(offer: sdp, room: room.name, identity: participant.identity, session: session)
+                let tracks = kinds.map { TrackInfo(sid: "TR_\(resource.prefix(10))_\($0)", kind: $0) }
+                var out: [ConnectionAction] = [reply(session, ["type": "answer", "target": "publisher", "sdp": answer, "id": id ?? "",
+                                                               "tracks": tracks.map { ["sid": $0.sid, "kind": $0.kind, "muted": false] }])]
+                out += actions(registry.setTracks(session: session, tracks: tracks))
+                for other in room.participants where other.session != session && other.session >= 0 { out += offerSubscriber(other.session) }
+                return out
+            } catch {
+                if case .badOffer(let why) = error { return [reply(session, ["type": "error", "code": "bad_offer", "message": why, "id": id ?? ""])] }
+                return [reply(session, ["type": "error", "code": "bad_offer", "message": "offer refused", "id": id ?? ""])]
+            }
+        case .mute(_, let trackSid, let muted):
+            if let kind = participant.tracks.first(where: { $0.sid == trackSid })?.kind {
+                media.setMuted(room: room.name, identity: participant.identity, kind: kind, muted: muted)
+            }
+            return []
+        case .answer(let id, _, let sdp):
+            switch media.subscriberAnswer(session: session, sdp: sdp) {
+            case .failure(let why): return [reply(session, ["type": "error", "code": "bad_answer", "message": why.reason, "id": id ?? ""])]
+            case .success(let renegotiate): return renegotiate ? offerSubscriber(session) : []
+            }
+        default:
+            return []
+        }
+    }
+
+    /// Offers (or re-offers) a participant's subscriber connection when the tracks it should
+    /// receive changed.
+    func offerSubscriber(_ session: SessionID) -> [ConnectionAction] {
+        guard let media, let (room, participant) = registry.participant(session: session), participant.grants.subscribe,
+              let offer = media.subscriberOffer(session: session, room: room.name, identity: participant.identity) else { return [] }
+        return [reply(session, ["type": "offer", "target": "subscriber", "sdp": offer])]
+    }
+}

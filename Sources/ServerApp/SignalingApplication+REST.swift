@@ -1,0 +1,77 @@
+import Foundation
+import Glibc
+import HTTP
+import ServerIO
+import Signaling
+
+/// The operator REST API under `/api/v1/rooms` (docs/openapi.json).
+extension SignalingApplication {
+    // MARK: REST (/api/v1/rooms...)
+
+    func rest(_ request: HTTPRequest, path: [String], now: UInt64) -> (HTTPReply, [ConnectionAction]) {
+        guard let tokenText = Self.bearer(request) else {
+            return (.response(Self.error(401, "token_missing", "Authorization: Bearer <token with the admin grant> required")), [])
+        }
+        let token: AccessToken
+        do throws(TokenError) { token = try verifier.verify(tokenText, now: Int64(time(nil))) } catch {
+            return (.response(Self.error(401, error.code, error.description)), [])
+        }
+        guard token.grants.admin else { return (.response(Self.error(403, "permission_denied", "the token lacks the admin grant")), []) }
+        func allowed(_ room: String) -> Bool { token.room.isEmpty || token.room == room }
+        let t = instant(now)
+        switch (request.method, path.count) {
+        case ("GET", 0):
+            let rooms = registry.roomsJSON().filter { allowed(($0["name"] as? String) ?? "") }
+            return (.response(Self.json(200, ["rooms": rooms])), [])
+        case ("POST", 0):
+            guard request.headers["Content-Type"]?.lowercased().hasPrefix("application/json") == true else {
+                return (.response(Self.error(415, "unsupported_media_type", "body must be application/json")), [])
+            }
+            guard let body = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] else {
+                return (.response(Self.error(400, "invalid_json", "body is not a JSON object")), [])
+            }
+            guard let name = body["name"] as? String else { return (.response(Self.error(400, "invalid_request", "name must be a string")), []) }
+            guard allowed(name) else { return (.response(Self.error(403, "permission_denied", "token is limited to room \(token.room)")), []) }
+            var maxParticipants = 0
+            var emptyTimeout: Int? = nil
+            if let v = body["maxParticipants"] {
+                guard let n = JSONValueBridge.int(v) else { return (.response(Self.error(400, "invalid_request", "maxParticipants must be an integer")), []) }
+                maxParticipants = n
+            }
+            if let v = body["emptyTimeout"] {
+                guard let n = JSONValueBridge.int(v) else { return (.response(Self.error(400, "invalid_request", "emptyTimeout must be an integer")), []) }
+                emptyTimeout = n
+            }
+            let metadata = body["metadata"] as? String ?? ""
+            do throws(RoomRegistry.RoomError) {
+                _ = try registry.createRoom(name: name, maxParticipants: maxParticipants, emptyTimeout: emptyTimeout, metadata: metadata, now: t)
+                return (.response(Self.json(201, registry.roomJSON(name)!)), [])
+            } catch {
+                return (.response(Self.roomError(error, name)), [])
+            }
+        case ("GET", 1), ("HEAD", 1):
+            guard allowed(path[0]), let room = registry.roomJSON(path[0]) else { return (.response(Self.error(404, "room_not_found", "no room \(path[0])")), []) }
+            return (.response(Self.json(200, room)), [])
+        case ("DELETE", 1):
+            guard allowed(path[0]) else { return (.response(Self.error(404, "room_not_found", "no room \(path[0])")), []) }
+            do throws(RoomRegistry.RoomError) {
+                let out = try registry.deleteRoom(path[0], now: t)
+                return (.response(HTTPResponse(status: 204)), actions(out))
+            } catch {
+                return (.response(Self.roomError(error, path[0])), [])
+            }
+        case ("DELETE", 3) where path[1] == "participants":
+            guard allowed(path[0]) else { return (.response(Self.error(404, "room_not_found", "no room \(path[0])")), []) }
+            do throws(RoomRegistry.RoomError) {
+                let out = try registry.removeParticipant(room: path[0], identity: path[2], now: t)
+                return (.response(HTTPResponse(status: 204)), actions(out))
+            } catch {
+                return (.response(Self.error(404, "participant_not_found", "no participant \(path[2]) in room \(path[0])")), [])
+            }
+        case (_, 0): return (.response(Self.methodNotAllowed("GET, POST")), [])
+        case (_, 1): return (.response(Self.methodNotAllowed("GET, HEAD, DELETE")), [])
+        case (_, 3) where path[1] == "participants": return (.response(Self.methodNotAllowed("DELETE")), [])
+        default: return (.response(Self.error(404, "not_found", "no route for \(request.path ?? "?")")), [])
+        }
+    }
+}

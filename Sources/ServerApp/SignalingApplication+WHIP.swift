@@ -1,0 +1,102 @@
+import Foundation
+import Glibc
+import HTTP
+import ServerIO
+import Signaling
+
+/// WHIP (RFC 9725) and WHEP endpoints: `/whip/{room}[/{id}]`, `/whep/{room}/{identity}[/{id}]`.
+extension SignalingApplication {
+    // MARK: WHIP (RFC 9725) and WHEP
+
+    /// A request refused with this response.
+    struct Refusal: Error { let response: HTTPResponse }
+
+    func mediaToken(_ request: HTTPRequest, room: String, grant: String) -> Swift.Result<AccessToken, Refusal> {
+        guard let text = Self.bearer(request) else { return .failure(Refusal(response: Self.error(401, "token_missing", "Authorization: Bearer <token> required"))) }
+        let token: AccessToken
+        do throws(TokenError) { token = try verifier.verify(text, now: Int64(time(nil))) } catch {
+            return .failure(Refusal(response: Self.error(401, error.code, error.description)))
+        }
+        guard token.room == room else {
+            let e = TokenError.wrongRoom(token: token.room, requested: room)
+            return .failure(Refusal(response: Self.error(403, e.code, e.description)))
+        }
+        let allowed = grant == "publish" ? token.grants.publish : token.grants.subscribe
+        guard allowed else { return .failure(Refusal(response: Self.error(403, "permission_denied", "the token lacks the \(grant) grant"))) }
+        return .success(token)
+    }
+
+    func sdpBody(_ request: HTTPRequest) -> Swift.Result<String, Refusal> {
+        guard request.headers["Content-Type"]?.lowercased().hasPrefix("application/sdp") == true else {
+            return .failure(Refusal(response: Self.error(415, "unsupported_media_type", "the offer must be application/sdp")))
+        }
+        guard let text = String(validating: request.body, as: UTF8.self) else { return .failure(Refusal(response: Self.error(400, "bad_request", "SDP is not UTF-8"))) }
+        return .success(text)
+    }
+
+    func sdpCreated(_ answer: String, location: String) -> HTTPResponse {
+        HTTPResponse(status: 201, headers: HTTPHeaders([("Content-Type", "application/sdp"), ("Location", location)]), body: Array(answer.utf8))
+    }
+
+    func whip(_ request: HTTPRequest, path: [String], now: UInt64) -> (HTTPReply, [ConnectionAction]) {
+        guard let media else { return (.response(Self.error(503, "media_unavailable", "the media plane is not running")), []) }
+        let room = path[1]
+        if path.count == 2 {
+            guard request.method == "POST" else { return (.response(Self.methodNotAllowed("POST")), []) }
+            let token: AccessToken
+            switch mediaToken(request, room: room, grant: "publish") { case .success(let t): token = t; case .failure(let r): return (.response(r.response), []) }
+            let text: String
+            switch sdpBody(request) { case .success(let t): text = t; case .failure(let r): return (.response(r.response), []) }
+            let session = nextSyntheticSession
+            nextSyntheticSession -= 1
+            do throws(MediaService.Failure) {
+                let (resource, answer, kinds) = try media.publish(offer: text, room: room, identity: token.identity, session: session)
+                var out = registry.join(session: session, token: token, now: instant(now)).filter { !Self.targets($0, session) }
+                out += registry.setTracks(session: session, tracks: kinds.map { TrackInfo(sid: "TR_\(resource.prefix(10))_\($0)", kind: $0) })
+                var result = actions(out)
+                // Meeting participants in the room receive the WHIP publisher like any other.
+                for other in registry.rooms[room]?.participants ?? [] where other.session >= 0 { result += offerSubscriber(other.session) }
+                return (.response(sdpCreated(answer, location: "/whip/\(PercentEncoding.encode(room))/\(resource)")), result)
+            } catch {
+                if case .badOffer(let why) = error { return (.response(Self.error(400, "bad_offer", why)), []) }
+                return (.response(Self.error(400, "bad_offer", "offer refused")), [])
+            }
+        }
+        guard request.method == "DELETE" else { return (.response(Self.methodNotAllowed("DELETE")), []) }
+        if case .failure(let r) = mediaToken(request, room: room, grant: "publish") { return (.response(r.response), []) }
+        guard let ended = media.end(resource: path[2]) else { return (.response(Self.error(404, "session_not_found", "no WHIP session \(path[2])")), []) }
+        var result = actions(registry.disconnected(session: ended.session, now: instant(now)))
+        for other in registry.rooms[room]?.participants ?? [] where other.session >= 0 { result += offerSubscriber(other.session) }
+        return (.response(.text(200, "ok")), result)
+    }
+
+    func whep(_ request: HTTPRequest, path: [String], now: UInt64) -> (HTTPReply, [ConnectionAction]) {
+        guard let media else { return (.response(Self.error(503, "media_unavailable", "the media plane is not running")), []) }
+        let room = path[1], publisher = path[2]
+        if path.count == 3 {
+            guard request.method == "POST" else { return (.response(Self.methodNotAllowed("POST")), []) }
+            if case .failure(let r) = mediaToken(request, room: room, grant: "subscribe") { return (.response(r.response), []) }
+            let text: String
+            switch sdpBody(request) { case .success(let t): text = t; case .failure(let r): return (.response(r.response), []) }
+            do throws(MediaService.Failure) {
+                let (resource, answer) = try media.view(offer: text, room: room, publisher: publisher, session: 0)
+                return (.response(sdpCreated(answer, location: "/whep/\(PercentEncoding.encode(room))/\(PercentEncoding.encode(publisher))/\(resource)")), [])
+            } catch {
+                switch error {
+                case .noPublisher: return (.response(Self.error(404, "publisher_not_found", "\(publisher) publishes nothing in room \(room)")), [])
+                case .badOffer(let why): return (.response(Self.error(400, "bad_offer", why)), [])
+                }
+            }
+        }
+        guard request.method == "DELETE" else { return (.response(Self.methodNotAllowed("DELETE")), []) }
+        if case .failure(let r) = mediaToken(request, room: room, grant: "subscribe") { return (.response(r.response), []) }
+        guard media.end(resource: path[3]) != nil else { return (.response(Self.error(404, "session_not_found", "no WHEP session \(path[3])")), []) }
+        return (.response(.text(200, "ok")), [])
+    }
+
+    static func targets(_ output: SignalOutput, _ session: SessionID) -> Bool {
+        switch output {
+        case .send(let s, _), .close(let s, _, _), .media(let s, _): s == session
+        }
+    }
+}
