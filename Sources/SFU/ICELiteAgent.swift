@@ -23,7 +23,9 @@ public final class ICELiteAgent {
         case consentExpired
     }
 
-    public static let consentTimeout: UInt64 = 30_000_000_000
+    public static let defaultConsentTimeout: UInt64 = 30_000_000_000
+    /// No valid check from the selected address for this long expires the session (RFC 7675: 30 s).
+    public var consentTimeout: UInt64 = ICELiteAgent.defaultConsentTimeout
     /// Addresses that passed a check (media from them is accepted), bounded.
     public static let maximumValidatedAddresses = 8
 
@@ -106,7 +108,7 @@ public final class ICELiteAgent {
 
     /// Expires consent when the selected address has been silent for 30 s.
     public func tick(now: UInt64) -> [Event] {
-        guard !expired, selected != nil, let last = lastConsent, elapsed(now, since: last) > Self.consentTimeout else { return [] }
+        guard !expired, selected != nil, let last = lastConsent, elapsed(now, since: last) > consentTimeout else { return [] }
         expired = true
         return [.consentExpired]
     }

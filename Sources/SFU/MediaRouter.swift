@@ -102,6 +102,9 @@ public final class MediaRouter {
     private var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
     public private(set) var events: [Event] = []
 
+    /// RFC 7675 consent timeout for new transports (tunable for tests).
+    public var consentTimeout: UInt64 = ICELiteAgent.defaultConsentTimeout
+
     public init(dtlsContext: DTLSContext) { self.dtlsContext = dtlsContext }
 
     deinit { scratch.deallocate() }
@@ -120,6 +123,7 @@ public final class MediaRouter {
         let id = nextID
         nextID += 1
         let ice = ICELiteAgent(localUfrag: localUfrag, localPassword: localPassword, remoteUfrag: answer.remoteUfrag)
+        ice.consentTimeout = consentTimeout
         let dtls = DTLSTransport(context: dtlsContext, role: answer.dtlsRole, remoteFingerprint: answer.remoteFingerprint)
         transports[id] = WebRTCTransport(id: id, ice: ice, dtls: dtls, media: answer.media)
         byUfrag[localUfrag] = id

@@ -24,11 +24,12 @@ final class MediaService {
     }
 
     /// Media-thread state: resource ID → transport. @unchecked Sendable: only touched inside
-    /// `MediaLoop.perform` closures, which all run on the media thread.
+    /// `MediaLoop.perform` closures and the loop's `onEvent`, which all run on the media thread.
     final class MediaThreadState: @unchecked Sendable {
         var transports: [String: WebRTCTransport.ID] = [:]
+        func resource(of transport: WebRTCTransport.ID) -> String? { transports.first { $0.value == transport }?.key }
     }
-    private let mediaState = MediaThreadState()
+    let mediaState = MediaThreadState()
 
     init(loop: MediaLoop, certificate: DTLSCertificate, candidateAddress: TransportAddress) {
         self.loop = loop
@@ -198,6 +199,25 @@ final class MediaService {
         sub.stale = false
         subscribers[session] = sub
         return .success(again)
+    }
+
+    enum FailedTransport { case publisher(Resource), viewer(Resource), subscriber(SessionID) }
+
+    /// A transport failed (consent expired, DTLS refused): forget it and say whose it was.
+    func transportFailed(resource: String) -> FailedTransport? {
+        if let r = resources[resource] {
+            end(resource: resource)
+            return r.isPublisher ? .publisher(r) : .viewer(r)
+        }
+        if let (session, sub) = subscribers.first(where: { $0.value.resource == resource }) {
+            subscribers[session] = nil
+            let state = mediaState
+            loop.perform { router in
+                if let id = state.transports.removeValue(forKey: sub.resource) { router.removeTransport(id) { _, _ in } }
+            }
+            return .subscriber(session)
+        }
+        return nil
     }
 
     /// A participant left: ends its publisher and subscriber connections. True if it published.

@@ -18,6 +18,8 @@ public struct ServerConfiguration: Equatable, Sendable {
     public var webSocketTimeout = 45.0
     /// SRTP protection profiles offered in DTLS, in preference order (`--srtp-profiles gcm,cm`).
     public var srtpProfiles: [SRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80]
+    /// RFC 7675 consent timeout in seconds (`--ice-consent-timeout`).
+    public var iceConsentTimeout = 30.0
     /// Address put in ICE candidates instead of the bound one (NAT / 1:1 deployments).
     public var announceIP: IPAddress? = nil
     /// Test-only: fraction of incoming RTP dropped before the SFU (`--test-inbound-loss 0.05`).
@@ -43,6 +45,7 @@ public struct ServerConfiguration: Equatable, Sendable {
           --ws-timeout S             a WebSocket silent for S (no data, no pong) is closed (default 45)
           --srtp-profiles LIST       DTLS-SRTP profiles in preference order: gcm, cm (default gcm,cm)
           --announce-ip IP           address put in ICE candidates instead of the --udp address (NAT, 1:1)
+          --ice-consent-timeout S    a media transport with no ICE check for S is closed (default 30, RFC 7675)
           --test-inbound-loss F      TEST ONLY: drop this fraction (0-0.5) of incoming RTP (loss tests)
 
         Token options:
@@ -65,7 +68,7 @@ public struct ServerConfiguration: Equatable, Sendable {
         var i = 0
         while i < arguments.count {
             let a = arguments[i]
-            guard ["--http", "--udp", "--data", "--secret", "--config", "--request-timeout", "--ws-ping-interval", "--ws-timeout", "--srtp-profiles", "--test-inbound-loss", "--announce-ip"].contains(a) else {
+            guard ["--http", "--udp", "--data", "--secret", "--config", "--request-timeout", "--ws-ping-interval", "--ws-timeout", "--srtp-profiles", "--test-inbound-loss", "--announce-ip", "--ice-consent-timeout"].contains(a) else {
                 throw Error("unknown option \(a) (see --help)")
             }
             guard i + 1 < arguments.count else { throw Error("\(a) needs a value") }
@@ -91,6 +94,7 @@ public struct ServerConfiguration: Equatable, Sendable {
         if let d = try seconds("--request-timeout") { config.requestTimeout = d }
         if let d = try seconds("--ws-ping-interval") { config.webSocketPingInterval = d }
         if let d = try seconds("--ws-timeout") { config.webSocketTimeout = d }
+        if let d = try seconds("--ice-consent-timeout") { config.iceConsentTimeout = d }
         if let v = flags["--announce-ip"] {
             guard let ip = IPAddress(v) else { throw Error("--announce-ip must be an IPv4 or IPv6 address") }
             config.announceIP = ip

@@ -9,6 +9,14 @@ import MediaWire
 import SFU
 
 /// Entry points of the shihui-server executable: `run` (serve) and `token` (mint a token).
+/// Carries a loop-thread object into a closure posted from another thread.
+/// @unchecked Sendable: `value` is only dereferenced inside `LoopPoster.post` work, which runs on
+/// the HTTP loop thread that owns it.
+final class LoopBound<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
 public enum ServerMain {
     /// Returns the process exit status.
     public static func main(arguments: [String], environment: [String: String]) -> Int32 {
@@ -34,6 +42,7 @@ public enum ServerMain {
             try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
             let certificate = try DTLSCertificate.loadOrCreate(path: (config.dataDirectory as NSString).appendingPathComponent("dtls.pem"))
             let router = MediaRouter(dtlsContext: DTLSContext(certificate: certificate, profiles: config.srtpProfiles))
+            router.consentTimeout = UInt64(config.iceConsentTimeout * 1e9)
             mediaLoop = try MediaLoop(address: config.udp, router: router)
             let announced = TransportAddress(ip: config.announceIP ?? mediaLoop.localAddress.ip, port: mediaLoop.localAddress.port)
             app.media = MediaService(loop: mediaLoop, certificate: certificate, candidateAddress: announced)
@@ -43,7 +52,6 @@ public enum ServerMain {
         }
         mediaLoop.inboundRTPLoss = config.testInboundLoss
         if config.testInboundLoss > 0 { say("TEST MODE: dropping \(config.testInboundLoss * 100)% of incoming RTP") }
-        mediaLoop.start()
         let server: HTTPServer
         raiseFileLimit()
         do { server = try HTTPServer(address: config.http, limits: config.serverLimits, application: app) } catch {
@@ -51,6 +59,15 @@ public enum ServerMain {
             return 1
         }
         app.server = server
+        // Router events (media thread) → the participant (HTTP loop thread).
+        if let media = app.media {
+            let poster = server.poster, state = media.mediaState, appRef = LoopBound(app)
+            mediaLoop.onEvent = { event in
+                guard case .failed(let id, let reason) = event, let resource = state.resource(of: id) else { return }
+                poster.post { now in appRef.value.mediaTransportFailed(resource: resource, reason: reason, now: now) }
+            }
+        }
+        mediaLoop.start()  // after onEvent is set: the media thread reads it
         let trigger = server.shutdownTrigger
         var sources: [DispatchSourceSignal] = []
         for sig in [SIGTERM, SIGINT] {

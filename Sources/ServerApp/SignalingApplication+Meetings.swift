@@ -54,4 +54,28 @@ extension SignalingApplication {
               let offer = media.subscriberOffer(session: session, room: room.name, identity: participant.identity) else { return [] }
         return [reply(session, ["type": "offer", "target": "subscriber", "sdp": offer])]
     }
+
+    /// The media plane reports a transport gone (RFC 7675 consent expired, DTLS refused): its
+    /// participant is told, a publisher's tracks leave the room, and subscribers are re-offered.
+    func mediaTransportFailed(resource: String, reason: String, now: UInt64) -> [ConnectionAction] {
+        guard let media, let failed = media.transportFailed(resource: resource) else { return [] }
+        switch failed {
+        case .publisher(let r):
+            var out: [ConnectionAction] = []
+            if r.session >= 0 {
+                out.append(reply(r.session, ["type": "error", "code": "media_failed", "message": "publisher connection closed: \(reason)"]))
+                out += actions(registry.setTracks(session: r.session, tracks: []))
+            } else {
+                out += actions(registry.disconnected(session: r.session, now: instant(now)))  // a WHIP publisher leaves
+            }
+            for other in registry.rooms[r.room]?.participants ?? [] where other.session >= 0 && other.session != r.session {
+                out += offerSubscriber(other.session)
+            }
+            return out
+        case .viewer:
+            return []
+        case .subscriber(let session):
+            return [reply(session, ["type": "error", "code": "media_failed", "message": "subscriber connection closed: \(reason)"])]
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import CShims
+import Foundation
 import Glibc
 import HTTP
 import MediaWire
@@ -18,6 +19,8 @@ public final class HTTPServer {
     private var nextID: ConnectionID = 2  // 0 = listener, 1 = wake-up eventfd
     private var shutdownDeadline: UInt64? = nil
     private var scratch = [UInt8](repeating: 0, count: 65536)
+    /// Work posted from other threads (the media loop's events), run on the loop thread.
+    private let inbox = Inbox()
 
     private static let listenerToken: UInt64 = 0
     private static let wakeToken: UInt64 = 1
@@ -43,7 +46,11 @@ public final class HTTPServer {
     }
 
     /// A handle another thread (e.g. a signal handler's queue) uses to ask for a graceful stop.
-    public var shutdownTrigger: ShutdownTrigger { ShutdownTrigger(fd: wakeFD) }
+    public var shutdownTrigger: ShutdownTrigger { ShutdownTrigger(fd: wakeFD, inbox: inbox) }
+
+    /// A handle other threads use to run work on the loop thread; the work returns actions the
+    /// server applies (messages and closes for WebSocket connections).
+    public var poster: LoopPoster { LoopPoster(fd: wakeFD, inbox: inbox) }
 
     /// Runs the loop until a shutdown completes.
     public func run() {
@@ -59,7 +66,9 @@ public final class HTTPServer {
                         acceptAll(now: now)
                     } else if token == Self.wakeToken {
                         _ = shihui_eventfd_drain(wakeFD)
-                        beginShutdown(now: now)
+                        let (work, stop) = inbox.take()
+                        for w in work { apply(w(now), now: now) }
+                        if stop { beginShutdown(now: now) }
                     } else if let c = connections[Int(token)] {
                         let flags = events[i].events
                         if flags & shihui_EPOLLOUT() != 0 { flush(c, now: now) }
@@ -350,7 +359,48 @@ public final class HTTPServer {
 /// Wakes the server loop from another thread to start a graceful shutdown.
 public struct ShutdownTrigger: Sendable {
     let fd: Int32
-    public func fire() { _ = shihui_eventfd_signal(fd) }
+    let inbox: Inbox
+    public func fire() {
+        inbox.requestStop()
+        _ = shihui_eventfd_signal(fd)
+    }
+}
+
+/// Posts work to the server loop thread from any thread.
+public struct LoopPoster: Sendable {
+    let fd: Int32
+    let inbox: Inbox
+    /// `work` runs on the loop thread with the loop's clock and returns actions to apply.
+    public func post(_ work: @escaping @Sendable (UInt64) -> [ConnectionAction]) {
+        inbox.add(work)
+        _ = shihui_eventfd_signal(fd)
+    }
+}
+
+/// The lock-protected queue behind `LoopPoster` and `ShutdownTrigger`.
+/// @unchecked Sendable: every access to its state holds `lock`.
+final class Inbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var work: [@Sendable (UInt64) -> [ConnectionAction]] = []
+    private var stop = false
+
+    func add(_ w: @escaping @Sendable (UInt64) -> [ConnectionAction]) {
+        lock.lock()
+        work.append(w)
+        lock.unlock()
+    }
+
+    func requestStop() {
+        lock.lock()
+        stop = true
+        lock.unlock()
+    }
+
+    func take() -> ([@Sendable (UInt64) -> [ConnectionAction]], Bool) {
+        lock.lock()
+        defer { work.removeAll(); lock.unlock() }
+        return (work, stop)
+    }
 }
 
 /// Per-connection state; a class so the loop can mutate it in place.
