@@ -21,14 +21,19 @@ def makefile_packages():
     return names
 
 
+def fake_package_tools(fake_bin, exit_code):
+    """apt-get and sudo stand-ins that record each call in calls.log; returns (env, log)."""
+    log = Path(fake_bin) / "calls.log"
+    for tool in ("apt-get", "sudo"):
+        script = Path(fake_bin) / tool
+        script.write_text(f"#!/bin/sh\necho {tool} \"$@\" >> {log}\nexit {exit_code}\n")
+        script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return dict(os.environ, PATH=f"{fake_bin}:{os.environ['PATH']}"), log
+
+
 def test_second_run_installs_no_package():
     with tempfile.TemporaryDirectory() as fake_bin:
-        log = Path(fake_bin) / "calls.log"
-        for tool in ("apt-get", "sudo"):
-            script = Path(fake_bin) / tool
-            script.write_text(f"#!/bin/sh\necho {tool} \"$@\" >> {log}\nexit 1\n")
-            script.chmod(script.stat().st_mode | stat.S_IEXEC)
-        env = dict(os.environ, PATH=f"{fake_bin}:{os.environ['PATH']}")
+        env, log = fake_package_tools(fake_bin, exit_code=1)
         packages = makefile_packages()
         assert "libopus-dev" in packages and "chromium" in packages
         proc = subprocess.run([str(ROOT / "tools" / "ensure-packages.sh"), *packages], env=env,
@@ -42,12 +47,7 @@ def test_missing_package_would_be_installed():
     """The same script does call apt-get for a package that is not installed (so the check above
     is not passing vacuously)."""
     with tempfile.TemporaryDirectory() as fake_bin:
-        log = Path(fake_bin) / "calls.log"
-        for tool in ("apt-get", "sudo"):
-            script = Path(fake_bin) / tool
-            script.write_text(f"#!/bin/sh\necho {tool} \"$@\" >> {log}\nexit 0\n")
-            script.chmod(script.stat().st_mode | stat.S_IEXEC)
-        env = dict(os.environ, PATH=f"{fake_bin}:{os.environ['PATH']}")
+        env, log = fake_package_tools(fake_bin, exit_code=0)
         proc = subprocess.run([str(ROOT / "tools" / "ensure-packages.sh"), "shihui-no-such-package"], env=env,
                               capture_output=True, text=True)
         assert proc.returncode == 0

@@ -80,14 +80,7 @@ case "stun-response":
           let mappedText = option("--mapped", in: args), let mapped = TransportAddress(mappedText) else {
         fail("stun-response needs --password, --transaction (24 hex digits) and --mapped IP:PORT")
     }
-    var txBytes: [UInt8] = []
-    var i = tx.startIndex
-    while i < tx.endIndex {
-        let j = tx.index(i, offsetBy: 2)
-        guard let b = UInt8(tx[i..<j], radix: 16) else { fail("bad transaction hex") }
-        txBytes.append(b)
-        i = j
-    }
+    guard let txBytes = bytes(fromHex: tx) else { fail("bad transaction hex") }
     let id = STUNTransactionID(bytes: txBytes)
     let response = STUNMessage(class: .successResponse, transactionID: id, attributes: [
         .xorMappedAddress(mapped, transactionID: id),
@@ -187,14 +180,7 @@ case "srtp":
         fail("srtp needs --profile, --key, --op and --kind")
     }
     let profile: SRTPProfile = profileName == "gcm" ? .aeadAes128Gcm : .aes128CmHmacSha1_80
-    var key: [UInt8] = []
-    var k = keyHex.startIndex
-    while k < keyHex.endIndex {
-        let j = keyHex.index(k, offsetBy: 2)
-        guard let b = UInt8(keyHex[k..<j], radix: 16) else { fail("bad key hex") }
-        key.append(b)
-        k = j
-    }
+    guard let key = bytes(fromHex: keyHex) else { fail("bad key hex") }
     guard key.count == profile.masterKeyLength + profile.masterSaltLength else { fail("key must be master key || salt") }
     let context = SRTPContext(profile: profile, masterKey: Array(key[..<16]), masterSalt: Array(key[16...]))
     var results: [Any] = []
@@ -224,6 +210,18 @@ case "srtp":
 
 default:
     fail("unknown mode \(mode)")
+}
+
+/// Hex text (even length, no separators) to bytes; nil when malformed.
+func bytes(fromHex text: String) -> [UInt8]? {
+    let digits = Array(text.utf8)
+    guard digits.count % 2 == 0 else { return nil }
+    var out: [UInt8] = []
+    for i in stride(from: 0, to: digits.count, by: 2) {
+        guard let b = UInt8(String(decoding: digits[i..<(i + 2)], as: UTF8.self), radix: 16) else { return nil }
+        out.append(b)
+    }
+    return out
 }
 
 func hexString(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
