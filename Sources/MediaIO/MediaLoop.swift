@@ -49,6 +49,10 @@ public final class MediaLoop: @unchecked Sendable {
 
     public init(address: TransportAddress, router: MediaRouter) throws {
         self.router = router
+        // Wall clock at monotonic 0, for the NTP timestamps of the router's SRs.
+        var wall = timespec()
+        clock_gettime(CLOCK_REALTIME, &wall)
+        router.unixTimeAtZero = UInt64(wall.tv_sec) * 1_000_000_000 + UInt64(wall.tv_nsec) &- shihui_monotonic_ns()
         let family = address.ip.isV4 ? AF_INET : AF_INET6
         let socketFD = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard socketFD >= 0 else { throw MediaIOError("socket", errno) }

@@ -42,12 +42,20 @@ public final class MediaRouter {
         /// After unmute, video is held back until a keyframe starts the new epoch.
         var awaitingKeyframe = false
         var subscriptions: [Subscription] = []
+        /// What arrived from the publisher, for our receiver reports (RFC 3550 §6.4.2).
+        var receive: ReceiveStatistics
+        /// The publisher's last SR: its RTP timestamp and when it arrived (our clock), the
+        /// mapping our SRs toward subscribers extrapolate from (docs/forwarding.md, "RTCP reports").
+        var lastSenderReport: (rtpTimestamp: UInt32, at: UInt64)? = nil
+        /// The newest packet's timestamp and arrival, the fallback mapping before any SR.
+        var lastPacket: (timestamp: UInt32, at: UInt64)? = nil
         init(key: TrackKey, transport: WebRTCTransport.ID, kind: String, payloadType: UInt8, clockRate: UInt32) {
             self.key = key
             self.transport = transport
             self.kind = kind
             self.payloadType = payloadType
             self.clockRate = clockRate
+            receive = ReceiveStatistics(clockRate: clockRate)
             cache = PacketCache(capacity: kind == "video" ? 512 : 64)
         }
     }
@@ -68,6 +76,11 @@ public final class MediaRouter {
         /// One-byte RFC 8285 block carrying the subscriber's BUNDLE mid (RFC 8843 §15), written
         /// into every packet so receivers demultiplex by mid; empty when not negotiated.
         let midExtension: [UInt8]
+        /// Sender information for our SRs on this stream (RFC 3550 §6.4.1): packets and payload
+        /// octets sent, retransmissions included.
+        var packetsSent: UInt32 = 0
+        var octetsSent: UInt32 = 0
+        var nextReportAt: UInt64 = 0
         init(transport: WebRTCTransport.ID, media: SDPAnswerer.NegotiatedMedia, ssrc: UInt32, clockRate: UInt32) {
             self.transport = transport
             self.payloadType = media.payloadType
@@ -90,20 +103,26 @@ public final class MediaRouter {
         case failed(WebRTCTransport.ID, String)
     }
 
-    public private(set) var stats = Stats()
+    public internal(set) var stats = Stats()
     private let dtlsContext: DTLSContext
-    private var transports: [WebRTCTransport.ID: WebRTCTransport] = [:]
+    var transports: [WebRTCTransport.ID: WebRTCTransport] = [:]
     private var byUfrag: [String: WebRTCTransport.ID] = [:]
     private var byAddress: [TransportAddress: WebRTCTransport.ID] = [:]
-    private var tracks: [TrackKey: Track] = [:]
+    var tracks: [TrackKey: Track] = [:]
     /// Publisher transport + payload type → track.
-    private var tracksByTransport: [WebRTCTransport.ID: [Track]] = [:]
+    var tracksByTransport: [WebRTCTransport.ID: [Track]] = [:]
     private var nextID: WebRTCTransport.ID = 1
     private var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
     public private(set) var events: [Event] = []
 
     /// RFC 7675 consent timeout for new transports (tunable for tests).
     public var consentTimeout: UInt64 = ICELiteAgent.defaultConsentTimeout
+
+    /// Unix time in nanoseconds at which the caller's monotonic `now` was 0: turns `now` into the
+    /// wall-clock NTP timestamps of our SRs (RFC 3550 §6.4.1). Set once by the I/O layer.
+    public var unixTimeAtZero: UInt64 = 0
+    /// When the next RTCP report pass runs (`tick`).
+    var nextReportPass: UInt64 = 0
 
     public init(dtlsContext: DTLSContext) { self.dtlsContext = dtlsContext }
 
@@ -233,6 +252,10 @@ public final class MediaRouter {
             let lost = track.nacks.due(now: now)
             if !lost.isEmpty { sendNACK(lost, for: track, send: send) }
         }
+        if now >= nextReportPass {
+            nextReportPass = now &+ Self.reportPassInterval
+            sendReports(now: now, send: send)
+        }
     }
 
     private func handleSTUN(_ datagram: UnsafeRawBufferPointer, from: TransportAddress, now: UInt64,
@@ -271,7 +294,9 @@ public final class MediaRouter {
                 stats.dtlsFailures += 1
                 self.events.append(.failed(t.id, reason))
             case .closed:
-                break
+                // The peer ended the association (close_notify, RFC 5246 §7.2.1): the same as a
+                // transport that failed, so its tracks leave the room now, not at consent expiry.
+                self.events.append(.failed(t.id, "peer closed DTLS (close_notify)"))
             }
         }
     }
@@ -292,6 +317,8 @@ public final class MediaRouter {
             return
         }
         track.ssrc = header.ssrc
+        track.receive.received(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, now: now)
+        track.lastPacket = (header.timestamp, now)
         track.cache.store(sequenceNumber: header.sequenceNumber, plain)
         if track.kind == "video", track.nacks.received(header.sequenceNumber, now: now) == .keyframeNeeded { track.keyframePending = true }
         let keyframe = track.kind == "video" && VP8PayloadDescriptor.isKeyFrameStart(header.payload(in: plain))
@@ -327,6 +354,8 @@ public final class MediaRouter {
             guard let n = try? outbound.protectRTP(out, length: 12 + ext.count + payloadLength) else { return }
             stats.packetsOut += 1
             stats.bytesOut += n
+            subscription.packetsSent &+= 1
+            subscription.octetsSent &+= UInt32(truncatingIfNeeded: payloadLength)
             send(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<n]), to)
         }
     }
@@ -349,6 +378,7 @@ public final class MediaRouter {
             case .pictureLossIndication(let pli): keyframeWanted(by: t.id, mediaSSRC: pli.mediaSSRC, now: now, send: send)
             case .fullIntraRequest(let fir): for e in fir.entries { keyframeWanted(by: t.id, mediaSSRC: e.ssrc, now: now, send: send) }
             case .nack(let nack): answerNACK(nack, viewer: t, now: now, send: send)
+            case .senderReport(let sr): senderReportReceived(sr, from: t, now: now)
             default: break
             }
         }
@@ -381,30 +411,35 @@ public final class MediaRouter {
 
     /// Asks the publisher of `track` to retransmit `lost` (generic NACK, RFC 4585 §6.2.1).
     private func sendNACK(_ lost: [UInt16], for track: Track, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
-        guard let ssrc = track.ssrc, let publisher = transports[track.transport], let out = publisher.outbound,
-              let to = publisher.destination else { return }
-        let nack = RTCPPacket.nack(RTCPNack(senderSSRC: 1, mediaSSRC: ssrc, lost: lost))
-        guard nack.serializedSize + 32 <= 1400 else { return }
-        withUnsafeTemporaryAllocation(byteCount: 1500, alignment: 16) { buffer in
-            let n = nack.write(into: buffer)
-            guard let m = try? out.protectRTCP(buffer, length: n) else { return }
+        guard let ssrc = track.ssrc, let publisher = transports[track.transport] else { return }
+        if sendRTCP([.nack(RTCPNack(senderSSRC: Self.rtcpSenderSSRC, mediaSSRC: ssrc, lost: lost))], on: publisher, send: send) {
             stats.nacksSent += 1
-            send(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<m]), to)
         }
     }
 
     /// Sends a PLI (RFC 4585 §6.3.1) to the publisher of `track`; false if it cannot yet.
     @discardableResult
     private func sendPLI(for track: Track, now: UInt64, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) -> Bool {
-        guard track.kind == "video", let ssrc = track.ssrc, let publisher = transports[track.transport],
-              let out = publisher.outbound, let to = publisher.destination else { return false }
-        let pli = RTCPPacket.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: ssrc))
-        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 16) { buffer in
-            let n = pli.write(into: buffer)
-            guard let m = try? out.protectRTCP(buffer, length: n) else { return }
-            stats.keyframeRequests += 1
-            send(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<m]), to)
-        }
+        guard track.kind == "video", let ssrc = track.ssrc, let publisher = transports[track.transport] else { return false }
+        let pli = RTCPPacket.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: Self.rtcpSenderSSRC, mediaSSRC: ssrc))
+        guard sendRTCP([pli], on: publisher, send: send) else { return false }
+        stats.keyframeRequests += 1
         return true
+    }
+
+    /// Writes `packets` as one compound, SRTCP-protects it and sends it on `transport`; false if
+    /// the transport has no keys or address yet, or the compound would not fit one datagram.
+    @discardableResult
+    func sendRTCP(_ packets: [RTCPPacket], on transport: WebRTCTransport, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) -> Bool {
+        guard let out = transport.outbound, let to = transport.destination else { return false }
+        let size = packets.reduce(0) { $0 + $1.serializedSize }
+        guard size + 32 <= Self.rtcpDatagramLimit else { return false }
+        return withUnsafeTemporaryAllocation(byteCount: Self.rtcpDatagramLimit, alignment: 16) { buffer in
+            var n = 0
+            for p in packets { n += p.write(into: UnsafeMutableRawBufferPointer(rebasing: buffer[n...])) }
+            guard let m = try? out.protectRTCP(buffer, length: n) else { return false }
+            send(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<m]), to)
+            return true
+        }
     }
 }

@@ -77,6 +77,16 @@ public struct RTPStreamRewriter: Sendable {
     /// Forwarding paused (mute, layer off): the next packet starts a new epoch.
     public mutating func pause() { resync = true }
 
+    /// This stream's RTP clock at `now`, for the timestamp of an SR (RFC 3550 §6.4.1): the
+    /// source's clock at `now` through the current offset, or, while paused (or without a source
+    /// clock), the last timestamp sent advanced by the time since. Nil before the first packet.
+    public func outputTimestamp(at now: UInt64, sourceTimestamp: UInt32?) -> UInt32? {
+        guard lastOutSeq != nil else { return nil }
+        if !resync, let sourceTimestamp { return sourceTimestamp &+ tsOffset }
+        let ticks = elapsed(now, since: lastSentAt) * UInt64(clockRate) / 1_000_000_000
+        return lastOutTS &+ UInt32(truncatingIfNeeded: ticks)
+    }
+
     /// Maps a sequence number the subscriber NACKs back to the input number, if it is in the
     /// current epoch (older ones came from another source and are not in this source's cache).
     public func inputSequence(forOutput out: UInt16) -> UInt16? {

@@ -13,6 +13,8 @@ public final class WebRTCTransport {
     public private(set) var inbound: SRTPContext?
     public private(set) var outbound: SRTPContext?
     public private(set) var failure: String?
+    /// When our next RTCP receiver report is due on this transport (MediaRouter+Reports).
+    var nextReportAt: UInt64 = 0
 
     init(id: ID, ice: ICELiteAgent, dtls: DTLSTransport, media: [SDPAnswerer.NegotiatedMedia]) {
         self.id = id

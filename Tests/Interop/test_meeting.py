@@ -165,6 +165,12 @@ def test_consent_expiry_closes_the_transport_and_tells_the_participant(tmp_path)
             await asyncio.sleep(2)
             assert bob.frames.get(("alice-video", "video"), 0) > 10, bob.frames
             offers_before = sum(1 for m in bob.messages if m["type"] == "offer")
+            # Alice goes silent without saying goodbye: her DTLS close_notify (which would end
+            # the transport at once, test_rtcp_reports.py) is swallowed, so only consent can.
+            async def swallow():
+                pass
+            for transceiver in alice.publisher.getTransceivers():
+                transceiver.sender.transport._write_ssl = swallow
             await alice.publisher.close()  # no more consent checks from alice's publisher
             for _ in range(150):
                 if any(m["type"] == "error" and m["code"] == "media_failed" for m in alice.messages):

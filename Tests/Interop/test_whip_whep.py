@@ -214,3 +214,35 @@ def test_announce_ip_is_put_in_the_candidates(tmp_path):
         assert candidates and all(" 192.0.2.10 " in c for c in candidates), candidates
     finally:
         srv.stop()
+
+
+def test_ipv6_media_whip_to_whep_over_loopback(tmp_path):
+    """The media plane on IPv6: the UDP port bound to [::1], aiortc's candidates confined to ::1;
+    the WHEP viewer decodes the WHIP publisher's video and audio, and the answer's candidate is
+    the IPv6 address."""
+    from conftest import RunningServer
+    server = RunningServer(tmp_path, ["--udp", "[::1]:0"])
+    saved = aioice.ice.get_host_addresses
+    aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=True: ["::1"]
+    try:
+        async def scenario():
+            publisher, pub_location, pub_token = await whip_publish(server, "v6", "cam")
+            answer = publisher.remoteDescription.sdp
+            counts = {"video": 0, "audio": 0}
+            viewer, view_location, view_token, _ = await whep_view(server, "v6", "cam", counts)
+            for _ in range(200):
+                if counts["video"] >= 30 and counts["audio"] >= 50:
+                    break
+                await asyncio.sleep(0.1)
+            await viewer.close()
+            await publisher.close()
+            return answer, counts
+
+        answer, counts = asyncio.run(scenario())
+        candidates = [line for line in answer.splitlines() if line.startswith("a=candidate")]
+        print(f"\nipv6 candidates={candidates} decoded={counts}")
+        assert candidates and all(" ::1 " in c for c in candidates), candidates
+        assert counts["video"] >= 30 and counts["audio"] >= 50, counts
+    finally:
+        aioice.ice.get_host_addresses = saved
+        server.stop()

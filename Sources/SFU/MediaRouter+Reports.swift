@@ -1,0 +1,78 @@
+import MediaWire
+
+/// RTCP reports generated per hop (RFC 3550 §6.4): the SFU terminates RTCP, so each leg gets
+/// reports about what crossed that leg only.
+///
+/// - Toward a publisher: one RR per transport with a report block per published stream (loss,
+///   jitter, LSR/DLSR so the publisher can compute its RTT), plus SDES CNAME (§6.1).
+/// - Toward a subscriber: one SR per outgoing stream. Its NTP time is our wall clock; its RTP
+///   timestamp is the publisher's clock at that moment, extrapolated from the publisher's last SR
+///   (taken as read when it arrived) and mapped through the subscriber's rewrite offset. Audio
+///   and video of one publisher share that delay, so lip sync survives the hop
+///   (docs/forwarding.md, "RTCP reports").
+///
+/// Each stream reports at a random interval in [0.5, 1.5] × 1 s (§6.3.1 randomisation); a pass
+/// over all streams runs every 100 ms from `tick`.
+extension MediaRouter {
+    /// How often `tick` looks for due reports.
+    static let reportPassInterval: UInt64 = 100_000_000
+    /// Mean interval between reports on one stream or transport.
+    static let reportInterval: UInt64 = 1_000_000_000
+    /// SSRC our RTCP-only packets (RR, PLI, NACK) are sent from.
+    static let rtcpSenderSSRC: UInt32 = 1
+    static let rtcpDatagramLimit = 1200
+    static let cname = "shihui"
+
+    func sendReports(now: UInt64, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        for (id, published) in tracksByTransport {
+            guard let t = transports[id], t.isConnected, now >= t.nextReportAt else { continue }
+            t.nextReportAt = now &+ Self.randomizedInterval()
+            var blocks: [RTCPReportBlock] = []
+            for track in published {
+                guard let ssrc = track.ssrc else { continue }
+                blocks.append(track.receive.reportBlock(ssrc: ssrc, now: now))
+            }
+            guard !blocks.isEmpty else { continue }
+            let rr = RTCPReceiverReport(ssrc: Self.rtcpSenderSSRC, reports: Array(blocks.prefix(31)))
+            sendRTCP([.receiverReport(rr), .sourceDescription(RTCPSourceDescription(source: Self.rtcpSenderSSRC, cname: Self.cname))],
+                     on: t, send: send)
+        }
+        let ntp = NTPTimestamp.fromUnix(nanoseconds: unixTimeAtZero &+ now)
+        for track in tracks.values {
+            let source = sourceTimestamp(of: track, at: now)
+            for sub in track.subscriptions where now >= sub.nextReportAt {
+                guard let viewer = transports[sub.transport], viewer.isConnected,
+                      let rtp = sub.rewriter.outputTimestamp(at: now, sourceTimestamp: source) else { continue }
+                sub.nextReportAt = now &+ Self.randomizedInterval()
+                let ssrc = sub.rewriter.outboundSSRC
+                let sr = RTCPSenderReport(ssrc: ssrc, ntpTimestamp: ntp, rtpTimestamp: rtp,
+                                          packetCount: sub.packetsSent, octetCount: sub.octetsSent)
+                sendRTCP([.senderReport(sr), .sourceDescription(RTCPSourceDescription(source: ssrc, cname: Self.cname))],
+                         on: viewer, send: send)
+            }
+        }
+    }
+
+    /// The publisher's SR for one of its streams: remembered for LSR/DLSR and for the mapping.
+    func senderReportReceived(_ sr: RTCPSenderReport, from t: WebRTCTransport, now: UInt64) {
+        guard let track = tracksByTransport[t.id]?.first(where: { $0.ssrc == sr.ssrc }) else { return }
+        track.receive.senderReport(ntpTimestamp: sr.ntpTimestamp, now: now)
+        track.lastSenderReport = (sr.rtpTimestamp, now)
+    }
+
+    /// The publisher's RTP clock for `track` at `now`: from its last SR if it sent one, else from
+    /// the newest packet (nil before any packet).
+    func sourceTimestamp(of track: Track, at now: UInt64) -> UInt32? {
+        guard let base = track.lastSenderReport.map({ ($0.rtpTimestamp, $0.at) }) ?? track.lastPacket.map({ ($0.timestamp, $0.at) }) else {
+            return nil
+        }
+        let ticks = elapsed(now, since: base.1) * UInt64(track.clockRate) / 1_000_000_000
+        return base.0 &+ UInt32(truncatingIfNeeded: ticks)
+    }
+
+    /// RFC 3550 §6.3.1: the interval is varied randomly over [0.5, 1.5] × the mean, so that
+    /// reports from many streams do not synchronise into bursts.
+    static func randomizedInterval() -> UInt64 {
+        reportInterval / 2 + UInt64.random(in: 0..<reportInterval)
+    }
+}
