@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "wire-bench", targets: ["wire-bench"]),
         .executable(name: "wire-check", targets: ["wire-check"]),
         .executable(name: "sfu-bench", targets: ["sfu-bench"]),
+        .executable(name: "shihui-bench", targets: ["shihui-bench"]),
     ],
     targets: [
         // MARK: System libraries (module maps + pkg-config + Debian providers)
@@ -44,6 +45,7 @@ let package = Package(
         .executableTarget(name: "wire-bench", dependencies: ["MediaWire"], path: "tools/wire-bench"),
         .executableTarget(name: "wire-check", dependencies: ["MediaWire"], path: "tools/wire-check"),
         .executableTarget(name: "sfu-bench", dependencies: ["SFU", "MediaWire", "MediaCrypto"], path: "tools/sfu-bench"),
+        .executableTarget(name: "shihui-bench", dependencies: ["MediaWire", "MediaCrypto", "Signaling", "CShims", "SocketAddress"], path: "tools/shihui-bench"),
 
         // MARK: Fuzzing entry points (libFuzzer targets and the Fixtures/fuzz regression test share them)
         .target(name: "WireFuzzing", dependencies: ["MediaWire"], path: "tools/fuzz/WireFuzzing"),

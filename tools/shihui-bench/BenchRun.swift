@@ -1,0 +1,96 @@
+import CShims
+import Foundation
+import Glibc
+import MediaCrypto
+import MediaWire
+
+/// One scenario run: set up endpoints, connect publishers, start media, join viewers, measure a
+/// window, print one JSON object.
+enum BenchRun {
+    static func run(_ o: BenchOptions) throws -> [String: Any] {
+        raiseOpenFileLimit()
+        let topology = Topology.make(o)
+        let certificate = try DTLSCertificate.generate()
+        let context = DTLSContext(certificate: certificate)
+        let joiner: any Joiner
+        switch o.target {
+        case .shihui: joiner = ShihuiSignaling(http: o.http, secret: Array(o.secret.utf8), context: context, shape: o.video)
+        case .janus: joiner = try JanusSignaling(http: o.janus, context: context, shape: o.video, publishers: topology.publishers.count)
+        case .floor: joiner = FloorJoiner(address: o.floor, shape: o.video)
+        }
+        let engine = MediaEngine(capacity: topology.publishers.count + topology.viewers.count, authSample: o.authSample,
+                                 floorMode: o.target == .floor ? o.floorMode : nil)
+        var publishers: [Endpoint] = []
+        var viewers: [Endpoint] = []
+        for _ in topology.publishers { let e = try Endpoint(role: .publisher, index: engine.endpoints.count, bind: o.bind, remote: o.http); engine.add(e); publishers.append(e) }
+        for _ in topology.viewers { let e = try Endpoint(role: .viewer, index: engine.endpoints.count, bind: o.bind, remote: o.http); engine.add(e); viewers.append(e) }
+        let before = ProcessSample.read(pid: o.serverPID)
+
+        // Publishers: signal, connect, start sending.
+        for (e, p) in zip(publishers, topology.publishers) {
+            try joiner.publish(e, p)
+            engine.startConnecting(e, now: shihui_monotonic_ns())
+        }
+        let pending = engine.pump(pending: publishers, until: shihui_monotonic_ns() + 30_000_000_000, block: true)
+        guard pending == 0 else { throw BenchError("\(pending) publishers did not connect") }
+        engine.startMedia()
+        usleep(500_000)
+
+        // Viewers: signal one after another, handshakes progressing meanwhile.
+        let joinStart = shihui_monotonic_ns()
+        for (e, v) in zip(viewers, topology.viewers) {
+            e.joinStartedAt = shihui_monotonic_ns()
+            try joiner.view(e, v)
+            engine.startConnecting(e, now: shihui_monotonic_ns())
+            engine.pump(pending: [e], until: shihui_monotonic_ns() + 1_000_000, block: false)
+        }
+        let notConnected = engine.pump(pending: viewers, until: shihui_monotonic_ns() + 60_000_000_000, block: true)
+        let joinEnd = viewers.map(\.connectedAt).max() ?? joinStart
+        let joinSeconds = Double(joinEnd &- joinStart) / 1e9
+
+        usleep(UInt32(o.warmup * 1e6))
+        engine.resetWindow()
+        let cpu0 = ProcessSample.read(pid: o.serverPID)
+        let self0 = ProcessSample.read(pid: getpid())
+        let t0 = shihui_monotonic_ns()
+        usleep(UInt32(o.duration * 1e6))
+        let totals = engine.takeSnapshot()
+        let t1 = shihui_monotonic_ns()
+        let cpu1 = ProcessSample.read(pid: o.serverPID)
+        let self1 = ProcessSample.read(pid: getpid())
+        engine.stopMedia()
+
+        let window = Double(t1 - t0) / 1e9
+        let serverCPU = (cpu1?.cpuSeconds ?? 0) - (cpu0?.cpuSeconds ?? 0)
+        let firstMedia = viewers.filter { $0.firstMediaAt > 0 }.map { Double($0.firstMediaAt &- $0.joinStartedAt) / 1e6 }.sorted()
+        func pick(_ xs: [Double], _ q: Double) -> Double? { xs.isEmpty ? nil : xs[min(xs.count - 1, Int(Double(xs.count) * q))] }
+        var result: [String: Any] = [
+            "label": o.label, "target": o.target.rawValue, "scenario": o.scenario.rawValue,
+            "publishers": publishers.count, "viewer_connections": viewers.count, "not_connected": notConnected,
+            "window_seconds": window, "delivered_packets": totals.packets, "delivered_bytes": totals.bytes,
+            "delivered_pps": Double(totals.packets) / window,
+            "loss": totals.expected > 0 ? max(0, Double(totals.expected - totals.packets) / Double(totals.expected)) : 0,
+            "auth_sampled": totals.sampled, "auth_failures": totals.authFailures,
+            "server_cpu_seconds": serverCPU,
+            "server_cpu_fraction": serverCPU / window,
+            "pps_per_server_cpu_second": serverCPU > 0 ? Double(totals.packets) / serverCPU : 0,
+            "generator_cpu_seconds": (self1?.cpuSeconds ?? 0) - (self0?.cpuSeconds ?? 0),
+            "server_rss_kib_before": before?.rssKiB ?? 0, "server_rss_kib_after": cpu1?.rssKiB ?? 0,
+            "join_seconds": joinSeconds, "joins_per_second": joinSeconds > 0 ? Double(viewers.count) / joinSeconds : 0,
+            "latency_cdf_us": totals.latency.cdf(),
+        ]
+        if let v = totals.latency.quantile(0.5) { result["latency_p50_us"] = v }
+        if let v = totals.latency.quantile(0.99) { result["latency_p99_us"] = v }
+        if let v = totals.latency.quantile(0.999) { result["latency_p999_us"] = v }
+        if let v = pick(firstMedia, 0.5) { result["first_media_p50_ms"] = v }
+        if let v = pick(firstMedia, 0.99) { result["first_media_p99_ms"] = v }
+        return result
+    }
+
+    static func raiseOpenFileLimit() {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}

@@ -1,0 +1,84 @@
+import Glibc
+import MediaWire
+import SocketAddress
+
+/// A blocking HTTP/1.1 client for signaling (WHIP/WHEP, Janus's JSON API): one request per
+/// connection (`Connection: close`), body read to EOF or Content-Length. Loopback only.
+enum HTTPClient {
+    struct Response {
+        var status: Int
+        var headers: [(String, String)]
+        var body: [UInt8]
+        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    static func request(_ method: String, _ address: TransportAddress, _ path: String, headers: [(String, String)] = [],
+                        body: [UInt8] = [], timeoutSeconds: Int = 30) throws -> Response {
+        let fd = socket(address.ip.isV4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, 4)
+        let connected = SocketAddress.withSockaddr(address) { sa, len in connect(fd, sa, len) }
+        guard connected == 0 else { throw Failure(description: "connect \(address): errno \(errno)") }
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(address)\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
+        for (k, v) in headers { head += "\(k): \(v)\r\n" }
+        let out = Array((head + "\r\n").utf8) + body
+        var sent = 0
+        while sent < out.count {
+            let n = out.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, out.count - sent, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw Failure(description: "send: errno \(errno)") }
+            sent += n
+        }
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var headerEnd: Int? = nil
+        var contentLength: Int? = nil
+        while true {
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n < 0 { throw Failure(description: "recv: errno \(errno)") }
+            if n == 0 { break }
+            data += chunk[0..<n]
+            if headerEnd == nil, let end = find(data, [13, 10, 13, 10]) {
+                headerEnd = end + 4
+                let text = String(decoding: data[..<end], as: UTF8.self)
+                for line in text.split(separator: "\r\n").dropFirst() where line.lowercased().hasPrefix("content-length:") {
+                    contentLength = Int(line.split(separator: ":")[1].trimmingCharacters(in: " "))
+                }
+            }
+            if let h = headerEnd, let c = contentLength, data.count >= h + c { break }
+            guard data.count < 16 << 20 else { throw Failure(description: "response too large") }
+        }
+        guard let h = headerEnd else { throw Failure(description: "no HTTP response head") }
+        let lines = String(decoding: data[..<(h - 4)], as: UTF8.self).split(separator: "\r\n")
+        guard let statusLine = lines.first, let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") else {
+            throw Failure(description: "bad status line")
+        }
+        let parsed = lines.dropFirst().compactMap { line -> (String, String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: " "))
+        }
+        let bodyEnd = contentLength.map { min(data.count, h + $0) } ?? data.count
+        return Response(status: status, headers: parsed, body: Array(data[h..<bodyEnd]))
+    }
+
+    static func find(_ data: [UInt8], _ needle: [UInt8]) -> Int? {
+        guard data.count >= needle.count else { return nil }
+        for i in 0...(data.count - needle.count) where data[i] == needle[0] && Array(data[i..<(i + needle.count)]) == needle { return i }
+        return nil
+    }
+}
+
+extension StringProtocol {
+    func trimmingCharacters(in set: Character) -> String {
+        var s = Substring(self)
+        while s.first == set { s = s.dropFirst() }
+        while s.last == set { s = s.dropLast() }
+        return String(s)
+    }
+}

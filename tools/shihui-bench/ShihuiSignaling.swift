@@ -1,0 +1,80 @@
+import Glibc
+import MediaCrypto
+import MediaWire
+import Signaling
+
+/// Joins Shihui rooms the way encoders and viewers do: WHIP to publish, WHEP to view one
+/// participant's tracks (RFC 9725), with HS256 tokens minted from the server's secret.
+struct ShihuiSignaling {
+    let http: TransportAddress
+    let secret: [UInt8]
+    let context: DTLSContext
+    let shape: VideoShape
+
+    func token(room: String, identity: String, publish: Bool) -> String {
+        let now = Int64(ProcessClock.unixSeconds())
+        return AccessToken(identity: identity, room: room, grants: Grants(publish: publish, subscribe: !publish),
+                           notBefore: now - 10, expires: now + 3600).signed(secret: secret)
+    }
+
+    /// Publishes VP8 + Opus (or Opus only) as `identity` in `room`.
+    func publish(_ e: Endpoint, room: String, identity: String, video: VideoShape?) throws {
+        let credentials = ClientPeer.randomCredentials()
+        var sections: [ClientSDP.Section] = []
+        let base = UInt32.random(in: 1...0x7FFF_FFFF)
+        if let video {
+            sections.append(.init(kind: "video", mid: "0", direction: "sendonly", ssrc: base, payloadType: ClientSDP.videoPT))
+            e.streams.append(.video(ssrc: base, mid: UInt8(ascii: "0"), bitrate: video.bitrate, fps: video.fps,
+                                    packetSize: video.packetSize, keyframeSeconds: video.keyframeSeconds))
+        }
+        let audioMid = String(sections.count)
+        sections.append(.init(kind: "audio", mid: audioMid, direction: "sendonly", ssrc: base &+ 1, payloadType: ClientSDP.audioPT))
+        e.streams.append(.audio(ssrc: base &+ 1, mid: audioMid.utf8.first!))
+        let offer = ClientSDP.description(sections: sections, ufrag: credentials.ufrag, password: credentials.password,
+                                          fingerprint: context.certificate.fingerprint, setup: "actpass")
+        let answer = try post("/whip/\(room)", offer, token: token(room: room, identity: identity, publish: true))
+        try attach(e, answer: answer, credentials: credentials)
+    }
+
+    /// Views `identity`'s tracks in `room`.
+    func view(_ e: Endpoint, room: String, identity: String, viewer: String, video: Bool) throws {
+        let credentials = ClientPeer.randomCredentials()
+        var sections: [ClientSDP.Section] = []
+        if video { sections.append(.init(kind: "video", mid: "0", direction: "recvonly", payloadType: ClientSDP.videoPT)) }
+        sections.append(.init(kind: "audio", mid: String(sections.count), direction: "recvonly", payloadType: ClientSDP.audioPT))
+        let offer = ClientSDP.description(sections: sections, ufrag: credentials.ufrag, password: credentials.password,
+                                          fingerprint: context.certificate.fingerprint, setup: "actpass")
+        let answer = try post("/whep/\(room)/\(identity)", offer, token: token(room: room, identity: viewer, publish: false))
+        try attach(e, answer: answer, credentials: credentials)
+    }
+
+    private func post(_ path: String, _ sdp: String, token: String) throws -> String {
+        let r = try HTTPClient.request("POST", http, path, headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/sdp")],
+                                       body: Array(sdp.utf8))
+        guard r.status == 201 else { throw BenchError("POST \(path): \(r.status) \(r.text)") }
+        return r.text
+    }
+
+    private func attach(_ e: Endpoint, answer: String, credentials: (ufrag: String, password: String)) throws {
+        let remote = try ClientSDP.parse(answer)
+        e.remote = remote.candidate
+        e.peer = ClientPeer(local: credentials, remote: remote.candidate, remoteUfrag: remote.ufrag, remotePassword: remote.password,
+                            remoteFingerprint: remote.fingerprint, dtlsRole: remote.dtlsRole, context: context)
+    }
+}
+
+/// The shape of the synthetic video a publisher sends.
+struct VideoShape {
+    var bitrate: Int
+    var fps: Int
+    var packetSize: Int
+    var keyframeSeconds: Int
+}
+
+enum ProcessClock {
+    static func unixSeconds() -> Int {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return ts.tv_sec
+    }
+}
