@@ -15,7 +15,7 @@ public final class SRTPContext: @unchecked Sendable {
     private let rtcp: SRTPCipher
     private let rtpSalt: [UInt8]
     private let rtcpSalt: [UInt8]
-    private(set) var streams: [UInt32: StreamState] = [:]
+    var streams = SRTPStreamTable()
     /// Streams tracked at most (SSRCs a hostile peer can make us remember).
     public static let maximumStreams = 1024
 
@@ -68,7 +68,7 @@ public final class SRTPContext: @unchecked Sendable {
         guard length + profile.tagLength <= buffer.count else { throw .noCapacity }
         let ssrc = buffer.loadBE32(8)
         let seq = buffer.loadBE16(2)
-        var state = streams[ssrc] ?? StreamState()
+        var state = streams.slot(of: ssrc).map { streams.states[$0] } ?? StreamState()
         if state.started && seq < state.highestSequence && state.highestSequence &- seq > 0x8000 { state.roc &+= 1 }
         if !state.started || SequenceCompare.isNewer(seq, than: state.highestSequence) { state.highestSequence = seq }
         state.started = true
@@ -100,7 +100,7 @@ public final class SRTPContext: @unchecked Sendable {
         let headerLength = try Self.rtpHeaderLength(buffer, length: length - tagLength)
         let ssrc = buffer.loadBE32(8)
         let seq = buffer.loadBE16(2)
-        let known = streams[ssrc]
+        let known = streams[ssrc: ssrc]
         var state = known ?? StreamState()
         // RFC 3711 §3.3.1 / Appendix A: estimate the ROC from the highest sequence seen.
         var v = state.roc
@@ -151,7 +151,7 @@ public final class SRTPContext: @unchecked Sendable {
         } else {
             state.window |= 1 << (state.highestIndex - index)
         }
-        if known != nil || streams.count < Self.maximumStreams { storeStream(ssrc, state) }
+        storeStream(ssrc, state)
         return end
     }
 
@@ -162,7 +162,7 @@ public final class SRTPContext: @unchecked Sendable {
         guard length >= 8 else { throw .malformed }
         guard length + 4 + profile.tagLength <= buffer.count else { throw .noCapacity }
         let ssrc = buffer.loadBE32(4)
-        var state = streams[ssrc] ?? StreamState()
+        var state = streams[ssrc: ssrc] ?? StreamState()
         let index = state.rtcpSendIndex & 0x7FFF_FFFF
         state.rtcpSendIndex = (index &+ 1) & 0x7FFF_FFFF
         storeStream(ssrc, state)
@@ -196,7 +196,7 @@ public final class SRTPContext: @unchecked Sendable {
         let eIndex = buffer.loadBE32(indexOffset)
         let encrypted = eIndex & 0x8000_0000 != 0
         let index = eIndex & 0x7FFF_FFFF
-        let known = streams[ssrc]
+        let known = streams[ssrc: ssrc]
         var state = known ?? StreamState()
         if state.rtcpStarted { try Self.checkReplay(UInt64(index), highest: UInt64(state.rtcpHighest), window: state.rtcpWindow) }
         let end: Int
@@ -240,7 +240,7 @@ public final class SRTPContext: @unchecked Sendable {
         } else {
             state.rtcpWindow |= 1 << UInt64(state.rtcpHighest - index)
         }
-        if known != nil || streams.count < Self.maximumStreams { storeStream(ssrc, state) }
+        storeStream(ssrc, state)
         return end
     }
 
@@ -248,8 +248,11 @@ public final class SRTPContext: @unchecked Sendable {
 
     private static var empty: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
 
+    /// Writes `state` back (the slot found by the packet's lookup is the table's last hit, so
+    /// this is a compare, not a second search); a new SSRC is added while there is room.
+    @inline(__always)
     private func storeStream(_ ssrc: UInt32, _ state: StreamState) {
-        if streams[ssrc] != nil || streams.count < Self.maximumStreams { streams[ssrc] = state }
+        if let i = streams.slot(of: ssrc) ?? streams.insert(ssrc, limit: Self.maximumStreams) { streams.states[i] = state }
     }
 
     /// RFC 3711 §3.3.2: refuse an index already seen or older than the window.

@@ -41,7 +41,8 @@ extension MediaRouter {
         for track in tracks.values {
             let source = sourceTimestamp(of: track, at: now)
             for sub in track.subscriptions where now >= sub.nextReportAt {
-                guard let viewer = transports[sub.transport], viewer.isConnected,
+                let viewer = sub.viewer
+                guard viewer.isConnected,
                       let rtp = sub.rewriter.outputTimestamp(at: now, sourceTimestamp: source) else { continue }
                 sub.nextReportAt = now &+ Self.randomizedInterval()
                 let ssrc = sub.rewriter.outboundSSRC

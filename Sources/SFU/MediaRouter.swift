@@ -71,6 +71,10 @@ public final class MediaRouter {
 
     final class Subscription {
         let transport: WebRTCTransport.ID
+        /// The viewer's transport, held without reference counting on the packet path. Safe:
+        /// `removeTransport` drops every subscription of a transport in the same call that
+        /// releases it, and subscriptions are created only for transports in `transports`.
+        unowned(unsafe) let viewer: WebRTCTransport
         let payloadType: UInt8
         var rewriter: RTPStreamRewriter
         /// One-byte RFC 8285 block carrying the subscriber's BUNDLE mid (RFC 8843 §15), written
@@ -81,8 +85,9 @@ public final class MediaRouter {
         var packetsSent: UInt32 = 0
         var octetsSent: UInt32 = 0
         var nextReportAt: UInt64 = 0
-        init(transport: WebRTCTransport.ID, media: SDPAnswerer.NegotiatedMedia, ssrc: UInt32, clockRate: UInt32) {
-            self.transport = transport
+        init(viewer: WebRTCTransport, media: SDPAnswerer.NegotiatedMedia, ssrc: UInt32, clockRate: UInt32) {
+            self.transport = viewer.id
+            self.viewer = viewer
             self.payloadType = media.payloadType
             rewriter = RTPStreamRewriter(outboundSSRC: ssrc, clockRate: clockRate)
             midExtension = Self.midBlock(id: media.extensions[SDPOfferer.midURI], mid: Array(media.mid.utf8))
@@ -161,12 +166,13 @@ public final class MediaRouter {
             list.append(track)
         }
         tracksByTransport[id] = list
+        t.publishedTracks = list
     }
 
     /// Subscribes a viewer transport to a publisher's track of `kind`, sending with `ssrc`.
     public func subscribe(transport id: WebRTCTransport.ID, to key: TrackKey, ssrc: UInt32, now: UInt64) {
         guard let t = transports[id], let track = tracks[key], let m = t.media.first(where: { $0.kind == key.kind && $0.direction == .sendonly }) else { return }
-        track.subscriptions.append(Subscription(transport: id, media: m, ssrc: ssrc, clockRate: track.clockRate))
+        track.subscriptions.append(Subscription(viewer: t, media: m, ssrc: ssrc, clockRate: track.clockRate))
         track.keyframePending = true  // new viewers need a keyframe; sent on the next tick once possible
     }
 
@@ -178,7 +184,7 @@ public final class MediaRouter {
         for s in subscriptions {
             guard let track = tracks[s.key], let m = media.first(where: { $0.mid == s.mid }) else { continue }
             if track.subscriptions.contains(where: { $0.transport == id && $0.rewriter.outboundSSRC == s.ssrc }) { continue }
-            track.subscriptions.append(Subscription(transport: id, media: m, ssrc: s.ssrc, clockRate: track.clockRate))
+            track.subscriptions.append(Subscription(viewer: t, media: m, ssrc: s.ssrc, clockRate: track.clockRate))
             track.keyframePending = true
         }
     }
@@ -312,7 +318,7 @@ public final class MediaRouter {
         }
         let plain = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(scratch)[0..<length])
         guard let header = try? RTPHeader.parse(plain),
-              let track = tracksByTransport[t.id]?.first(where: { $0.payloadType == header.payloadType }) else {
+              let track = t.publishedTrack(payloadType: header.payloadType) else {
             stats.droppedMalformed += 1
             return
         }
@@ -328,7 +334,8 @@ public final class MediaRouter {
         }
         if track.muted || track.awaitingKeyframe { return }
         for sub in track.subscriptions {
-            guard let viewer = transports[sub.transport], let out = viewer.outbound, let to = viewer.destination else { continue }
+            let viewer = sub.viewer
+            guard let out = viewer.outbound, let to = viewer.destination else { continue }
             guard let numbers = sub.rewriter.rewrite(ssrc: header.ssrc, sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, now: now) else { continue }
             sendRewritten(plain, header: header, subscription: sub, numbers: numbers, outbound: out, to: to, send: send)
         }

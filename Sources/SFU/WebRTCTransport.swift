@@ -13,6 +13,8 @@ public final class WebRTCTransport {
     public private(set) var inbound: SRTPContext?
     public private(set) var outbound: SRTPContext?
     public private(set) var failure: String?
+    /// The tracks this transport publishes (MediaRouter.publish), found by payload type per packet.
+    var publishedTracks: [MediaRouter.Track] = []
     /// When our next RTCP receiver report is due on this transport (MediaRouter+Reports).
     var nextReportAt: UInt64 = 0
 
@@ -32,6 +34,12 @@ public final class WebRTCTransport {
     }
 
     func failed(_ reason: String) { failure = reason }
+
+    @inline(__always)
+    func publishedTrack(payloadType: UInt8) -> MediaRouter.Track? {
+        for t in publishedTracks where t.payloadType == payloadType { return t }
+        return nil
+    }
 
     /// The negotiated section for an incoming payload type.
     func media(forPayloadType pt: UInt8) -> SDPAnswerer.NegotiatedMedia? { media.first { $0.payloadType == pt } }

@@ -114,7 +114,7 @@ struct SRTPTests {
             let seq = i == 30 ? sequence[40] : i == 40 ? sequence[30] : sequence[i]
             #expect(try Self.unprotect(rx, p) == Self.rtp(seq: seq))
         }
-        #expect(rx.streams[0x1234_5678]?.roc == 1)
+        #expect(rx.streams[ssrc: 0x1234_5678]?.roc == 1)
     }
 
     /// RFC3711Section3_3_2: a replayed packet, and one older than the 64-packet window, are refused.
@@ -167,5 +167,28 @@ struct SRTPTests {
         let (tx, _) = Self.pair(.aes128CmHmacSha1_80)
         var b = Self.rtp(seq: 1)
         #expect(throws: SRTPError.noCapacity) { try b.withUnsafeMutableBytes { try tx.protectRTP($0, length: $0.count) } }
+    }
+
+    /// Many SSRCs on one context (past the table's inline slots, into its index): each stream
+    /// keeps its own replay window; beyond `maximumStreams` new SSRCs are still processed but not
+    /// remembered, so a flood of SSRCs cannot grow memory.
+    @Test(arguments: [SRTPProfile.aes128CmHmacSha1_80, .aeadAes128Gcm])
+    func manyStreams(profile: SRTPProfile) throws {
+        let (tx, rx) = Self.pair(profile)
+        let ssrcs = (0..<40).map { UInt32(0x1000 + $0 * 7) }
+        for round in 0..<3 {
+            for ssrc in ssrcs {
+                let p = try Self.protect(tx, Self.rtp(seq: UInt16(round), ssrc: ssrc))
+                #expect(try Self.unprotect(rx, p) == Self.rtp(seq: UInt16(round), ssrc: ssrc))
+                #expect(throws: SRTPError.replayed) { try Self.unprotect(rx, p) }
+            }
+        }
+        #expect(rx.streams.count == 40)
+        let flood = Self.pair(profile)
+        for i in 0..<(SRTPContext.maximumStreams + 10) {
+            let p = try Self.protect(flood.0, Self.rtp(seq: 1, ssrc: UInt32(i)))
+            #expect(try Self.unprotect(flood.1, p) == Self.rtp(seq: 1, ssrc: UInt32(i)))
+        }
+        #expect(flood.1.streams.count == SRTPContext.maximumStreams)
     }
 }

@@ -20,7 +20,7 @@ enum ClientSDP {
 
     /// An offer (setup actpass) or answer (setup active) carrying `sections`.
     static func description(sections: [Section], ufrag: String, password: String, fingerprint: [UInt8],
-                            setup: String, sessionID: UInt64 = UInt64.random(in: 1...(1 << 62))) -> String {
+                            setup: String, candidate: TransportAddress? = nil, sessionID: UInt64 = UInt64.random(in: 1...(1 << 62))) -> String {
         let hex = fingerprint.map { b in let s = String(b, radix: 16, uppercase: true); return s.count == 1 ? "0" + s : s }.joined(separator: ":")
         var lines = ["v=0", "o=- \(sessionID) 2 IN IP4 127.0.0.1", "s=-", "t=0 0",
                      "a=group:BUNDLE " + sections.map(\.mid).joined(separator: " "), "a=msid-semantic: WMS bench"]
@@ -32,6 +32,9 @@ enum ClientSDP {
                       "a=\(s.direction)", "a=rtcp-mux"]
             lines.append(video ? "a=rtpmap:\(s.payloadType) VP8/90000" : "a=rtpmap:\(s.payloadType) opus/48000/2")
             if video { lines += ["a=rtcp-fb:\(s.payloadType) nack", "a=rtcp-fb:\(s.payloadType) nack pli"] }
+            if let candidate {
+                lines += ["a=candidate:1 1 udp 2130706431 \(candidate.ip) \(candidate.port) typ host", "a=end-of-candidates"]
+            }
             if let ssrc = s.ssrc {
                 lines += ["a=ssrc:\(ssrc) cname:bench", "a=ssrc:\(ssrc) msid:bench \(s.kind)"]
             }
@@ -48,8 +51,9 @@ enum ClientSDP {
         var candidate: TransportAddress
         /// Per m-section: kind, mid, direction, payload type of VP8/Opus, first SSRC.
         var sections: [(kind: String, mid: String, direction: String, payloadType: UInt8?, ssrc: UInt32?)]
-        /// Our DTLS role: the opposite of theirs (RFC 5763 §5).
-        var dtlsRole: DTLSTransport.Role { setup == "passive" ? .client : .server }
+        /// Our DTLS role: the opposite of theirs (RFC 5763 §5); to an actpass offer we answer
+        /// active, as browsers do.
+        var dtlsRole: DTLSTransport.Role { setup == "active" ? .server : .client }
     }
 
     struct ParseError: Error, CustomStringConvertible { let description: String }

@@ -17,6 +17,7 @@ final class Endpoint: @unchecked Sendable {
     let role: Role
     let index: Int
     var remote: TransportAddress
+    let localAddress: TransportAddress
     /// Nil for the C floor, which has no ICE/DTLS/SRTP handshake.
     var peer: ClientPeer?
     var streams: [SyntheticStream] = []
@@ -40,13 +41,21 @@ final class Endpoint: @unchecked Sendable {
         self.index = index
         self.remote = remote
         let family = bind.isV4 ? AF_INET : AF_INET6
-        fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw BenchError("socket: errno \(errno) (raise the open-file limit?)") }
+        let socketFD = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard socketFD >= 0 else { throw BenchError("socket: errno \(errno) (raise the open-file limit?)") }
         var size: Int32 = 1 << 20
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4)
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, 4)
-        let bound = SocketAddress.withSockaddr(TransportAddress(ip: bind, port: 0)) { sa, len in Glibc.bind(fd, sa, len) }
-        guard bound == 0 else { throw BenchError("bind \(bind): errno \(errno)") }
+        setsockopt(socketFD, SOL_SOCKET, SO_RCVBUF, &size, 4)
+        setsockopt(socketFD, SOL_SOCKET, SO_SNDBUF, &size, 4)
+        let bound = SocketAddress.withSockaddr(TransportAddress(ip: bind, port: 0)) { sa, len in Glibc.bind(socketFD, sa, len) }
+        guard bound == 0 else {
+            close(socketFD)
+            throw BenchError("bind \(bind): errno \(errno)")
+        }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) } }
+        fd = socketFD
+        localAddress = SocketAddress.transportAddress(storage) ?? TransportAddress(ip: bind, port: 0)
         if role == .publisher { ring = .allocate(byteCount: 512 * Self.slot, alignment: 16) }
     }
 

@@ -64,7 +64,28 @@ enum HTTPClient {
             return (String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: " "))
         }
         let bodyEnd = contentLength.map { min(data.count, h + $0) } ?? data.count
-        return Response(status: status, headers: parsed, body: Array(data[h..<bodyEnd]))
+        var body = Array(data[h..<bodyEnd])
+        if parsed.contains(where: { $0.0.lowercased() == "transfer-encoding" && $0.1.lowercased().contains("chunked") }) {
+            body = try dechunk(body)
+        }
+        return Response(status: status, headers: parsed, body: body)
+    }
+
+    /// RFC 9112 §7.1 chunked transfer coding (until EOF: we send `Connection: close`).
+    static func dechunk(_ raw: [UInt8]) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var i = 0
+        while i < raw.count {
+            guard let lineEnd = find(Array(raw[i...]), [13, 10]) else { throw Failure(description: "bad chunk header") }
+            let sizeText = String(decoding: raw[i..<(i + lineEnd)], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(sizeText.trimmingCharacters(in: " "), radix: 16) else { throw Failure(description: "bad chunk size") }
+            i += lineEnd + 2
+            if size == 0 { break }
+            guard i + size <= raw.count else { throw Failure(description: "truncated chunk") }
+            out += raw[i..<(i + size)]
+            i += size + 2
+        }
+        return out
     }
 
     static func find(_ data: [UInt8], _ needle: [UInt8]) -> Int? {

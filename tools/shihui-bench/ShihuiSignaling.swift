@@ -31,7 +31,7 @@ struct ShihuiSignaling {
         sections.append(.init(kind: "audio", mid: audioMid, direction: "sendonly", ssrc: base &+ 1, payloadType: ClientSDP.audioPT))
         e.streams.append(.audio(ssrc: base &+ 1, mid: audioMid.utf8.first!))
         let offer = ClientSDP.description(sections: sections, ufrag: credentials.ufrag, password: credentials.password,
-                                          fingerprint: context.certificate.fingerprint, setup: "actpass")
+                                          fingerprint: context.certificate.fingerprint, setup: "actpass", candidate: e.localAddress)
         let answer = try post("/whip/\(room)", offer, token: token(room: room, identity: identity, publish: true))
         try attach(e, answer: answer, credentials: credentials)
     }
@@ -43,7 +43,7 @@ struct ShihuiSignaling {
         if video { sections.append(.init(kind: "video", mid: "0", direction: "recvonly", payloadType: ClientSDP.videoPT)) }
         sections.append(.init(kind: "audio", mid: String(sections.count), direction: "recvonly", payloadType: ClientSDP.audioPT))
         let offer = ClientSDP.description(sections: sections, ufrag: credentials.ufrag, password: credentials.password,
-                                          fingerprint: context.certificate.fingerprint, setup: "actpass")
+                                          fingerprint: context.certificate.fingerprint, setup: "actpass", candidate: e.localAddress)
         let answer = try post("/whep/\(room)/\(identity)", offer, token: token(room: room, identity: viewer, publish: false))
         try attach(e, answer: answer, credentials: credentials)
     }
