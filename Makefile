@@ -9,19 +9,19 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 # Libraries the server links (module maps in Sources/C*).
 BUILD_PACKAGES := pkg-config libopus-dev libvpx-dev libssl-dev libsqlite3-dev libturbojpeg0-dev
 # Real peers and validators the tests drive (see README "Tests").
-TEST_PACKAGES := python3-venv iproute2 util-linux ffmpeg chromium wrk \
+TEST_PACKAGES := python3-venv iproute2 util-linux ffmpeg chromium wrk janus \
                  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
 VENV := .venv
 VENV_STAMP := $(VENV)/.installed
 SYSTEM_PYTHON := /usr/bin/python3
 
-.PHONY: run test build release deps test-deps unit interop bench-wire fuzz clean
+.PHONY: run test build release deps test-deps unit interop bench-wire bench-build bench bench-quick bench-smoke fuzz clean
 
 run: deps release
 	mkdir -p data
 	.build/release/shihui-server
 
-test: deps test-deps unit interop
+test: deps test-deps unit interop bench-smoke
 
 # Installs only what dpkg says is missing; apt-get update runs only then.
 deps:
@@ -53,6 +53,24 @@ interop: build
 bench-wire: deps
 	swift build -c release --product wire-bench
 	.build/release/wire-bench
+
+# The benchmark harness (docs/PERFORMANCE.md): Shihui, the C floor and Janus under shihui-bench,
+# in a network namespace of its own (needs root, as CI has).
+bench-build: deps
+	swift build -c release --product shihui-server
+	swift build -c release --product shihui-bench
+	mkdir -p .build/floor
+	cc -O2 -Wall -Wextra -o .build/floor/reflector tools/floor/reflector.c -lcrypto
+
+bench: test-deps bench-build
+	$(VENV)/bin/python tools/bench/run.py full
+
+bench-quick: test-deps bench-build
+	$(VENV)/bin/python tools/bench/run.py quick
+
+# ~30 s at toy size, part of `make test` so the harness cannot rot.
+bench-smoke: test-deps bench-build
+	$(VENV)/bin/python tools/bench/run.py smoke
 
 # libFuzzer targets, 60 s each by default (FUZZ_SECONDS=N to change); see tools/fuzz/README.md.
 fuzz: deps

@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""The benchmark harness (issue 5; docs/PERFORMANCE.md): Shihui, the C floor and Janus under the
+same load generator (shihui-bench), in one run, inside a network namespace of its own.
+
+    tools/bench/run.py quick   # make bench-quick: broadcast 1→200, < 3 min, final line of ratios
+    tools/bench/run.py full    # make bench: every scenario; docs/bench/latest.json and plots
+    tools/bench/run.py smoke   # make test: the quick path at toy size (~30 s), checked
+
+All traffic stays inside the namespace: loopback for Shihui and the floor, a veth pair
+(10.200.0.1, which exists only there) for Janus, whose ICE ignores loopback. Every server is
+started and stopped by this script; each measured window is bounded.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / ".build" / "release"
+BENCH = BUILD / "shihui-bench"
+SERVER = BUILD / "shihui-server"
+REFLECTOR = ROOT / ".build" / "floor" / "reflector"
+SECRET = "bench-secret-0123456789abcdef"
+sys.path.insert(0, str(Path(__file__).parent))
+import janus_config  # noqa: E402
+
+
+def enter_namespace():
+    """Re-runs this script in a new network namespace (root), with lo and the veth for Janus."""
+    if os.environ.get("SHIHUI_BENCH_NS") == "1":
+        for cmd in (["ip", "link", "set", "lo", "up"],
+                    ["ip", "link", "add", "v0", "type", "veth", "peer", "name", "v1"],
+                    ["ip", "addr", "add", "10.200.0.1/24", "dev", "v0"],
+                    ["ip", "link", "set", "v0", "up"], ["ip", "link", "set", "v1", "up"]):
+            subprocess.run(cmd, check=True)
+        return
+    env = dict(os.environ, SHIHUI_BENCH_NS="1")
+    os.execvpe("unshare", ["unshare", "-n", sys.executable, *sys.argv], env)
+
+
+class Target:
+    """A server under test: started before its runs, stopped after."""
+    name = ""
+    bind = "127.0.0.1"
+
+    def args(self):
+        return []
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Shihui(Target):
+    def __init__(self, tmp, profile="cm"):
+        self.name = f"shihui-{profile}"
+        data = Path(tmp) / f"data-{profile}"
+        self.proc = subprocess.Popen([str(SERVER), "--http", "127.0.0.1:7880", "--udp", "127.0.0.1:7882", "--data", str(data),
+                                      "--secret", SECRET, "--srtp-profiles", profile],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        line = self.proc.stdout.readline()
+        assert "listening" in line, f"shihui-server did not start: {line}"
+
+    def args(self):
+        return ["--target", "shihui", "--http", "127.0.0.1:7880", "--secret", SECRET]
+
+
+class Floor(Target):
+    def __init__(self, mode):
+        self.name = f"floor-{mode}"
+        self.mode = mode
+        self.proc = subprocess.Popen([str(REFLECTOR), "127.0.0.1", "9000", mode], stdout=subprocess.PIPE, text=True)
+        assert "listening" in self.proc.stdout.readline()
+
+    def args(self):
+        return ["--target", "floor", "--floor", "127.0.0.1:9000", "--floor-mode", self.mode]
+
+
+class Janus(Target):
+    name = "janus"
+    bind = "10.200.0.1"
+
+    def __init__(self, tmp):
+        cfg = janus_config.write(Path(tmp) / "janus")
+        self.log = open(Path(tmp) / "janus.log", "w")
+        self.proc = subprocess.Popen(["janus", "-F", str(cfg.parent), "-C", str(cfg)], stdout=self.log, stderr=subprocess.STDOUT)
+        for _ in range(100):
+            try:
+                urllib.request.urlopen("http://127.0.0.1:8088/janus/info", timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("janus did not start (see janus.log)")
+
+    def args(self):
+        return ["--target", "janus", "--janus", "127.0.0.1:8088"]
+
+
+def bench(target, scenario, warmup, duration, **sizes):
+    cmd = [str(BENCH), *target.args(), "--bind", target.bind, "--server-pid", str(target.proc.pid), "--scenario", scenario,
+           "--warmup", str(warmup), "--duration", str(duration), "--label", target.name]
+    for k, v in sizes.items():
+        cmd += [f"--{k.replace('_', '-')}", str(v)]
+    limit = 120 + sizes.get("subscribers", 0) * 0.2 + sizes.get("joins", 0) * 0.1 + sizes.get("rooms", 0) * 0.5
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
+    if p.returncode != 0:
+        raise AssertionError(f"{target.name} {scenario} {sizes}: {p.stderr.strip()}")
+    r = json.loads(p.stdout)
+    r["sizes"] = sizes
+    brief = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()
+             if k in ("delivered_pps", "pps_per_server_cpu_second", "server_cpu_fraction", "loss", "latency_p50_us",
+                      "latency_p99_us", "not_connected", "auth_failures", "joins_per_second")}
+    print(f"  {target.name:12} {scenario:10} {sizes}: {brief}", flush=True)
+    return r
+
+
+def best(results):
+    return max(results, key=lambda r: r["pps_per_server_cpu_second"])
+
+
+def broadcast_comparison(tmp, subscribers, reps, warmup, duration, with_janus, video):
+    """1 → S broadcast on every target, repeated with the order alternating; best of the reps."""
+    makers = [lambda: Shihui(tmp, "cm"), lambda: Floor("srtp"), lambda: Floor("plain")]
+    if with_janus:
+        makers.append(lambda: Janus(tmp))
+    runs = {}
+    for rep in range(reps):
+        order = makers if rep % 2 == 0 else list(reversed(makers))
+        for make in order:
+            t = make()
+            try:
+                runs.setdefault(t.name, []).append(bench(t, "broadcast", warmup, duration, subscribers=subscribers, **video))
+            finally:
+                t.stop()
+    return {name: best(rs) for name, rs in runs.items()}, runs
+
+
+def ratio_line(chosen):
+    shihui = chosen["shihui-cm"]["pps_per_server_cpu_second"]
+    floor = chosen["floor-srtp"]["pps_per_server_cpu_second"]
+    janus = chosen.get("janus", {}).get("pps_per_server_cpu_second")
+    janus_ratio = f"{shihui / janus:.2f}" if janus else "n/a"
+    return (f"shihui_srtp_pps_per_cpu={shihui:.0f} floor_srtp_pps_per_cpu={floor:.0f} "
+            f"ratio={shihui / floor:.2f} janus_ratio={janus_ratio}")
+
+
+def table(rows, title):
+    print(f"\n{title}")
+    print(f"  {'target':12} {'scenario':10} {'size':28} {'pkt/s':>9} {'pkt/CPU-s':>10} {'CPU':>5} {'loss':>7} "
+          f"{'p50 µs':>7} {'p99 µs':>7} {'p99.9':>7} {'RSS MiB':>8} {'joins/s':>8}")
+    for r in rows:
+        size = ",".join(f"{k}={v}" for k, v in r["sizes"].items() if k in ("subscribers", "publishers", "rooms", "joins"))
+        print(f"  {r['label']:12} {r['scenario']:10} {size:28} {r['delivered_pps']:9.0f} {r['pps_per_server_cpu_second']:10.0f} "
+              f"{r['server_cpu_fraction']:5.2f} {r['loss']:7.4f} {r.get('latency_p50_us', 0):7} {r.get('latency_p99_us', 0):7} "
+              f"{r.get('latency_p999_us', 0):7} {r['server_rss_kib_after'] / 1024:8.1f} {r['joins_per_second']:8.0f}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["quick", "full", "smoke"])
+    ap.add_argument("--out", default=None, help="folder for the JSON and plots (default docs/bench; smoke: a temporary folder)")
+    a = ap.parse_args()
+    for f in (BENCH, SERVER, REFLECTOR):
+        assert f.exists(), f"{f} missing: build first (make bench-quick builds)"
+    enter_namespace()
+    have_janus = shutil.which("janus") is not None
+    tmp = tempfile.mkdtemp(prefix="shihui-bench-")
+    out = Path(a.out) if a.out else (Path(tmp) if a.mode == "smoke" else ROOT / "docs" / "bench")
+    out.mkdir(parents=True, exist_ok=True)
+    video = dict(bitrate=2_500_000, fps=30, packet_size=1200)
+    started = time.time()
+    report = {"mode": a.mode, "date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine(), "video": video}
+    if a.mode == "smoke":
+        chosen, runs = broadcast_comparison(tmp, 20, 1, 1, 2, have_janus, video)
+    elif a.mode == "quick":
+        chosen, runs = broadcast_comparison(tmp, 200, 2, 1, 4, have_janus, video)
+    else:
+        chosen, runs = broadcast_comparison(tmp, 500, 3, 2, 6, have_janus, video)
+        report["scenarios"] = full_scenarios(tmp, have_janus, video)
+    report["broadcast_comparison"] = {"chosen": chosen, "runs": runs}
+    table(list(chosen.values()), "broadcast (best of the repetitions):")
+    if "scenarios" in report:
+        table(report["scenarios"], "scenarios:")
+    (out / ("latest.json" if a.mode == "full" else f"{a.mode}.json")).write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    if a.mode == "full":
+        plots(report, out)
+    check(chosen, a.mode)
+    print(f"\n{a.mode} took {time.time() - started:.0f} s; results in {out}")
+    print(ratio_line(chosen))
+
+
+def check(chosen, mode):
+    """What a run must show to count: every target delivered, Shihui lost nothing below
+    saturation and every sampled packet authenticated."""
+    for name, r in chosen.items():
+        assert r["delivered_packets"] > 0 and r["pps_per_server_cpu_second"] > 0, (name, r)
+        assert r["not_connected"] == 0, (name, r)
+        assert r["auth_failures"] == 0, (name, r)
+    s = chosen["shihui-cm"]
+    if mode in ("smoke", "quick"):
+        assert s["loss"] < 0.01, s
+
+
+def full_scenarios(tmp, have_janus, video):
+    rows = []
+    plan = [
+        ("broadcast", dict(subscribers=10)), ("broadcast", dict(subscribers=100)), ("broadcast", dict(subscribers=1000)),
+        ("meeting", dict(publishers=10)), ("meeting", dict(publishers=25)),
+        ("rooms", dict(rooms=100)), ("rooms", dict(rooms=1000)),
+        ("audio", dict(publishers=5, subscribers=500)),
+        ("join-storm", dict(joins=1000)),
+    ]
+    janus_plan = [("broadcast", dict(subscribers=100)), ("meeting", dict(publishers=10)), ("rooms", dict(rooms=100)),
+                  ("join-storm", dict(joins=300))]
+    for scenario, sizes in plan:
+        t = Shihui(tmp, "cm")
+        try:
+            rows.append(bench(t, scenario, 2, 5 if scenario != "join-storm" else 2, **sizes, **video))
+        finally:
+            t.stop()
+    for scenario, sizes in plan[:3]:
+        t = Floor("srtp")
+        try:
+            rows.append(bench(t, scenario, 2, 5, **sizes, **video))
+        finally:
+            t.stop()
+    if have_janus:
+        for scenario, sizes in janus_plan:
+            t = Janus(tmp)
+            try:
+                rows.append(bench(t, scenario, 2, 5 if scenario != "join-storm" else 2, **sizes, **video))
+            finally:
+                t.stop()
+    return rows
+
+
+def machine():
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")), "?")
+    flags = next((l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("flags")), "")
+    return {"cpu": cpu, "cores": os.cpu_count(), "aes": " aes " in flags, "sha_ni": " sha_ni " in flags,
+            "kernel": os.uname().release}
+
+
+def plots(report, out):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rows = report["scenarios"] + list(report["broadcast_comparison"]["chosen"].values())
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for label in sorted({r["label"] for r in rows}):
+        pts = sorted((r["viewer_connections"], r["pps_per_server_cpu_second"]) for r in rows if r["label"] == label and r["scenario"] == "broadcast")
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("subscribers (broadcast 1 → S)")
+    ax.set_ylabel("forwarded packets per server CPU-second")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "pps_per_cpu.png", dpi=110)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for r in rows:
+        cdf = r.get("latency_cdf_us") or []
+        if cdf and r["scenario"] in ("broadcast", "meeting"):
+            ax.plot([p[0] / 1000 for p in cdf], [p[1] for p in cdf], label=f"{r['label']} {r['scenario']} {r['viewer_connections']}")
+    ax.set_xscale("log")
+    ax.set_xlabel("latency, send to arrival (ms)")
+    ax.set_ylabel("fraction of sampled packets")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "latency_cdf.png", dpi=110)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for label in sorted({r["label"] for r in rows}):
+        pts = sorted((r["publishers"] + r["viewer_connections"], r["server_rss_kib_after"] / 1024) for r in rows if r["label"] == label)
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", linestyle="", label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("peer connections (publishers + viewer connections)")
+    ax.set_ylabel("server RSS (MiB)")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "rss.png", dpi=110)
+
+
+if __name__ == "__main__":
+    main()
