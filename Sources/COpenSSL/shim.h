@@ -1,7 +1,11 @@
 // OpenSSL 3 for Swift. Macros and constants Swift cannot import become inline functions here.
 #ifndef SHIHUI_COPENSSL_SHIM_H
 #define SHIHUI_COPENSSL_SHIM_H
+/* The low-level SHA1_* calls (SRTP's HMAC with precomputed pads, MediaCrypto/SRTPCipher) are
+   deprecated in OpenSSL 3 but present; this keeps their declarations free of the attribute. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/ssl.h>
+#include <openssl/sha.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>

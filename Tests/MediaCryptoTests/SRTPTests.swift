@@ -191,4 +191,24 @@ struct SRTPTests {
         }
         #expect(flood.1.streams.count == SRTPContext.maximumStreams)
     }
+
+    /// RFC 2202 §3 HMAC-SHA1 test cases 1, 2, 3 and 6 (a key longer than the block) through
+    /// SRTP's precomputed-pad HMAC, with the message split across its two inputs as SRTP splits
+    /// packet and ROC.
+    @Test(arguments: [
+        (hex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"), Array("Hi There".utf8), "b617318655057264e28bc0b6fb378c8ef146be00"),
+        (Array("Jefe".utf8), Array("what do ya want for nothing?".utf8), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"),
+        ([UInt8](repeating: 0xAA, count: 20), [UInt8](repeating: 0xDD, count: 50), "125d7342b9ac11cd91a39af48aa17b4f63f175d3"),
+        ([UInt8](repeating: 0xAA, count: 80), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8), "aa4ae5e15272d00e95705637ce8a3b55ed402112"),
+    ])
+    func rfc2202HMACSHA1(key: [UInt8], message: [UInt8], digest: String) {
+        let cipher = SRTPCipher(key: [UInt8](repeating: 0, count: 16), authKey: key, aead: false)
+        for split in [0, 3, message.count] {
+            var tag = [UInt8](repeating: 0, count: 20)
+            message.withUnsafeBytes { m in
+                cipher.hmacSHA1(UnsafeRawBufferPointer(rebasing: m[0..<split]), UnsafeRawBufferPointer(rebasing: m[split...]), tag: &tag, tagLength: 20)
+            }
+            #expect(tag == hex(digest), "split at \(split)")
+        }
+    }
 }
