@@ -4,7 +4,12 @@
 // `.systemLibrary` targets; `CShims` holds the little Swift cannot import.
 import PackageDescription
 
-/// Release builds are whole-module optimised by SwiftPM; nothing else is tuned until a profile asks.
+/// Release builds are whole-module optimised by SwiftPM. The packet-path modules also drop
+/// dynamic exclusivity checks in release builds: the forwarding profile showed
+/// swift_beginAccess/AccessSet::insert on every packet (docs/PERFORMANCE.md, issue 5); debug
+/// builds, which every test runs, keep them.
+let packetPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "Shihui",
     platforms: [.macOS(.v14)],
@@ -27,14 +32,14 @@ let package = Package(
         .target(name: "CShims"),
 
         // MARK: Pure layers
-        .target(name: "MediaCrypto", dependencies: ["COpenSSL"]),
-        .target(name: "MediaWire", dependencies: ["MediaCrypto"]),
+        .target(name: "MediaCrypto", dependencies: ["COpenSSL"], swiftSettings: packetPath),
+        .target(name: "MediaWire", dependencies: ["MediaCrypto"], swiftSettings: packetPath),
         .target(name: "HTTP", dependencies: ["MediaCrypto"]),
-        .target(name: "SFU", dependencies: ["MediaWire", "MediaCrypto"]),
+        .target(name: "SFU", dependencies: ["MediaWire", "MediaCrypto"], swiftSettings: packetPath),
         .target(name: "Signaling", dependencies: ["HTTP", "MediaCrypto"]),
         .target(name: "SocketAddress", dependencies: ["MediaWire"]),
         .target(name: "ServerIO", dependencies: ["HTTP", "MediaWire", "CShims", "SocketAddress"]),
-        .target(name: "MediaIO", dependencies: ["SFU", "MediaWire", "CShims", "SocketAddress"]),
+        .target(name: "MediaIO", dependencies: ["SFU", "MediaWire", "CShims", "SocketAddress"], swiftSettings: packetPath),
         .target(name: "ServerApp", dependencies: ["ServerIO", "Signaling", "HTTP", "MediaWire", "MediaCrypto", "SFU", "MediaIO"]),
 
         // MARK: Executables (argument parsing and wiring only)

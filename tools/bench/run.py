@@ -24,6 +24,11 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# With two or more cores, the server under test runs on CPU 1 and the load generator on CPU 0,
+# so that they do not take turns on one core (which makes per-CPU-second figures swing).
+PIN = os.cpu_count() >= 2
+SERVER_CPU = ["taskset", "-c", "1"] if PIN else []
+CLIENT_CPU = ["taskset", "-c", "0"] if PIN else []
 BUILD = ROOT / ".build" / "release"
 BENCH = BUILD / "shihui-bench"
 SERVER = BUILD / "shihui-server"
@@ -68,7 +73,7 @@ class Shihui(Target):
     def __init__(self, tmp, profile="cm"):
         self.name = f"shihui-{profile}"
         data = Path(tmp) / f"data-{profile}"
-        self.proc = subprocess.Popen([str(SERVER), "--http", "127.0.0.1:7880", "--udp", "127.0.0.1:7882", "--data", str(data),
+        self.proc = subprocess.Popen([*SERVER_CPU, str(SERVER), "--http", "127.0.0.1:7880", "--udp", "127.0.0.1:7882", "--data", str(data),
                                       "--secret", SECRET, "--srtp-profiles", profile],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         line = self.proc.stdout.readline()
@@ -82,7 +87,7 @@ class Floor(Target):
     def __init__(self, mode):
         self.name = f"floor-{mode}"
         self.mode = mode
-        self.proc = subprocess.Popen([str(REFLECTOR), "127.0.0.1", "9000", mode], stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen([*SERVER_CPU, str(REFLECTOR), "127.0.0.1", "9000", mode], stdout=subprocess.PIPE, text=True)
         assert "listening" in self.proc.stdout.readline()
 
     def args(self):
@@ -96,7 +101,7 @@ class Janus(Target):
     def __init__(self, tmp):
         cfg = janus_config.write(Path(tmp) / "janus")
         self.log = open(Path(tmp) / "janus.log", "w")
-        self.proc = subprocess.Popen(["janus", "-F", str(cfg.parent), "-C", str(cfg)], stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([*SERVER_CPU, "janus", "-F", str(cfg.parent), "-C", str(cfg)], stdout=self.log, stderr=subprocess.STDOUT)
         for _ in range(100):
             try:
                 urllib.request.urlopen("http://127.0.0.1:8088/janus/info", timeout=1).read()
@@ -110,7 +115,7 @@ class Janus(Target):
 
 
 def bench(target, scenario, warmup, duration, **sizes):
-    cmd = [str(BENCH), *target.args(), "--bind", target.bind, "--server-pid", str(target.proc.pid), "--scenario", scenario,
+    cmd = [*CLIENT_CPU, str(BENCH), *target.args(), "--bind", target.bind, "--server-pid", str(target.proc.pid), "--scenario", scenario,
            "--warmup", str(warmup), "--duration", str(duration), "--label", target.name]
     for k, v in sizes.items():
         cmd += [f"--{k.replace('_', '-')}", str(v)]
@@ -186,7 +191,7 @@ def main():
     if a.mode == "smoke":
         chosen, runs = broadcast_comparison(tmp, 20, 1, 1, 2, have_janus, video)
     elif a.mode == "quick":
-        chosen, runs = broadcast_comparison(tmp, 200, 2, 1, 4, have_janus, video)
+        chosen, runs = broadcast_comparison(tmp, 200, 3, 1, 4, have_janus, video)
     else:
         chosen, runs = broadcast_comparison(tmp, 500, 3, 2, 6, have_janus, video)
         report["scenarios"] = full_scenarios(tmp, have_janus, video)
@@ -250,7 +255,7 @@ def full_scenarios(tmp, have_janus, video):
 def machine():
     cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")), "?")
     flags = next((l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("flags")), "")
-    return {"cpu": cpu, "cores": os.cpu_count(), "aes": " aes " in flags, "sha_ni": " sha_ni " in flags,
+    return {"cpu": cpu, "cores": os.cpu_count(), "pinned": PIN, "aes": " aes " in flags, "sha_ni": " sha_ni " in flags,
             "kernel": os.uname().release}
 
 
