@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "CShims.h"
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -125,3 +126,5 @@ uint64_t shihui_monotonic_ns(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+int shihui_malloc_trim(void) { return malloc_trim(0); }

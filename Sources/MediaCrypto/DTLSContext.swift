@@ -23,6 +23,9 @@ public final class DTLSContext: @unchecked Sendable {
         _ = shihui_SSL_CTX_set_options(ctx, shihui_SSL_OP_NO_QUERY_MTU())
         _ = shihui_SSL_CTX_set1_groups_list(ctx, "P-256:X25519")
         _ = shihui_SSL_CTX_set_read_ahead(ctx, 1)
+        // After the handshake a DTLS-SRTP association is idle (SRTP bypasses it): let OpenSSL
+        // free its record buffers between uses (~34 KiB per peer connection).
+        _ = shihui_SSL_CTX_set_mode_release_buffers(ctx)
     }
 
     deinit { SSL_CTX_free(ctx) }

@@ -42,7 +42,8 @@ public final class DTLSTransport: @unchecked Sendable {
     public private(set) var state: State = .handshaking
     /// When `tick` must next be called (monotonic ns), while handshaking.
     public private(set) var nextTimeout: UInt64? = nil
-    private let ssl: OpaquePointer
+    /// Nil once released (`releaseAssociation`); the BIOs belong to it.
+    private var ssl: OpaquePointer?
     private let readBIO: OpaquePointer
     private let writeBIO: OpaquePointer
     private let remoteFingerprint: [UInt8]
@@ -54,7 +55,8 @@ public final class DTLSTransport: @unchecked Sendable {
         self.role = role
         self.remoteFingerprint = remoteFingerprint
         self.mtu = mtu
-        ssl = SSL_new(context.ctx)!
+        let ssl = SSL_new(context.ctx)!
+        self.ssl = ssl
         readBIO = BIO_new(BIO_s_mem())!
         writeBIO = BIO_new(BIO_s_mem())!
         _ = shihui_BIO_set_mem_eof_return(readBIO, -1)  // an empty read BIO means "want read", not EOF
@@ -66,7 +68,22 @@ public final class DTLSTransport: @unchecked Sendable {
         if role == .client { SSL_set_connect_state(ssl) } else { SSL_set_accept_state(ssl) }
     }
 
-    deinit { SSL_free(ssl) }  // frees both BIOs
+    deinit { if let ssl { SSL_free(ssl) } }  // frees both BIOs
+
+    /// Whether the OpenSSL association was released after the handshake.
+    public var isReleased: Bool { ssl == nil }
+
+    /// Frees the OpenSSL association of a connected transport (≈ 50 KiB: record buffers, session,
+    /// peer certificate), keeping the exported SRTP keys elsewhere. From then on DTLS records are
+    /// ignored: a close_notify is no longer noticed (consent freshness still ends the transport)
+    /// and a lost final flight can no longer be retransmitted — so callers release only once the
+    /// peer has been quiet long enough to have retransmitted (MediaRouter: viewer transports).
+    public func releaseAssociation() {
+        guard state == .connected, let ssl else { return }
+        SSL_free(ssl)
+        self.ssl = nil
+        nextTimeout = nil
+    }
 
     /// Starts the handshake (the client sends its ClientHello; the server waits).
     public func start(now: UInt64) -> [Event] {
@@ -77,7 +94,7 @@ public final class DTLSTransport: @unchecked Sendable {
 
     /// A DTLS datagram (RFC 7983 first byte 20–63) from the peer.
     public func receive(_ datagram: UnsafeRawBufferPointer, now: UInt64) -> [Event] {
-        guard state == .handshaking || state == .connected, datagram.count > 0 else { return [] }
+        guard state == .handshaking || state == .connected, datagram.count > 0, ssl != nil else { return [] }
         started = true
         _ = BIO_write(readBIO, datagram.baseAddress, Int32(datagram.count))
         return pump(now: now)
@@ -87,7 +104,7 @@ public final class DTLSTransport: @unchecked Sendable {
 
     /// Retransmits a lost flight when its timer expired.
     public func tick(now: UInt64) -> [Event] {
-        guard state == .handshaking, let deadline = nextTimeout, now >= deadline else { return [] }
+        guard state == .handshaking, let ssl, let deadline = nextTimeout, now >= deadline else { return [] }
         // OpenSSL checks its own clock; if it disagrees (manual clocks in tests), just re-arm.
         _ = shihui_DTLSv1_handle_timeout(ssl)
         let events = flush()
@@ -99,13 +116,15 @@ public final class DTLSTransport: @unchecked Sendable {
     /// Sends close_notify and closes.
     public func close() -> [Event] {
         guard state == .connected || state == .handshaking else { return [] }
-        SSL_shutdown(ssl)
         state = .closed
+        guard let ssl else { return [.closed] }
+        SSL_shutdown(ssl)
         nextTimeout = nil
         return flush() + [.closed]
     }
 
     private func pump(now: UInt64) -> [Event] {
+        guard let ssl else { return [] }
         var events: [Event] = []
         if state == .handshaking {
             let r = SSL_do_handshake(ssl)

@@ -108,6 +108,9 @@ public final class MediaLoop: @unchecked Sendable {
         _ = shihui_eventfd_signal(wakeFD)
     }
 
+    private var releasedAtLastTrim = 0
+    private var lastTrim: UInt64 = 0
+
     private func run() {
         var events = [shihui_epoll_event](repeating: shihui_epoll_event(), count: 8)
         var headers = [shihui_mmsghdr](repeating: shihui_mmsghdr(), count: batch)
@@ -134,6 +137,13 @@ public final class MediaLoop: @unchecked Sendable {
             if now &- lastSnapshot > 100_000_000 {
                 lastSnapshot = now
                 let snapshot = router.stats
+                // Freed DTLS associations leave holes in malloc's arenas: give the pages back
+                // (at most once a second; glibc's malloc_trim releases free pages of every arena).
+                if snapshot.dtlsReleased != releasedAtLastTrim, now &- lastTrim > 1_000_000_000 {
+                    releasedAtLastTrim = snapshot.dtlsReleased
+                    lastTrim = now
+                    _ = shihui_malloc_trim()
+                }
                 lock.lock()
                 statsSnapshot = snapshot
                 lock.unlock()

@@ -20,6 +20,8 @@ public final class MediaRouter {
         public var droppedUnknownSource = 0, droppedSRTP = 0, droppedMalformed = 0
         public var nacksAnswered = 0, keyframeRequests = 0, nacksSent = 0
         public var transportsConnected = 0, dtlsFailures = 0
+        /// Viewer transports whose OpenSSL association was freed after the handshake.
+        public var dtlsReleased = 0
         public init() {}
     }
 
@@ -56,7 +58,8 @@ public final class MediaRouter {
             self.payloadType = payloadType
             self.clockRate = clockRate
             receive = ReceiveStatistics(clockRate: clockRate)
-            cache = PacketCache(capacity: kind == "video" ? 512 : 64)
+            // Audio negotiates no NACK (SDPAnswerer.audioFeedback): its cache stays at its minimum.
+            cache = kind == "video" ? PacketCache(initialCapacity: 32, maximumCapacity: 512) : PacketCache(initialCapacity: 1, maximumCapacity: 1)
         }
     }
 
@@ -191,10 +194,11 @@ public final class MediaRouter {
 
     /// Marks a transport connected with given SRTP keys and peer address, skipping ICE and DTLS.
     /// For benchmarks and tests that measure forwarding alone; the server never calls it.
-    public func connectWithoutHandshake(transport id: WebRTCTransport.ID, keys: DTLSTransport.SRTPKeys, address: TransportAddress) {
+    public func connectWithoutHandshake(transport id: WebRTCTransport.ID, keys: DTLSTransport.SRTPKeys, address: TransportAddress, now: UInt64 = 0) {
         guard let t = transports[id] else { return }
         t.ice.assumeSelected(address)
         t.dtlsConnected(keys)
+        t.connectedAt = now
         byAddress[address] = id
     }
 
@@ -223,6 +227,23 @@ public final class MediaRouter {
         for track in tracks.values { track.subscriptions.removeAll { $0.transport == id } }
     }
 
+    /// A viewer transport (it publishes nothing) keeps its DTLS association only until the
+    /// handshake is surely over on the peer's side too: `associationQuietPeriod` after connecting
+    /// with no DTLS datagram from the peer (a peer that lost our final flight retransmits its
+    /// own within ~1–3 s). Then the association is freed (DTLSTransport.releaseAssociation):
+    /// ≈ 50 KiB per viewer, which at 1,000 viewers is most of the server's memory. Publishers
+    /// keep theirs, so their close_notify still ends their tracks at once.
+    public static let associationQuietPeriod: UInt64 = 5_000_000_000
+
+    func releaseQuietAssociations(now: UInt64) {
+        for t in transports.values where t.publishedTracks.isEmpty && !t.dtls.isReleased {
+            guard let connected = t.connectedAt, elapsed(now, since: connected) >= Self.associationQuietPeriod,
+                  elapsed(now, since: t.lastDTLSAt) >= Self.associationQuietPeriod else { continue }
+            t.dtls.releaseAssociation()
+            stats.dtlsReleased += 1
+        }
+    }
+
     // MARK: Packets
 
     public func handle(_ datagram: UnsafeRawBufferPointer, from: TransportAddress, now: UInt64,
@@ -234,7 +255,8 @@ public final class MediaRouter {
             handleSTUN(datagram, from: from, now: now, send: send)
         case .dtls:
             guard let id = byAddress[from], let t = transports[id] else { stats.droppedUnknownSource += 1; return }
-            handleDTLS(t, t.dtls.receive(datagram, now: now), send: send)
+            t.lastDTLSAt = now
+            handleDTLS(t, t.dtls.receive(datagram, now: now), now: now, send: send)
         case .rtp:
             guard let id = byAddress[from], let t = transports[id], let inbound = t.inbound else { stats.droppedUnknownSource += 1; return }
             forwardRTP(datagram, from: t, inbound: inbound, now: now, send: send)
@@ -261,6 +283,7 @@ public final class MediaRouter {
         if now >= nextReportPass {
             nextReportPass = now &+ Self.reportPassInterval
             sendReports(now: now, send: send)
+            releaseQuietAssociations(now: now)
         }
     }
 
@@ -283,16 +306,17 @@ public final class MediaRouter {
         }
         if t.ice.isValidated(from) { byAddress[from] = id }
         if t.ice.selected != nil, t.dtls.role == .client, t.dtls.state == .handshaking {
-            handleDTLS(t, t.dtls.start(now: now), send: send)
+            handleDTLS(t, t.dtls.start(now: now), now: now, send: send)
         }
     }
 
-    private func handleDTLS(_ t: WebRTCTransport, _ events: [DTLSTransport.Event], send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+    private func handleDTLS(_ t: WebRTCTransport, _ events: [DTLSTransport.Event], now: UInt64, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
         for e in events {
             switch e {
             case .send(let d): if let to = t.destination { d.withUnsafeBytes { send($0, to) } }
             case .connected(let keys):
                 t.dtlsConnected(keys)
+                t.connectedAt = now
                 stats.transportsConnected += 1
                 self.events.append(.connected(t.id))
             case .failed(let reason):
@@ -325,7 +349,7 @@ public final class MediaRouter {
         track.ssrc = header.ssrc
         track.receive.received(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, now: now)
         track.lastPacket = (header.timestamp, now)
-        track.cache.store(sequenceNumber: header.sequenceNumber, plain)
+        track.cache.store(sequenceNumber: header.sequenceNumber, plain, now: now)
         if track.kind == "video", track.nacks.received(header.sequenceNumber, now: now) == .keyframeNeeded { track.keyframePending = true }
         let keyframe = track.kind == "video" && VP8PayloadDescriptor.isKeyFrameStart(header.payload(in: plain))
         if keyframe {

@@ -15,6 +15,10 @@ public final class WebRTCTransport {
     public private(set) var failure: String?
     /// The tracks this transport publishes (MediaRouter.publish), found by payload type per packet.
     var publishedTracks: [MediaRouter.Track] = []
+    /// When DTLS completed, and when the peer last sent a DTLS datagram (for releasing the
+    /// association of quiet viewer transports, MediaRouter.releaseQuietAssociations).
+    var connectedAt: UInt64? = nil
+    var lastDTLSAt: UInt64 = 0
     /// When our next RTCP receiver report is due on this transport (MediaRouter+Reports).
     var nextReportAt: UInt64 = 0
 

@@ -58,14 +58,28 @@ struct ForwardingTests {
 
     /// The cache returns exactly the stored sequence number, and forgets overwritten slots.
     @Test func packetCache() {
-        let cache = PacketCache(capacity: 8)
-        for seq: UInt16 in 0..<10 { [UInt8](repeating: UInt8(seq), count: 100 + Int(seq)).withUnsafeBytes { cache.store(sequenceNumber: seq, $0) } }
+        let cache = PacketCache(initialCapacity: 8, maximumCapacity: 8)
+        for seq: UInt16 in 0..<10 { [UInt8](repeating: UInt8(seq), count: 100 + Int(seq)).withUnsafeBytes { cache.store(sequenceNumber: seq, $0, now: UInt64(seq) * Self.ms) } }
         #expect(cache.packet(sequenceNumber: 9).map { Array($0) } == [UInt8](repeating: 9, count: 109))
         #expect(cache.packet(sequenceNumber: 1) == nil)  // overwritten by 9
         #expect(cache.packet(sequenceNumber: 5)?.count == 105)
         #expect(cache.packet(sequenceNumber: 13) == nil)
-        [UInt8](repeating: 0, count: 2000).withUnsafeBytes { cache.store(sequenceNumber: 5, $0) }
+        [UInt8](repeating: 0, count: 2000).withUnsafeBytes { cache.store(sequenceNumber: 5, $0, now: 20 * Self.ms) }
         #expect(cache.packet(sequenceNumber: 5) == nil)  // too large for a slot: not cached
+    }
+
+    /// The ring doubles when it would evict a packet younger than the retention time, keeping
+    /// every cached packet, up to its maximum; slow streams (older evictions) stay small.
+    @Test func packetCacheGrowsForFastStreams() {
+        let fast = PacketCache(initialCapacity: 4, maximumCapacity: 16)
+        for seq: UInt16 in 100..<120 { [UInt8](repeating: UInt8(seq), count: 50).withUnsafeBytes { fast.store(sequenceNumber: seq, $0, now: UInt64(seq) * Self.ms) } }
+        #expect(fast.capacity == 16)
+        #expect((104..<120).allSatisfy { fast.packet(sequenceNumber: $0).map { Array($0) } == [UInt8](repeating: UInt8($0), count: 50) })
+        #expect(fast.packet(sequenceNumber: 103) == nil)  // the maximum was reached: oldest overwritten
+        let slow = PacketCache(initialCapacity: 4, maximumCapacity: 16)
+        for seq: UInt16 in 0..<20 { [UInt8](repeating: 1, count: 50).withUnsafeBytes { slow.store(sequenceNumber: seq, $0, now: UInt64(seq) * 1_500 * Self.ms) } }
+        #expect(slow.capacity == 4)
+        #expect(slow.packet(sequenceNumber: 19) != nil && slow.packet(sequenceNumber: 15) == nil)
     }
 
     /// RFC4585Section6_2_1: gaps are NACKed, retried at intervals, cleared on arrival, abandoned

@@ -178,3 +178,33 @@ struct RTCPReportTests {
         #expect(reports() == (1, 1))
     }
 }
+
+/// Viewer transports free their DTLS association once the handshake is surely over; publishers
+/// keep theirs (their close_notify ends their tracks); forwarding goes on either way.
+struct DTLSReleaseTests {
+    @Test func quietViewerAssociationsAreReleased() throws {
+        let router = MediaRouter(dtlsContext: DTLSContext(certificate: try DTLSCertificate.generate()))
+        let publisher = RTCPReportTests.Leg(port: 10_000), viewer = RTCPReportTests.Leg(port: 20_000)
+        let pub = router.addTransport(answer: RTCPReportTests.answer(.recvonly), localUfrag: "p", localPassword: "p")
+        router.connectWithoutHandshake(transport: pub, keys: publisher.keys, address: publisher.address)
+        router.publish(transport: pub, publisher: "room/p")
+        let sub = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "s", localPassword: "s")
+        router.connectWithoutHandshake(transport: sub, keys: viewer.keys, address: viewer.address)
+        router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: "room/p", kind: "video"), ssrc: 1000, now: 0)
+        var forwarded = 0
+        func packet(_ seq: UInt16, now: UInt64) throws {
+            var b = RTPPacketBuilder(payloadType: 96, sequenceNumber: seq, timestamp: UInt32(seq) * 3000, ssrc: 0xABCD, marker: true)
+            b.payload = [0x10, 0x00, 0x00, 0x00] + [UInt8](repeating: 7, count: 96)
+            var p = b.serialized() + [UInt8](repeating: 0, count: 32)
+            let n = try p.withUnsafeMutableBytes { try publisher.peerSend.protectRTP($0, length: $0.count - 32) }
+            p.withUnsafeBytes { router.handle(UnsafeRawBufferPointer(rebasing: $0[0..<n]), from: publisher.address, now: now) { _, to in if to == viewer.address { forwarded += 1 } } }
+        }
+        try packet(1, now: 1_000_000_000)
+        router.tick(now: 4_000_000_000) { _, _ in }
+        #expect(router.stats.dtlsReleased == 0)  // not quiet long enough yet
+        router.tick(now: 5_100_000_000) { _, _ in }
+        #expect(router.stats.dtlsReleased == 1)  // the viewer's, not the publisher's
+        try packet(2, now: 5_200_000_000)
+        #expect(forwarded == 2)
+    }
+}

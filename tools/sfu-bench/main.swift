@@ -3,6 +3,10 @@
 // extension, SRTP protect. Baseline in the same process: one SRTP unprotect + one protect of the
 // same packet, the crypto work a forwarded packet cannot avoid. docs/PERFORMANCE.md.
 //
-//   swift build -c release --product sfu-bench && .build/release/sfu-bench [--quick] [--cm]
-SFUBench.run(quick: CommandLine.arguments.contains("--quick"),
+//   swift build -c release --product sfu-bench && .build/release/sfu-bench [--quick] [--cm] | --memory
+if CommandLine.arguments.contains("--memory") {
+    MemoryProbe.run(count: 1000)
+} else {
+    SFUBench.run(quick: CommandLine.arguments.contains("--quick"),
              profile: CommandLine.arguments.contains("--cm") ? .aes128CmHmacSha1_80 : .aeadAes128Gcm)
+}

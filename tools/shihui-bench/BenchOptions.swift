@@ -36,6 +36,7 @@ struct BenchOptions {
           --bind IP                     local address of every client socket (default 127.0.0.1)
           --publishers P --subscribers S --rooms R --joins N   scenario sizes
           --bitrate BPS --fps F --packet-size B --keyframe-seconds K   synthetic VP8 shape
+          --audio-ptime MS              Opus packet interval (default 20)
           --warmup S --duration S       seconds before and of the measured window
           --auth-sample N               fully SRTP-verify (and time) one packet in N per stream
           --label TEXT                  copied into the result
@@ -78,6 +79,7 @@ struct BenchOptions {
             case "--fps": o.video.fps = max(1, try int())
             case "--packet-size": o.video.packetSize = min(1400, max(64, try int()))
             case "--keyframe-seconds": o.video.keyframeSeconds = max(1, try int())
+            case "--audio-ptime": o.video.audioPtime = min(1000, max(10, try int()))
             case "--warmup": o.warmup = Double(try value()) ?? 2
             case "--duration": o.duration = Double(try value()) ?? 10
             case "--auth-sample": o.authSample = max(1, try int())

@@ -36,17 +36,46 @@ enum BenchRun {
         engine.startMedia()
         usleep(500_000)
 
-        // Viewers: signal one after another, handshakes progressing meanwhile.
+        // Viewers: signaled by `workers` threads at once (Janus's joiner keeps per-session
+        // state: one), handshakes driven by this thread meanwhile.
         let joinStart = shihui_monotonic_ns()
-        for (e, v) in zip(viewers, topology.viewers) {
-            e.joinStartedAt = shihui_monotonic_ns()
-            try joiner.view(e, v)
-            engine.startConnecting(e, now: shihui_monotonic_ns())
-            engine.pump(pending: [e], until: shihui_monotonic_ns() + 1_000_000, block: false)
+        let joinCPU0 = ProcessSample.read(pid: o.serverPID)
+        let selfCPU0 = ProcessSample.read(pid: getpid())
+        let queue = JoinQueue(count: viewers.count)
+        let viewerList = viewers
+        let workers = o.target == .janus ? 1 : min(4, max(1, viewers.count))
+        let finished = DispatchSemaphore(value: 0)
+        for _ in 0..<workers {
+            Thread {
+                while let i = queue.next() {
+                    let e = viewerList[i]
+                    e.joinStartedAt = shihui_monotonic_ns()
+                    do {
+                        try joiner.view(e, topology.viewers[i])
+                        queue.ready(e)
+                    } catch {
+                        queue.fail(error)
+                    }
+                }
+                finished.signal()
+            }.start()
         }
+        var started: [Endpoint] = []
+        while !queue.allSignaled {
+            for e in queue.takeReady() {
+                engine.startConnecting(e, now: shihui_monotonic_ns())
+                started.append(e)
+            }
+            if started.isEmpty { usleep(200) } else { engine.pump(pending: started, until: shihui_monotonic_ns() + 2_000_000, block: true) }
+        }
+        for _ in 0..<workers { finished.wait() }
+        if let error = queue.error { throw error }
+        for e in queue.takeReady() { engine.startConnecting(e, now: shihui_monotonic_ns()) }
         let notConnected = engine.pump(pending: viewers, until: shihui_monotonic_ns() + 60_000_000_000, block: true)
         let joinEnd = viewers.map(\.connectedAt).max() ?? joinStart
         let joinSeconds = Double(joinEnd &- joinStart) / 1e9
+        let joinServerCPU = (ProcessSample.read(pid: o.serverPID)?.cpuSeconds ?? 0) - (joinCPU0?.cpuSeconds ?? 0)
+        let joinSelfCPU = (ProcessSample.read(pid: getpid())?.cpuSeconds ?? 0) - (selfCPU0?.cpuSeconds ?? 0)
 
         usleep(UInt32(o.warmup * 1e6))
         engine.resetWindow()
@@ -76,12 +105,16 @@ enum BenchRun {
             "pps_per_server_cpu_second": serverCPU > 0 ? Double(totals.packets) / serverCPU : 0,
             "generator_cpu_seconds": (self1?.cpuSeconds ?? 0) - (self0?.cpuSeconds ?? 0),
             "server_rss_kib_before": before?.rssKiB ?? 0, "server_rss_kib_after": cpu1?.rssKiB ?? 0,
-            "join_seconds": joinSeconds, "joins_per_second": joinSeconds > 0 ? Double(viewers.count) / joinSeconds : 0,
+            "join_seconds": joinSeconds, "join_server_cpu_seconds": joinServerCPU, "join_generator_cpu_seconds": joinSelfCPU, "joins_per_second": joinSeconds > 0 ? Double(viewers.count) / joinSeconds : 0,
             "latency_cdf_us": totals.latency.cdf(),
         ]
         if let v = totals.latency.quantile(0.5) { result["latency_p50_us"] = v }
         if let v = totals.latency.quantile(0.99) { result["latency_p99_us"] = v }
         if let v = totals.latency.quantile(0.999) { result["latency_p999_us"] = v }
+        let connect = viewers.filter { $0.connectedAt > 0 }.map { Double($0.connectedAt &- $0.joinStartedAt) / 1e6 }.sorted()
+        if let v = pick(connect, 0.5) { result["join_p50_ms"] = v }
+        if let v = pick(connect, 0.99) { result["join_p99_ms"] = v }
+        if let v = connect.last { result["join_max_ms"] = v }
         if let v = pick(firstMedia, 0.5) { result["first_media_p50_ms"] = v }
         if let v = pick(firstMedia, 0.99) { result["first_media_p99_ms"] = v }
         return result
@@ -93,4 +126,29 @@ enum BenchRun {
         limit.rlim_cur = limit.rlim_max
         setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
+}
+
+/// Hands viewers to the signaling threads and their signaled endpoints back to the connect loop.
+final class JoinQueue: @unchecked Sendable {
+    private let lock = Lock()
+    private let count: Int
+    private var nextIndex = 0
+    private var done = 0
+    private var readyList: [Endpoint] = []
+    private(set) var error: Error? = nil
+
+    init(count: Int) { self.count = count }
+
+    func next() -> Int? {
+        lock.locked {
+            guard nextIndex < count, error == nil else { return nil }
+            defer { nextIndex += 1 }
+            return nextIndex
+        }
+    }
+
+    func ready(_ e: Endpoint) { lock.locked { readyList.append(e); done += 1 } }
+    func fail(_ e: Error) { lock.locked { error = e; done = count } }
+    func takeReady() -> [Endpoint] { lock.locked { defer { readyList.removeAll() }; return readyList } }
+    var allSignaled: Bool { lock.locked { done >= count } }
 }

@@ -29,12 +29,14 @@ final class Endpoint: @unchecked Sendable {
     let requestLock = Lock()
     var keyframeRequested = false
     var nackRequested: [UInt16] = []
-    /// A publisher's last 512 video packets (plain RTP) for NACK answers, by seq & 511.
+    /// A publisher's last `ringSize` video packets (plain RTP) for NACK answers, by seq.
     var ring: UnsafeMutableRawBufferPointer? = nil
-    var ringLengths = [Int](repeating: 0, count: 512)
-    var ringSequence = [UInt16](repeating: 0, count: 512)
+    var ringLengths = [Int](repeating: 0, count: Endpoint.ringSize)
+    var ringSequence = [UInt16](repeating: 0, count: Endpoint.ringSize)
 
     static let slot = 1536
+    /// Packets kept for NACKs (a power of two): ~0.8 s of 2.5 Mbit/s video.
+    static let ringSize = 256
 
     init(role: Role, index: Int, bind: IPAddress, remote: TransportAddress) throws {
         self.role = role
@@ -56,7 +58,7 @@ final class Endpoint: @unchecked Sendable {
         _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) } }
         fd = socketFD
         localAddress = SocketAddress.transportAddress(storage) ?? TransportAddress(ip: bind, port: 0)
-        if role == .publisher { ring = .allocate(byteCount: 512 * Self.slot, alignment: 16) }
+        if role == .publisher { ring = .allocate(byteCount: Self.ringSize * Self.slot, alignment: 16) }
     }
 
     deinit {
@@ -73,7 +75,7 @@ final class Endpoint: @unchecked Sendable {
     /// Keeps a sent video packet for NACKs.
     func remember(_ packet: UnsafeRawBufferPointer, sequenceNumber: UInt16) {
         guard let ring, packet.count <= Self.slot else { return }
-        let i = Int(sequenceNumber & 511)
+        let i = Int(sequenceNumber) & (Self.ringSize - 1)
         (ring.baseAddress! + i * Self.slot).copyMemory(from: packet.baseAddress!, byteCount: packet.count)
         ringLengths[i] = packet.count
         ringSequence[i] = sequenceNumber

@@ -7,7 +7,8 @@ import MediaWire
 /// `joinandconfigure` with our offer and get Janus's answer as an asynchronous event; each
 /// viewer handle sends `join` as a subscriber to one feed, answers Janus's offer with `start`.
 /// Events are read by long-polling `GET /janus/{session}`.
-final class JanusSignaling: Joiner {
+/// @unchecked Sendable: its session state is used from one signaling thread only (BenchRun).
+final class JanusSignaling: Joiner, @unchecked Sendable {
     let http: TransportAddress
     let context: DTLSContext
     let shape: VideoShape
@@ -37,7 +38,7 @@ final class JanusSignaling: Joiner {
         }
         let audioMid = String(sections.count)
         sections.append(.init(kind: "audio", mid: audioMid, direction: "sendonly", ssrc: base &+ 1, payloadType: ClientSDP.audioPT))
-        e.streams.append(.audio(ssrc: base &+ 1, mid: audioMid.utf8.first!))
+        e.streams.append(.audio(ssrc: base &+ 1, mid: audioMid.utf8.first!, ptime: shape.audioPtime))
         let offer = ClientSDP.description(sections: sections, ufrag: credentials.ufrag, password: credentials.password,
                                           fingerprint: context.certificate.fingerprint, setup: "actpass", candidate: e.localAddress)
         let event = try message(handle, ["request": "joinandconfigure", "room": room, "ptype": "publisher", "display": p.identity,

@@ -162,7 +162,7 @@ final class MediaEngine: @unchecked Sendable {
             known += registered.count
             for e in registered where e.role == .publisher {
                 for (i, s) in e.streams.enumerated() {
-                    let interval: UInt64 = s.kind == "video" ? UInt64(1_000_000_000) * UInt64(s.tick) / 90_000 : 20_000_000
+                    let interval: UInt64 = s.kind == "video" ? UInt64(1_000_000_000) * UInt64(s.tick) / 90_000 : UInt64(s.tick) * 1_000_000_000 / 48_000
                     schedule.append((e, i, now, interval))
                 }
             }
@@ -218,7 +218,7 @@ final class MediaEngine: @unchecked Sendable {
             }
             guard let ring = e.ring else { continue }
             for seq in wanted.prefix(64) {
-                let i = Int(seq & 511)
+                let i = Int(seq) & (Endpoint.ringSize - 1)
                 guard e.ringSequence[i] == seq, e.ringLengths[i] > 0 else { continue }
                 let p = UnsafeMutableRawBufferPointer(start: buffer.baseAddress!, count: Endpoint.slot)
                 p.copyMemory(from: UnsafeRawBufferPointer(start: ring.baseAddress! + i * Endpoint.slot, count: e.ringLengths[i]))

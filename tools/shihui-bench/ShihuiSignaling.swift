@@ -5,7 +5,7 @@ import Signaling
 
 /// Joins Shihui rooms the way encoders and viewers do: WHIP to publish, WHEP to view one
 /// participant's tracks (RFC 9725), with HS256 tokens minted from the server's secret.
-struct ShihuiSignaling {
+struct ShihuiSignaling: Sendable {
     let http: TransportAddress
     let secret: [UInt8]
     let context: DTLSContext
@@ -29,7 +29,7 @@ struct ShihuiSignaling {
         }
         let audioMid = String(sections.count)
         sections.append(.init(kind: "audio", mid: audioMid, direction: "sendonly", ssrc: base &+ 1, payloadType: ClientSDP.audioPT))
-        e.streams.append(.audio(ssrc: base &+ 1, mid: audioMid.utf8.first!))
+        e.streams.append(.audio(ssrc: base &+ 1, mid: audioMid.utf8.first!, ptime: (video ?? shape).audioPtime))
         let offer = ClientSDP.description(sections: sections, ufrag: credentials.ufrag, password: credentials.password,
                                           fingerprint: context.certificate.fingerprint, setup: "actpass", candidate: e.localAddress)
         let answer = try post("/whip/\(room)", offer, token: token(room: room, identity: identity, publish: true))
@@ -64,11 +64,13 @@ struct ShihuiSignaling {
 }
 
 /// The shape of the synthetic video a publisher sends.
-struct VideoShape {
+struct VideoShape: Sendable {
     var bitrate: Int
     var fps: Int
     var packetSize: Int
     var keyframeSeconds: Int
+    /// Opus packet interval in ms.
+    var audioPtime = 20
 }
 
 enum ProcessClock {

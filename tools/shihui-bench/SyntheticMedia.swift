@@ -30,9 +30,10 @@ struct SyntheticStream {
                         frameBytes: max(64, bitrate / 8 / fps), keyframeInterval: max(1, keyframeSeconds * fps), tick: UInt32(90_000 / fps))
     }
 
-    static func audio(ssrc: UInt32, mid: UInt8) -> SyntheticStream {
+    /// Opus every `ptime` ms (20 as browsers send; longer to thin out very large runs).
+    static func audio(ssrc: UInt32, mid: UInt8, ptime: Int = 20) -> SyntheticStream {
         SyntheticStream(kind: "audio", ssrc: ssrc, payloadType: ClientSDP.audioPT, mid: mid, packetSize: 20 + 100,
-                        frameBytes: 100, keyframeInterval: 1, tick: 960)
+                        frameBytes: 100, keyframeInterval: 1, tick: UInt32(48 * max(10, ptime)))
     }
 
     /// Writes the next frame's packets (plain RTP) into consecutive `slot`-byte slots of `buffer`;

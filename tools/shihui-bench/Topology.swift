@@ -32,7 +32,7 @@ struct Topology {
 }
 
 /// How the generator joins a room on the server under test.
-protocol Joiner {
+protocol Joiner: Sendable {
     func publish(_ e: Endpoint, _ p: Topology.Publisher) throws
     func view(_ e: Endpoint, _ v: Topology.Viewer) throws
 }
@@ -48,7 +48,7 @@ extension ShihuiSignaling: Joiner {
 
 /// The C reflector (tools/floor): no signaling; viewers register with a datagram, the publisher
 /// sends the same synthetic streams to it.
-struct FloorJoiner: Joiner {
+struct FloorJoiner: Joiner, Sendable {
     let address: MediaWire.TransportAddress
     let shape: VideoShape
 
@@ -59,7 +59,7 @@ struct FloorJoiner: Joiner {
             e.streams.append(.video(ssrc: base, mid: UInt8(ascii: "0"), bitrate: shape.bitrate, fps: shape.fps,
                                     packetSize: shape.packetSize, keyframeSeconds: shape.keyframeSeconds))
         }
-        e.streams.append(.audio(ssrc: base &+ 1, mid: UInt8(ascii: "1")))
+        e.streams.append(.audio(ssrc: base &+ 1, mid: UInt8(ascii: "1"), ptime: shape.audioPtime))
     }
 
     func view(_ e: Endpoint, _ v: Topology.Viewer) throws {

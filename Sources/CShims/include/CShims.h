@@ -57,6 +57,10 @@ int shihui_timerfd_periodic(int64_t interval_ns);
 /// Reads and returns the expiration count (0 when none).
 uint64_t shihui_timerfd_drain(int fd);
 
+/// glibc malloc_trim(0): returns free heap pages to the kernel (<malloc.h> is not in Glibc's
+/// Swift module). Returns 1 if memory was released.
+int shihui_malloc_trim(void);
+
 /// CLOCK_MONOTONIC in nanoseconds: the packet path's clock (no Foundation `Date`).
 uint64_t shihui_monotonic_ns(void);
 #endif
