@@ -202,6 +202,7 @@ def main():
     (out / ("latest.json" if a.mode == "full" else f"{a.mode}.json")).write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     if a.mode == "full":
         plots(report, out)
+        (out / "latest.md").write_text(markdown(report))
     check(chosen, a.mode)
     print(f"\n{a.mode} took {time.time() - started:.0f} s; results in {out}")
     print(ratio_line(chosen))
@@ -255,6 +256,26 @@ def full_scenarios(tmp, have_janus, video):
         for scenario, sizes, shape in janus_plan:
             run(lambda: Janus(tmp), scenario, sizes, shape)
     return rows
+
+
+def markdown(report):
+    """The tables of docs/PERFORMANCE.md, from a full run's report."""
+    def row(r):
+        sizes = ", ".join(f"{k} {v}" for k, v in r["sizes"].items() if k in ("subscribers", "publishers", "rooms", "joins"))
+        shape = f"{r['sizes'].get('bitrate', 0) // 1000} kbit/s"
+        lat = lambda k: f"{r[k] / 1000:.1f}" if k in r else "–"
+        return (f"| {r['label']} | {r['scenario']} {sizes} | {shape} | {r['publishers'] + r['viewer_connections']} | {r['delivered_pps']:.0f} | "
+                f"**{r['pps_per_server_cpu_second']:.0f}** | {r['server_cpu_fraction']:.2f} | {r['loss'] * 100:.2f} % | {lat('latency_p50_us')} | "
+                f"{lat('latency_p99_us')} | {lat('latency_p999_us')} | {r['server_rss_kib_after'] / 1024:.0f} | {r['joins_per_second']:.0f} |")
+    head = ("| target | scenario | video | peer connections | delivered pkt/s | pkt per server CPU-s | server CPU | loss | "
+            "p50 ms | p99 ms | p99.9 ms | RSS MiB | joins/s |\n|" + "---|" * 13)
+    chosen = report["broadcast_comparison"]["chosen"]
+    out = [f"Run of {report['date']} ({report['machine']['cpu']}, {report['machine']['cores']} cores, pinned: {report['machine']['pinned']}).", "",
+           "Broadcast 1 → 500, best of 3 alternating repetitions:", "", head]
+    out += [row(r) for r in chosen.values()]
+    out += ["", ratio_line(chosen), "", "Scenarios:", "", head]
+    out += [row(r) for r in report.get("scenarios", [])]
+    return "\n".join(out) + "\n"
 
 
 def machine():
