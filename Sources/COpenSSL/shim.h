@@ -29,6 +29,7 @@ static inline long shihui_BIO_set_mem_eof_return(BIO *b, long v) { return BIO_se
 static inline int shihui_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list) { return (int)SSL_CTX_set1_groups_list(ctx, list); }
 static inline long shihui_SSL_CTX_set_options(SSL_CTX *ctx, uint64_t op) { return (long)SSL_CTX_set_options(ctx, op); }
 static inline long shihui_SSL_CTX_set_mode_release_buffers(SSL_CTX *ctx) { return (long)SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS); }
+static inline long shihui_SSL_CTX_set_max_send_fragment(SSL_CTX *ctx, long n) { return SSL_CTX_set_max_send_fragment(ctx, n); }
 static inline int shihui_SSL_CTX_set_read_ahead(SSL_CTX *ctx, int on) { return (int)SSL_CTX_set_read_ahead(ctx, on); }
 static inline const EVP_MD *shihui_EVP_sha1(void) { return EVP_sha1(); }
 /* DTLS timer macros (SSL_ctrl wrappers). */

@@ -26,6 +26,8 @@ public final class DTLSContext: @unchecked Sendable {
         // After the handshake a DTLS-SRTP association is idle (SRTP bypasses it): let OpenSSL
         // free its record buffers between uses (~34 KiB per peer connection).
         _ = shihui_SSL_CTX_set_mode_release_buffers(ctx)
+        // Records never exceed one datagram (MTU 1200), so the write buffer need not hold 16 KiB.
+        _ = shihui_SSL_CTX_set_max_send_fragment(ctx, 1200)
     }
 
     deinit { SSL_CTX_free(ctx) }
