@@ -50,8 +50,14 @@ public struct HTTPHeaders: Equatable, Sendable, Sequence {
 func asciiLower(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b + 32 : b }
 
 extension StringProtocol {
+    /// Without leading and trailing SP/HTAB (RFC 9110 §5.6.3 OWS), scanning UTF-8 bytes: the
+    /// Character-wise version showed up at 4 % of the server's CPU in a join storm.
     var trimmingSpaces: String {
-        String(self.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+        let bytes = Array(utf8)
+        var start = 0, end = bytes.count
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
     var lowercasedASCII: String { String(decoding: utf8.map(asciiLower), as: UTF8.self) }
 }

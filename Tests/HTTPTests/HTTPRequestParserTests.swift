@@ -24,6 +24,15 @@ struct HTTPRequestParserTests {
         #expect(try Self.parseAll("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")[0].keepAlive == false)
     }
 
+    /// RFC9110Section5_6_3: optional whitespace (SP and HTAB) around a field value is not part of
+    /// it; inner whitespace and non-ASCII bytes are kept.
+    @Test(arguments: [("x", "x"), ("  \t x y \t ", "x y"), ("\t\t", ""), (" é ", "é")])
+    func fieldValueWhitespace(raw: String, value: String) throws {
+        let r = try Self.parseAll("GET / HTTP/1.1\r\nHost: a\r\nX-Test:\(raw)\r\n\r\n")
+        #expect(r[0].headers["x-test"] == value)
+        #expect(raw.trimmingSpaces == value)
+    }
+
     /// Pipelined requests come out one per call; a body is read by Content-Length.
     @Test func pipeliningAndContentLength() throws {
         let text = "POST /api/v1/rooms HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloGET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"
