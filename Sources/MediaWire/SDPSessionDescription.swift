@@ -61,7 +61,7 @@ public struct SessionDescription: Equatable, Sendable, SDPLineContainer {
             guard let value = String(validating: bytes.dropFirst(2), as: UTF8.self) else {
                 throw WireError(.sdp, .malformedLine("not UTF-8"), at: lineNumber)
             }
-            guard !value.contains("\r") && !value.contains("\0") else {
+            guard !value.utf8.contains(13) && !value.utf8.contains(0) else {  // bytes: Foundation's contains(String) is CFString-slow
                 throw WireError(.sdp, .malformedLine("control character in value"), at: lineNumber)
             }
             let line = SDPLine(Character(UnicodeScalar(first)), value, lineNumber: lineNumber)

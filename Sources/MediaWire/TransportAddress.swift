@@ -11,7 +11,7 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses dotted-quad IPv4 or RFC 4291 §2.2 IPv6 text (with `::`, and dotted IPv4 tail).
     public init?(_ text: some StringProtocol) {
-        if text.contains(":") {
+        if text.utf8.contains(UInt8(ascii: ":")) {
             guard let v = Self.parseV6(Substring(text)) else { return nil }
             self = v
         } else {
@@ -67,7 +67,7 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
             var out: [UInt16] = []
             let items = part.split(separator: ":", omittingEmptySubsequences: false)
             for (index, item) in items.enumerated() {
-                if allowV4Tail && index == items.count - 1 && item.contains(".") {
+                if allowV4Tail && index == items.count - 1 && item.utf8.contains(UInt8(ascii: ".")) {
                     guard let v4 = parseV4(item) else { return nil }
                     out.append(UInt16(v4 >> 16)); out.append(UInt16(v4 & 0xFFFF))
                 } else {
