@@ -67,15 +67,20 @@ async def whep_view(server, room, identity, counts):
     return pc, headers["Location"], token, sizes
 
 
+async def wait_for_frames(counts, video=30, audio=50, seconds=20):
+    """Until the viewer decoded `video` and `audio` frames, or `seconds` passed."""
+    for _ in range(seconds * 10):
+        if counts["video"] >= video and counts["audio"] >= audio:
+            return
+        await asyncio.sleep(0.1)
+
+
 def test_whip_publisher_to_whep_viewer(server):
     async def scenario():
         publisher, pub_location, pub_token = await whip_publish(server, "live", "drone-1")
         counts = {"video": 0, "audio": 0}
         viewer, view_location, view_token, sizes = await whep_view(server, "live", "drone-1", counts)
-        for _ in range(200):
-            if counts["video"] >= 30 and counts["audio"] >= 50:
-                break
-            await asyncio.sleep(0.1)
+        await wait_for_frames(counts)
         assert counts["video"] >= 30, counts
         assert counts["audio"] >= 50, counts
         assert sizes == {(640, 480)}, sizes
@@ -230,10 +235,7 @@ def test_ipv6_media_whip_to_whep_over_loopback(tmp_path):
             answer = publisher.remoteDescription.sdp
             counts = {"video": 0, "audio": 0}
             viewer, view_location, view_token, _ = await whep_view(server, "v6", "cam", counts)
-            for _ in range(200):
-                if counts["video"] >= 30 and counts["audio"] >= 50:
-                    break
-                await asyncio.sleep(0.1)
+            await wait_for_frames(counts)
             await viewer.close()
             await publisher.close()
             return answer, counts

@@ -117,19 +117,26 @@ struct RTCPReportTests {
                            remoteUfrag: "x", remotePassword: "y", remoteFingerprint: [], dtlsRole: .server)
     }
 
+    /// A router with one connected publisher transport ("room/p", video) and one connected viewer
+    /// subscribed to it with SSRC 1000.
+    static func publisherAndViewer() throws -> (MediaRouter, Leg, Leg) {
+        let router = MediaRouter(dtlsContext: DTLSContext(certificate: try DTLSCertificate.generate()))
+        let publisher = Leg(port: 10_000), viewer = Leg(port: 20_000)
+        let pub = router.addTransport(answer: answer(.recvonly), localUfrag: "p", localPassword: "p")
+        router.connectWithoutHandshake(transport: pub, keys: publisher.keys, address: publisher.address)
+        router.publish(transport: pub, publisher: "room/p")
+        let sub = router.addTransport(answer: answer(.sendonly), localUfrag: "s", localPassword: "s")
+        router.connectWithoutHandshake(transport: sub, keys: viewer.keys, address: viewer.address)
+        router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: "room/p", kind: "video"), ssrc: 1000, now: 0)
+        return (router, publisher, viewer)
+    }
+
     /// The publisher gets an RR for its stream with LSR/DLSR from its SR; the subscriber gets an
     /// SR whose RTP time is the publisher's clock extrapolated from that SR (offset 0 here) and
     /// whose NTP time is our wall clock; packet and octet counts are what was forwarded.
     @Test func routerReportsOnEachHop() throws {
-        let router = MediaRouter(dtlsContext: DTLSContext(certificate: try DTLSCertificate.generate()))
+        let (router, publisher, viewer) = try Self.publisherAndViewer()
         router.unixTimeAtZero = 1_000 * Self.s
-        let publisher = Leg(port: 10_000), viewer = Leg(port: 20_000)
-        let pub = router.addTransport(answer: Self.answer(.recvonly), localUfrag: "p", localPassword: "p")
-        router.connectWithoutHandshake(transport: pub, keys: publisher.keys, address: publisher.address)
-        router.publish(transport: pub, publisher: "room/p")
-        let sub = router.addTransport(answer: Self.answer(.sendonly), localUfrag: "s", localPassword: "s")
-        router.connectWithoutHandshake(transport: sub, keys: viewer.keys, address: viewer.address)
-        router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: "room/p", kind: "video"), ssrc: 1000, now: 0)
 
         var sent: [(bytes: [UInt8], to: TransportAddress)] = []
         let capture: (UnsafeRawBufferPointer, TransportAddress) -> Void = { sent.append((Array($0), $1)) }
@@ -183,14 +190,7 @@ struct RTCPReportTests {
 /// keep theirs (their close_notify ends their tracks); forwarding goes on either way.
 struct DTLSReleaseTests {
     @Test func quietViewerAssociationsAreReleased() throws {
-        let router = MediaRouter(dtlsContext: DTLSContext(certificate: try DTLSCertificate.generate()))
-        let publisher = RTCPReportTests.Leg(port: 10_000), viewer = RTCPReportTests.Leg(port: 20_000)
-        let pub = router.addTransport(answer: RTCPReportTests.answer(.recvonly), localUfrag: "p", localPassword: "p")
-        router.connectWithoutHandshake(transport: pub, keys: publisher.keys, address: publisher.address)
-        router.publish(transport: pub, publisher: "room/p")
-        let sub = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "s", localPassword: "s")
-        router.connectWithoutHandshake(transport: sub, keys: viewer.keys, address: viewer.address)
-        router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: "room/p", kind: "video"), ssrc: 1000, now: 0)
+        let (router, publisher, viewer) = try RTCPReportTests.publisherAndViewer()
         var forwarded = 0
         func packet(_ seq: UInt16, now: UInt64) throws {
             var b = RTPPacketBuilder(payloadType: 96, sequenceNumber: seq, timestamp: UInt32(seq) * 3000, ssrc: 0xABCD, marker: true)

@@ -96,6 +96,17 @@ static void ctr(EVP_CIPHER_CTX *c, const unsigned char salt[14], unsigned char *
     EVP_EncryptUpdate(c, rtp + h, &out, rtp + h, n - h);
 }
 
+// Sends `pending` queued datagrams (a full socket buffer drops the rest, as UDP does); returns 0.
+static int flush(int fd, struct mmsghdr *msgs, int pending) {
+    int off = 0;
+    while (off < pending) {
+        int s = sendmmsg(fd, msgs + off, pending - off, MSG_DONTWAIT);
+        if (s <= 0) break;
+        off += s;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc != 4 || (strcmp(argv[3], "plain") && strcmp(argv[3], "srtp"))) {
         fprintf(stderr, "usage: reflector ADDR PORT plain|srtp\n");
@@ -168,26 +179,10 @@ int main(int argc, char **argv) {
                 out_iov[pending] = (struct iovec){o, (size_t)len};
                 out_msgs[pending].msg_hdr = (struct msghdr){.msg_name = &dests[d].addr, .msg_namelen = sizeof dests[d].addr,
                                                             .msg_iov = &out_iov[pending], .msg_iovlen = 1};
-                if (++pending == BATCH_OUT) {
-                    int off = 0;
-                    while (off < pending) {
-                        int s = sendmmsg(fd, out_msgs + off, pending - off, MSG_DONTWAIT);
-                        if (s <= 0) break;
-                        off += s;
-                    }
-                    pending = 0;
-                }
+                if (++pending == BATCH_OUT) pending = flush(fd, out_msgs, pending);
             }
         }
-        if (pending) {
-            int off = 0;
-            while (off < pending) {
-                int s = sendmmsg(fd, out_msgs + off, pending - off, MSG_DONTWAIT);
-                if (s <= 0) break;
-                off += s;
-            }
-            pending = 0;
-        }
+        pending = flush(fd, out_msgs, pending);
     }
     return 0;
 }
