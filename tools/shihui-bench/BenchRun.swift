@@ -99,7 +99,7 @@ enum BenchRun {
             "window_seconds": window, "delivered_packets": totals.packets, "delivered_bytes": totals.bytes,
             "delivered_pps": Double(totals.packets) / window,
             "loss": totals.expected > 0 ? max(0, Double(totals.expected - totals.packets) / Double(totals.expected)) : 0,
-            "auth_sampled": totals.sampled, "auth_failures": totals.authFailures,
+            "auth_sampled": totals.sampled, "auth_failures": totals.authFailures, "auth_replayed": totals.replayed,
             "server_cpu_seconds": serverCPU,
             "server_cpu_fraction": serverCPU / window,
             "pps_per_server_cpu_second": serverCPU > 0 ? Double(totals.packets) / serverCPU : 0,
