@@ -292,42 +292,40 @@ def plots(report, out):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     rows = report["scenarios"] + list(report["broadcast_comparison"]["chosen"].values())
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for label in sorted({r["label"] for r in rows}):
-        pts = sorted((r["viewer_connections"], r["pps_per_server_cpu_second"]) for r in rows if r["label"] == label and r["scenario"] == "broadcast")
-        if pts:
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
-    ax.set_xscale("log")
-    ax.set_xlabel("subscribers (broadcast 1 → S)")
-    ax.set_ylabel("forwarded packets per server CPU-second")
-    ax.grid(True, alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "pps_per_cpu.png", dpi=110)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for r in rows:
-        cdf = r.get("latency_cdf_us") or []
-        if cdf and r["scenario"] in ("broadcast", "meeting"):
-            ax.plot([p[0] / 1000 for p in cdf], [p[1] for p in cdf], label=f"{r['label']} {r['scenario']} {r['viewer_connections']}")
-    ax.set_xscale("log")
-    ax.set_xlabel("latency, send to arrival (ms)")
-    ax.set_ylabel("fraction of sampled packets")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "latency_cdf.png", dpi=110)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for label in sorted({r["label"] for r in rows}):
-        pts = sorted((r["publishers"] + r["viewer_connections"], r["server_rss_kib_after"] / 1024) for r in rows if r["label"] == label)
-        if pts:
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", linestyle="", label=label)
-    ax.set_xscale("log")
-    ax.set_xlabel("peer connections (publishers + viewer connections)")
-    ax.set_ylabel("server RSS (MiB)")
-    ax.grid(True, alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "rss.png", dpi=110)
+    labels = sorted({r["label"] for r in rows})
+
+    def figure(name, xlabel, ylabel, draw, legend_size=None):
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        draw(ax)
+        ax.set_xscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=legend_size)
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+
+    def per_label(x, y, keep, **style):
+        def draw(ax):
+            for label in labels:
+                pts = sorted((x(r), y(r)) for r in rows if r["label"] == label and keep(r))
+                if pts:
+                    ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label, **style)
+        return draw
+
+    def latency(ax):
+        for r in rows:
+            cdf = r.get("latency_cdf_us") or []
+            if cdf and r["scenario"] in ("broadcast", "meeting"):
+                ax.plot([p[0] / 1000 for p in cdf], [p[1] for p in cdf], label=f"{r['label']} {r['scenario']} {r['viewer_connections']}")
+
+    figure("pps_per_cpu.png", "subscribers (broadcast 1 → S)", "forwarded packets per server CPU-second",
+           per_label(lambda r: r["viewer_connections"], lambda r: r["pps_per_server_cpu_second"], lambda r: r["scenario"] == "broadcast"))
+    figure("latency_cdf.png", "latency, send to arrival (ms)", "fraction of sampled packets", latency, legend_size=7)
+    figure("rss.png", "peer connections (publishers + viewer connections)", "server RSS (MiB)",
+           per_label(lambda r: r["publishers"] + r["viewer_connections"], lambda r: r["server_rss_kib_after"] / 1024,
+                     lambda r: True, linestyle=""))
 
 
 if __name__ == "__main__":

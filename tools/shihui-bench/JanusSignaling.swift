@@ -29,24 +29,13 @@ final class JanusSignaling: Joiner, @unchecked Sendable {
         let handle = try attach()
         let room = try roomID(p.room, handle: handle)
         let credentials = ClientPeer.randomCredentials()
-        var sections: [ClientSDP.Section] = []
-        let base = UInt32.random(in: 1...0x7FFF_FFFF)
-        if p.video {
-            sections.append(.init(kind: "video", mid: "0", direction: "sendonly", ssrc: base, payloadType: ClientSDP.videoPT))
-            e.streams.append(.video(ssrc: base, mid: UInt8(ascii: "0"), bitrate: shape.bitrate, fps: shape.fps,
-                                    packetSize: shape.packetSize, keyframeSeconds: shape.keyframeSeconds))
-        }
-        let audioMid = String(sections.count)
-        sections.append(.init(kind: "audio", mid: audioMid, direction: "sendonly", ssrc: base &+ 1, payloadType: ClientSDP.audioPT))
-        e.streams.append(.audio(ssrc: base &+ 1, mid: audioMid.utf8.first!, ptime: shape.audioPtime))
-        let offer = ClientSDP.description(sections: sections, ufrag: credentials.ufrag, password: credentials.password,
-                                          fingerprint: context.certificate.fingerprint, setup: "actpass", candidate: e.localAddress)
+        let offer = e.description(e.addSyntheticStreams(video: p.video, shape: shape), credentials: credentials, context: context, setup: "actpass")
         let event = try message(handle, ["request": "joinandconfigure", "room": room, "ptype": "publisher", "display": p.identity,
                                          "audio": true, "video": p.video], jsep: ["type": "offer", "sdp": offer])
         let data = (event["plugindata"] as? [String: Any])?["data"] as? [String: Any]
         feeds["\(p.room)/\(p.identity)"] = try int64(data, "id")
         guard let sdp = (event["jsep"] as? [String: Any])?["sdp"] as? String else { throw BenchError("janus: no answer in \(event)") }
-        try attach(e, remoteSDP: sdp, credentials: credentials)
+        try e.connect(remoteSDP: sdp, credentials: credentials, context: context)
     }
 
     func view(_ e: Endpoint, _ v: Topology.Viewer) throws {
@@ -60,17 +49,9 @@ final class JanusSignaling: Joiner, @unchecked Sendable {
             guard let pt = s.payloadType, s.kind == "video" || s.kind == "audio", s.direction != "rejected" else { return nil }
             return ClientSDP.Section(kind: s.kind, mid: s.mid, direction: "recvonly", payloadType: pt)
         }
-        let answer = ClientSDP.description(sections: sections, ufrag: credentials.ufrag, password: credentials.password,
-                                           fingerprint: context.certificate.fingerprint, setup: "active", candidate: e.localAddress)
+        let answer = e.description(sections, credentials: credentials, context: context, setup: "active")
         _ = try message(handle, ["request": "start", "room": room], jsep: ["type": "answer", "sdp": answer])
-        try attach(e, remoteSDP: offer, credentials: credentials)
-    }
-
-    private func attach(_ e: Endpoint, remoteSDP: String, credentials: (ufrag: String, password: String)) throws {
-        let remote = try ClientSDP.parse(remoteSDP)
-        e.remote = remote.candidate
-        e.peer = ClientPeer(local: credentials, remote: remote.candidate, remoteUfrag: remote.ufrag, remotePassword: remote.password,
-                            remoteFingerprint: remote.fingerprint, dtlsRole: remote.dtlsRole, context: context)
+        try e.connect(remoteSDP: offer, credentials: credentials, context: context)
     }
 
     // MARK: JSON API

@@ -18,22 +18,11 @@ struct ShihuiSignaling: Sendable {
     }
 
     /// Publishes VP8 + Opus (or Opus only) as `identity` in `room`.
-    func publish(_ e: Endpoint, room: String, identity: String, video: VideoShape?) throws {
+    func publish(_ e: Endpoint, room: String, identity: String, video: Bool) throws {
         let credentials = ClientPeer.randomCredentials()
-        var sections: [ClientSDP.Section] = []
-        let base = UInt32.random(in: 1...0x7FFF_FFFF)
-        if let video {
-            sections.append(.init(kind: "video", mid: "0", direction: "sendonly", ssrc: base, payloadType: ClientSDP.videoPT))
-            e.streams.append(.video(ssrc: base, mid: UInt8(ascii: "0"), bitrate: video.bitrate, fps: video.fps,
-                                    packetSize: video.packetSize, keyframeSeconds: video.keyframeSeconds))
-        }
-        let audioMid = String(sections.count)
-        sections.append(.init(kind: "audio", mid: audioMid, direction: "sendonly", ssrc: base &+ 1, payloadType: ClientSDP.audioPT))
-        e.streams.append(.audio(ssrc: base &+ 1, mid: audioMid.utf8.first!, ptime: (video ?? shape).audioPtime))
-        let offer = ClientSDP.description(sections: sections, ufrag: credentials.ufrag, password: credentials.password,
-                                          fingerprint: context.certificate.fingerprint, setup: "actpass", candidate: e.localAddress)
+        let offer = e.description(e.addSyntheticStreams(video: video, shape: shape), credentials: credentials, context: context, setup: "actpass")
         let answer = try post("/whip/\(room)", offer, token: token(room: room, identity: identity, publish: true))
-        try attach(e, answer: answer, credentials: credentials)
+        try e.connect(remoteSDP: answer, credentials: credentials, context: context)
     }
 
     /// Views `identity`'s tracks in `room`.
@@ -42,10 +31,9 @@ struct ShihuiSignaling: Sendable {
         var sections: [ClientSDP.Section] = []
         if video { sections.append(.init(kind: "video", mid: "0", direction: "recvonly", payloadType: ClientSDP.videoPT)) }
         sections.append(.init(kind: "audio", mid: String(sections.count), direction: "recvonly", payloadType: ClientSDP.audioPT))
-        let offer = ClientSDP.description(sections: sections, ufrag: credentials.ufrag, password: credentials.password,
-                                          fingerprint: context.certificate.fingerprint, setup: "actpass", candidate: e.localAddress)
+        let offer = e.description(sections, credentials: credentials, context: context, setup: "actpass")
         let answer = try post("/whep/\(room)/\(identity)", offer, token: token(room: room, identity: viewer, publish: false))
-        try attach(e, answer: answer, credentials: credentials)
+        try e.connect(remoteSDP: answer, credentials: credentials, context: context)
     }
 
     private func post(_ path: String, _ sdp: String, token: String) throws -> String {
@@ -53,13 +41,6 @@ struct ShihuiSignaling: Sendable {
                                        body: Array(sdp.utf8))
         guard r.status == 201 else { throw BenchError("POST \(path): \(r.status) \(r.text)") }
         return r.text
-    }
-
-    private func attach(_ e: Endpoint, answer: String, credentials: (ufrag: String, password: String)) throws {
-        let remote = try ClientSDP.parse(answer)
-        e.remote = remote.candidate
-        e.peer = ClientPeer(local: credentials, remote: remote.candidate, remoteUfrag: remote.ufrag, remotePassword: remote.password,
-                            remoteFingerprint: remote.fingerprint, dtlsRole: remote.dtlsRole, context: context)
     }
 }
 

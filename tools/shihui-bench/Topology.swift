@@ -39,7 +39,7 @@ protocol Joiner: Sendable {
 
 extension ShihuiSignaling: Joiner {
     func publish(_ e: Endpoint, _ p: Topology.Publisher) throws {
-        try publish(e, room: p.room, identity: p.identity, video: p.video ? shape : nil)
+        try publish(e, room: p.room, identity: p.identity, video: p.video)
     }
     func view(_ e: Endpoint, _ v: Topology.Viewer) throws {
         try view(e, room: v.room, identity: v.publisher, viewer: v.viewer, video: v.video)
@@ -54,12 +54,7 @@ struct FloorJoiner: Joiner, Sendable {
 
     func publish(_ e: Endpoint, _ p: Topology.Publisher) throws {
         e.remote = address
-        let base = UInt32.random(in: 1...0x7FFF_FFFF)
-        if p.video {
-            e.streams.append(.video(ssrc: base, mid: UInt8(ascii: "0"), bitrate: shape.bitrate, fps: shape.fps,
-                                    packetSize: shape.packetSize, keyframeSeconds: shape.keyframeSeconds))
-        }
-        e.streams.append(.audio(ssrc: base &+ 1, mid: UInt8(ascii: "1"), ptime: shape.audioPtime))
+        _ = e.addSyntheticStreams(video: p.video, shape: shape)
     }
 
     func view(_ e: Endpoint, _ v: Topology.Viewer) throws {
