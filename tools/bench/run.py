@@ -5,6 +5,9 @@ same load generator (shihui-bench), in one run, inside a network namespace of it
     tools/bench/run.py quick   # make bench-quick: broadcast 1→200, < 3 min, final line of ratios
     tools/bench/run.py full    # make bench: every scenario; docs/bench/latest.json and plots
     tools/bench/run.py smoke   # make test: the quick path at toy size (~30 s), checked
+    tools/bench/run.py one --target shihui-cm --scenario broadcast --set subscribers=100 --set pacing=0
+                               # one run by hand, its JSON on stdout (targets: shihui-cm,
+                               # shihui-gcm, floor-srtp, floor-plain, janus)
 
 All traffic stays inside the namespace: loopback for Shihui and the floor, a veth pair
 (10.200.0.1, which exists only there) for Janus, whose ICE ignores loopback. Every server is
@@ -153,6 +156,31 @@ def broadcast_comparison(tmp, subscribers, reps, warmup, duration, with_janus, v
     return {name: best(rs) for name, rs in runs.items()}, runs
 
 
+def latency_comparison(tmp, reps, video):
+    """Added latency at 1 → 100 (2.5 Mbit/s: even a keyframe's paced peak keeps Shihui under half
+    a core) on Shihui and the plain floor, order alternating, each target's lowest p99 kept; then
+    one run of each with unpaced frames (every frame a burst), which shows the fan-out queue."""
+    makers = [lambda: Shihui(tmp, "cm"), lambda: Floor("plain")]
+    runs = {}
+    for rep in range(reps):
+        for make in (makers if rep % 2 == 0 else list(reversed(makers))):
+            t = make()
+            try:
+                runs.setdefault(t.name, []).append(bench(t, "broadcast", 2, 5, subscribers=100, **video))
+            finally:
+                t.stop()
+    chosen = {name: min(rs, key=lambda r: r.get("latency_p99_us", 10**9)) for name, rs in runs.items()}
+    for make in makers:
+        t = make()
+        try:
+            r = bench(t, "broadcast", 2, 5, subscribers=100, **dict(video, pacing=0))
+            r["label"] = f"{t.name} (bursts)"
+            chosen[r["label"]] = r
+        finally:
+            t.stop()
+    return {"chosen": chosen, "runs": runs}
+
+
 def ratio_line(chosen):
     shihui = chosen["shihui-cm"]["pps_per_server_cpu_second"]
     floor = chosen["floor-srtp"]["pps_per_server_cpu_second"]
@@ -175,14 +203,29 @@ def table(rows, title):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["quick", "full", "smoke"])
+    ap.add_argument("mode", choices=["quick", "full", "smoke", "one"])
     ap.add_argument("--out", default=None, help="folder for the JSON and plots (default docs/bench; smoke: a temporary folder)")
+    ap.add_argument("--target", default="shihui-cm", help="one: shihui-cm, shihui-gcm, floor-srtp, floor-plain or janus")
+    ap.add_argument("--scenario", default="broadcast", help="one: broadcast, meeting, rooms, audio or join-storm")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="one: a shihui-bench option (subscribers=100, bitrate=1000000, ...)")
     a = ap.parse_args()
     for f in (BENCH, SERVER, REFLECTOR):
         assert f.exists(), f"{f} missing: build first (make bench-quick builds)"
     enter_namespace()
     have_janus = shutil.which("janus") is not None
     tmp = tempfile.mkdtemp(prefix="shihui-bench-")
+    if a.mode == "one":
+        makers = {"shihui-cm": lambda: Shihui(tmp, "cm"), "shihui-gcm": lambda: Shihui(tmp, "gcm"),
+                  "floor-srtp": lambda: Floor("srtp"), "floor-plain": lambda: Floor("plain"), "janus": lambda: Janus(tmp)}
+        sizes = {k: (int(v) if v.isdigit() else v) for k, v in (kv.split("=", 1) for kv in a.set)}
+        t = makers[a.target]()
+        try:
+            r = bench(t, a.scenario, float(sizes.pop("warmup", 2)), float(sizes.pop("duration", 5)), **sizes)
+        finally:
+            t.stop()
+        r.pop("latency_cdf_us", None)
+        print(json.dumps(r, indent=1, sort_keys=True))
+        return
     out = Path(a.out) if a.out else (Path(tmp) if a.mode == "smoke" else ROOT / "docs" / "bench")
     out.mkdir(parents=True, exist_ok=True)
     video = dict(bitrate=2_500_000, fps=30, packet_size=1200)
@@ -194,9 +237,12 @@ def main():
         chosen, runs = broadcast_comparison(tmp, 200, 3, 1, 4, have_janus, video)
     else:
         chosen, runs = broadcast_comparison(tmp, 500, 3, 2, 6, have_janus, dict(video, bitrate=1_000_000))
+        report["latency_comparison"] = latency_comparison(tmp, 3, video)
         report["scenarios"] = full_scenarios(tmp, have_janus, video)
     report["broadcast_comparison"] = {"chosen": chosen, "runs": runs}
     table(list(chosen.values()), "broadcast (best of the repetitions):")
+    if "latency_comparison" in report:
+        table(list(report["latency_comparison"]["chosen"].values()), "latency at 1 → 100 (lowest p99 of the repetitions):")
     if "scenarios" in report:
         table(report["scenarios"], "scenarios:")
     (out / ("latest.json" if a.mode == "full" else f"{a.mode}.json")).write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
@@ -275,7 +321,12 @@ def markdown(report):
     out = [f"Run of {report['date']} ({report['machine']['cpu']}, {report['machine']['cores']} cores, pinned: {report['machine']['pinned']}).", "",
            "Broadcast 1 → 500, best of 3 alternating repetitions:", "", head]
     out += [row(r) for r in chosen.values()]
-    out += ["", ratio_line(chosen), "", "Scenarios:", "", head]
+    out += ["", ratio_line(chosen), ""]
+    if "latency_comparison" in report:
+        out += ["Latency at 1 → 100, 2.5 Mbit/s, paced as libwebrtc paces (lowest p99 of 3 alternating repetitions), then unpaced:", "", head]
+        out += [row(r) for r in report["latency_comparison"]["chosen"].values()]
+        out += [""]
+    out += ["Scenarios:", "", head]
     out += [row(r) for r in report.get("scenarios", [])]
     return "\n".join(out) + "\n"
 
@@ -315,7 +366,7 @@ def plots(report, out):
         return draw
 
     def latency(ax):
-        for r in rows:
+        for r in list(report.get("latency_comparison", {}).get("chosen", {}).values()) or rows:
             cdf = r.get("latency_cdf_us") or []
             if cdf and r["scenario"] in ("broadcast", "meeting"):
                 ax.plot([p[0] / 1000 for p in cdf], [p[1] for p in cdf], label=f"{r['label']} {r['scenario']} {r['viewer_connections']}")

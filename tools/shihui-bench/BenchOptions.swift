@@ -37,6 +37,8 @@ struct BenchOptions {
           --publishers P --subscribers S --rooms R --joins N   scenario sizes
           --bitrate BPS --fps F --packet-size B --keyframe-seconds K   synthetic VP8 shape
           --audio-ptime MS              Opus packet interval (default 20)
+          --pacing F                    video leaves at F × bitrate, a packet at a time (default 2.5,
+                                        libwebrtc's pacer); 0 sends each frame as one burst
           --warmup S --duration S       seconds before and of the measured window
           --auth-sample N               fully SRTP-verify (and time) one packet in N per stream
           --label TEXT                  copied into the result
@@ -80,6 +82,7 @@ struct BenchOptions {
             case "--packet-size": o.video.packetSize = min(1400, max(64, try int()))
             case "--keyframe-seconds": o.video.keyframeSeconds = max(1, try int())
             case "--audio-ptime": o.video.audioPtime = min(1000, max(10, try int()))
+            case "--pacing": guard let f = Double(try value()), f >= 0, f <= 100 else { throw BenchError("--pacing: a factor 0…100") }; o.video.pacing = f
             case "--warmup": o.warmup = Double(try value()) ?? 2
             case "--duration": o.duration = Double(try value()) ?? 10
             case "--auth-sample": o.authSample = max(1, try int())

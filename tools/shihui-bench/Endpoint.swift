@@ -33,6 +33,11 @@ final class Endpoint: @unchecked Sendable {
     var ring: UnsafeMutableRawBufferPointer? = nil
     var ringLengths = [Int](repeating: 0, count: Endpoint.ringSize)
     var ringSequence = [UInt16](repeating: 0, count: Endpoint.ringSize)
+    /// Pacing (sender thread): video packets kept in `ring` and waiting to leave, oldest first,
+    /// the rate they leave at (0: a frame leaves as one burst) and when the next may leave.
+    var paced: [UInt16] = []
+    var pacingBitsPerSecond = 0
+    var pacedNextAt: UInt64 = 0
 
     static let slot = 1536
     /// Packets kept for NACKs (a power of two): ~0.8 s of 2.5 Mbit/s video.

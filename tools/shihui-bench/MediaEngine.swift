@@ -150,6 +150,7 @@ final class MediaEngine: @unchecked Sendable {
         var name = sockaddr_storage()
         var schedule: [(endpoint: Endpoint, stream: Int, due: UInt64, interval: UInt64)] = []
         var known = 0
+        var pacedPublishers: [Endpoint] = []
         var lastConsent = shihui_monotonic_ns()
         while true {
             let now = shihui_monotonic_ns()
@@ -160,6 +161,7 @@ final class MediaEngine: @unchecked Sendable {
             }
             if stop { break }
             known += registered.count
+            for e in registered where e.role == .publisher && e.pacingBitsPerSecond > 0 { pacedPublishers.append(e) }
             for e in registered where e.role == .publisher {
                 for (i, s) in e.streams.enumerated() {
                     let interval: UInt64 = s.kind == "video" ? UInt64(1_000_000_000) * UInt64(s.tick) / 90_000 : UInt64(s.tick) * 1_000_000_000 / 48_000
@@ -177,18 +179,27 @@ final class MediaEngine: @unchecked Sendable {
                     }) { e.streams[item.stream].keyframeWanted = true }
                     e.streams[item.stream].nextFrame(now: now, buffer: buffer, slot: Endpoint.slot, lengths: &lengths)
                     let video = e.streams[item.stream].kind == "video"
+                    let paced = video && e.pacingBitsPerSecond > 0
                     for (i, n) in lengths.enumerated() {
                         let p = UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + i * Endpoint.slot, count: Endpoint.slot)
                         let seq = UInt16(p[2]) << 8 | UInt16(p[3])
                         if video { e.remember(UnsafeRawBufferPointer(rebasing: p[0..<n]), sequenceNumber: seq) }
-                        lengths[i] = protect(p, length: n, endpoint: e)
+                        if paced { e.paced.append(seq) } else { lengths[i] = protect(p, length: n, endpoint: e) }
                     }
-                    sendBatch(e, buffer: buffer, lengths: lengths, headers: &headers, iovecs: &iovecs, name: &name)
+                    if paced {
+                        if e.paced.count == lengths.count { e.pacedNextAt = max(e.pacedNextAt, now) }
+                    } else {
+                        sendBatch(e, buffer: buffer, lengths: lengths, headers: &headers, iovecs: &iovecs, name: &name)
+                    }
                     var due = item.due &+ item.interval
                     if due &+ 1_000_000_000 < now { due = now &+ item.interval }  // fell far behind: do not burst
                     schedule[k].due = due
                 }
                 nextDue = min(nextDue, schedule[k].due)
+            }
+            for e in pacedPublishers where !e.paced.isEmpty {
+                sendPaced(e, buffer: buffer)
+                if !e.paced.isEmpty { nextDue = min(nextDue, e.pacedNextAt) }
             }
             answerNACKs(buffer: buffer)
             if now &- lastConsent > 500_000_000 {
@@ -202,6 +213,30 @@ final class MediaEngine: @unchecked Sendable {
             }
         }
         done.signal()
+    }
+
+    /// Sends `e`'s queued video packets whose time has come: one every size × 8 / rate seconds
+    /// (libwebrtc's pacer, without its budget carry-over beyond 2 ms), each stamped with its
+    /// real send time.
+    private func sendPaced(_ e: Endpoint, buffer: UnsafeMutableRawBufferPointer) {
+        var now = shihui_monotonic_ns()
+        if e.pacedNextAt &+ 2_000_000 < now { e.pacedNextAt = now &- 2_000_000 }
+        var sent = 0
+        while sent < e.paced.count, e.pacedNextAt <= now {
+            let seq = e.paced[sent]
+            sent += 1
+            let i = Int(seq) & (Endpoint.ringSize - 1)
+            guard let ring = e.ring, e.ringSequence[i] == seq, e.ringLengths[i] > 0 else { continue }  // overwritten: dropped
+            let length = e.ringLengths[i]
+            let p = UnsafeMutableRawBufferPointer(start: buffer.baseAddress!, count: Endpoint.slot)
+            p.copyMemory(from: UnsafeRawBufferPointer(start: ring.baseAddress! + i * Endpoint.slot, count: length))
+            SyntheticStream.stampVideoSendTime(p, now: now)
+            let n = protect(p, length: length, endpoint: e)
+            e.send(UnsafeRawBufferPointer(rebasing: p[0..<n]))
+            e.pacedNextAt &+= UInt64(length) * 8 * 1_000_000_000 / UInt64(e.pacingBitsPerSecond)
+            now = shihui_monotonic_ns()
+        }
+        e.paced.removeFirst(sent)
     }
 
     private func protect(_ p: UnsafeMutableRawBufferPointer, length n: Int, endpoint e: Endpoint) -> Int {

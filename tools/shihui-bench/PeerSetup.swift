@@ -12,6 +12,7 @@ extension Endpoint {
             sections.append(.init(kind: "video", mid: "0", direction: "sendonly", ssrc: base, payloadType: ClientSDP.videoPT))
             streams.append(.video(ssrc: base, mid: UInt8(ascii: "0"), bitrate: shape.bitrate, fps: shape.fps,
                                   packetSize: shape.packetSize, keyframeSeconds: shape.keyframeSeconds))
+            pacingBitsPerSecond = Int(shape.pacing * Double(shape.bitrate))
         }
         let audioMid = String(sections.count)
         sections.append(.init(kind: "audio", mid: audioMid, direction: "sendonly", ssrc: base &+ 1, payloadType: ClientSDP.audioPT))

@@ -52,6 +52,9 @@ struct VideoShape: Sendable {
     var keyframeSeconds: Int
     /// Opus packet interval in ms.
     var audioPtime = 20
+    /// Video leaves at `pacing` × `bitrate`, a packet at a time, as libwebrtc's pacer sends it
+    /// (its default multiplier is 2.5); 0 sends each frame as one burst.
+    var pacing = 2.5
 }
 
 enum ProcessClock {

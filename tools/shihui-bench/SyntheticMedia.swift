@@ -36,6 +36,12 @@ struct SyntheticStream {
                         frameBytes: 100, keyframeInterval: 1, tick: UInt32(48 * max(10, ptime)))
     }
 
+    /// Rewrites the send time of a plain video packet built by `nextFrame` (a paced packet leaves
+    /// after its frame was built).
+    static func stampVideoSendTime(_ p: UnsafeMutableRawBufferPointer, now: UInt64) {
+        p.storeBytes(of: now, toByteOffset: 20 + videoTimeOffset, as: UInt64.self)
+    }
+
     /// Writes the next frame's packets (plain RTP) into consecutive `slot`-byte slots of `buffer`;
     /// returns their lengths.
     mutating func nextFrame(now: UInt64, buffer: UnsafeMutableRawBufferPointer, slot: Int, lengths: inout [Int]) {
