@@ -50,7 +50,7 @@ let package = Package(
         .executableTarget(name: "wire-bench", dependencies: ["MediaWire"], path: "tools/wire-bench"),
         .executableTarget(name: "wire-check", dependencies: ["MediaWire"], path: "tools/wire-check"),
         .executableTarget(name: "sfu-bench", dependencies: ["SFU", "MediaWire", "MediaCrypto", "CShims"], path: "tools/sfu-bench"),
-        .executableTarget(name: "shihui-bench", dependencies: ["MediaWire", "MediaCrypto", "Signaling", "CShims", "SocketAddress"], path: "tools/shihui-bench"),
+        .executableTarget(name: "shihui-bench", dependencies: ["MediaWire", "MediaCrypto", "Signaling", "HTTP", "CShims", "SocketAddress"], path: "tools/shihui-bench"),
 
         // MARK: Fuzzing entry points (libFuzzer targets and the Fixtures/fuzz regression test share them)
         .target(name: "WireFuzzing", dependencies: ["MediaWire"], path: "tools/fuzz/WireFuzzing"),

@@ -120,6 +120,7 @@ final class MediaService {
         var sources: [String: MediaRouter.TrackKey] = [:]
         var version: UInt64 = 1
         var awaitingAnswer = false
+        /// Sections changed while an offer awaited its answer: the next offer is due at the answer.
         var stale = false
         var resource: String
     }
@@ -160,10 +161,13 @@ final class MediaService {
             subscribers[session] = sub
             return nil
         }
-        guard changed else {
+        // Changes made while an offer awaited its answer are already in `sections` (`stale`
+        // remembers them): they are what this offer is for.
+        guard changed || sub.stale else {
             subscribers[session] = sub
             return nil
         }
+        sub.stale = false
         sub.version += 1
         sub.awaitingAnswer = true
         subscribers[session] = sub
@@ -196,7 +200,6 @@ final class MediaService {
             router.updateSubscriber(transport: id, media: result.media, subscriptions: subscriptions, now: now)
         }
         let again = sub.stale
-        sub.stale = false
         subscribers[session] = sub
         return .success(again)
     }

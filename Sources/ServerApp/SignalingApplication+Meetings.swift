@@ -10,8 +10,7 @@ extension SignalingApplication {
 
     func reply(_ session: SessionID, _ object: [String: Any]) -> ConnectionAction {
         messagesOut += 1
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return .sendText(session, String(decoding: data, as: UTF8.self))
+        return .sendText(session, JSONWriter.encode(object))
     }
 
     func mediaMessage(session: SessionID, _ message: ClientMessage, now: UInt64) -> [ConnectionAction] {

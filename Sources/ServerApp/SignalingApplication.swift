@@ -151,8 +151,7 @@ public final class SignalingApplication: HTTPApplication {
     }
 
     static func json(_ status: Int, _ object: [String: Any]) -> HTTPResponse {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return .json(status, String(decoding: data, as: UTF8.self))
+        .json(status, JSONWriter.encode(object))
     }
 
     static func error(_ status: Int, _ code: String, _ message: String) -> HTTPResponse {

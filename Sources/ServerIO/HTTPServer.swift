@@ -16,6 +16,7 @@ public final class HTTPServer {
     private let epollFD: Int32
     private let wakeFD: Int32
     private var connections: [ConnectionID: Connection] = [:]
+    private var flushQueue: [Connection] = []
     private var nextID: ConnectionID = 2  // 0 = listener, 1 = wake-up eventfd
     private var shutdownDeadline: UInt64? = nil
     private var scratch = [UInt8](repeating: 0, count: 65536)
@@ -85,6 +86,7 @@ public final class HTTPServer {
                 checkTimeouts(now: now)
                 apply(application.tick(now: now), now: now)
             }
+            flushQueued(now: now)
             if let deadline = shutdownDeadline, connections.isEmpty || now >= deadline {
                 for c in Array(connections.values) { destroy(c, now: now, notify: true) }
                 return
@@ -237,7 +239,22 @@ public final class HTTPServer {
             destroy(c, now: now, notify: true)  // the peer does not read: drop it rather than buffer without end
             return
         }
-        flush(c, now: now)
+        if !c.flushQueued {
+            c.flushQueued = true
+            flushQueue.append(c)
+        }
+    }
+
+    /// Output is written once per loop iteration: what several events queued for one connection
+    /// (a join storm's `participant_joined` notices, say) leaves in one send.
+    private func flushQueued(now: UInt64) {
+        guard !flushQueue.isEmpty else { return }
+        let queued = flushQueue
+        flushQueue.removeAll(keepingCapacity: true)
+        for c in queued {
+            c.flushQueued = false
+            flush(c, now: now)
+        }
     }
 
     private func flush(_ c: Connection, now: UInt64) {
@@ -411,6 +428,8 @@ final class Connection {
     var output: [UInt8] = []
     var outputStart = 0
     var wantsWrite = false
+    /// In `flushQueue`, to be written at the end of this loop iteration.
+    var flushQueued = false
     var closeAfterWrite = false
     var lastReceived: UInt64
     var requestStarted: UInt64?

@@ -23,7 +23,5 @@ enum JSONValue {
     }
 
     /// Serialises a JSON object (sorted keys, so output is deterministic).
-    static func encode(_ object: [String: Any]) -> String {
-        String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
-    }
+    static func encode(_ object: [String: Any]) -> String { JSONWriter.encode(object) }
 }

@@ -14,22 +14,42 @@ public struct TrackInfo: Equatable, Sendable {
 }
 
 /// One participant of a room. `session` is the signaling connection it is bound to.
+///
+/// Its JSON (`encoded`) is kept up to date as fields change, because every `joined` message
+/// lists the whole room: re-encoding each participant on each join made a 1,000-viewer join
+/// storm quadratic in JSON work.
 public struct Participant: Equatable, Sendable {
-    public var sid: String
-    public var identity: String
-    public var name: String
-    public var metadata: String
-    public var grants: Grants
+    public var sid: String { didSet { encode() } }
+    public var identity: String { didSet { encode() } }
+    public var name: String { didSet { encode() } }
+    public var metadata: String { didSet { encode() } }
+    public var grants: Grants { didSet { encode() } }
     /// Unix seconds.
-    public var joinedAt: Int64
-    public var tracks: [TrackInfo]
+    public var joinedAt: Int64 { didSet { encode() } }
+    public var tracks: [TrackInfo] { didSet { encode() } }
     public var session: SessionID
+    /// `json`, serialised.
+    public private(set) var encoded = JSONWriter.Fragment("")
+
+    init(sid: String, identity: String, name: String, metadata: String, grants: Grants, joinedAt: Int64, tracks: [TrackInfo], session: SessionID) {
+        self.sid = sid
+        self.identity = identity
+        self.name = name
+        self.metadata = metadata
+        self.grants = grants
+        self.joinedAt = joinedAt
+        self.tracks = tracks
+        self.session = session
+        encode()
+    }
 
     var json: [String: Any] {
         ["sid": sid, "identity": identity, "name": name, "metadata": metadata, "joinedAt": joinedAt,
          "permissions": ["publish": grants.publish, "subscribe": grants.subscribe, "admin": grants.admin, "record": grants.record],
          "tracks": tracks.map(\.json)]
     }
+
+    private mutating func encode() { encoded = JSONWriter.Fragment(JSONWriter.encode(json)) }
 }
 
 /// Identifies one signaling connection (assigned by the server loop).

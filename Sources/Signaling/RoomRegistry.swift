@@ -34,6 +34,11 @@ public struct RoomRegistry: Sendable {
     public let options: Options
     public private(set) var rooms: [String: Room] = [:]
     private var sessions: [SessionID: (room: String, identity: String)] = [:]
+    /// Participants without the publish grant whose `participant_joined` waits for the next
+    /// `tick`, by room, in join order. A viewer joining a 1,000-viewer briefing would otherwise
+    /// cost one send to everyone already there: quadratic in a join storm (LiveKit batches
+    /// non-publisher updates for the same reason). Publishers are announced at once.
+    private var pendingJoinNotices: [String: [SessionID]] = [:]
 
     public init(options: Options = Options()) { self.options = options }
 
@@ -75,10 +80,14 @@ public struct RoomRegistry: Sendable {
         room.emptySince = nil
         rooms[room.name] = room
         sessions[session] = (room.name, participant.identity)
-        out.append(.send(session, JSONValue.encode(["type": "joined", "room": room.json, "participant": participant.json,
-                                                    "participants": others.map(\.json)])))
-        let event = replaced == nil ? "participant_joined" : "participant_updated"
-        out += broadcast(room, except: session, ["type": event, "participant": participant.json])
+        out.append(.send(session, JSONValue.encode(["type": "joined", "room": room.json, "participant": participant.encoded,
+                                                    "participants": others.map(\.encoded)])))
+        if replaced == nil && !token.grants.publish {
+            pendingJoinNotices[room.name, default: []].append(session)  // told on the next tick
+        } else {
+            let event = replaced == nil ? "participant_joined" : "participant_updated"
+            out += broadcast(room, except: session, ["type": event, "participant": participant.encoded])
+        }
         return out
     }
 
@@ -105,15 +114,15 @@ public struct RoomRegistry: Sendable {
             if let metadata { room.participants[index].metadata = metadata }
             if let name { room.participants[index].name = name }
             rooms[roomName] = room
-            return [ok()] + broadcast(room, except: nil, ["type": "participant_updated", "participant": room.participants[index].json])
+            return [ok()] + announcePendingJoin(of: session, in: room) + broadcast(room, except: nil, ["type": "participant_updated", "participant": room.participants[index].encoded])
         case .mute(_, let trackSid, let muted):
             guard let t = room.participants[index].tracks.firstIndex(where: { $0.sid == trackSid }) else {
                 return fail("track_not_found", "no published track \(trackSid)")
             }
             room.participants[index].tracks[t].muted = muted
             rooms[roomName] = room
-            return [ok(), .media(session, message)]
-                + broadcast(room, except: nil, ["type": "participant_updated", "participant": room.participants[index].json])
+            return [ok(), .media(session, message)] + announcePendingJoin(of: session, in: room)
+                + broadcast(room, except: nil, ["type": "participant_updated", "participant": room.participants[index].encoded])
         case .leave:
             return [ok()] + remove(session: session, reason: "left", now: now, closeCode: 1000)
         case .kick(_, let target, let reason):
@@ -139,7 +148,7 @@ public struct RoomRegistry: Sendable {
               let index = room.participants.firstIndex(where: { $0.identity == identity }) else { return [] }
         room.participants[index].tracks = tracks
         rooms[roomName] = room
-        return broadcast(room, except: session, ["type": "participant_updated", "participant": room.participants[index].json])
+        return announcePendingJoin(of: session, in: room) + broadcast(room, except: session, ["type": "participant_updated", "participant": room.participants[index].encoded])
     }
 
     /// The room and participant of a session.
@@ -153,15 +162,22 @@ public struct RoomRegistry: Sendable {
         remove(session: session, reason: "disconnected", now: now, closeCode: nil)
     }
 
-    /// Closes rooms that have been empty longer than their timeout.
+    /// Announces the joins deferred since the last tick and closes rooms that have been empty
+    /// longer than their timeout.
     public mutating func tick(now: Instant) -> [SignalOutput] {
+        var out: [SignalOutput] = []
+        for (name, sessions) in pendingJoinNotices {
+            guard let room = rooms[name] else { continue }
+            for s in sessions { out += announcePendingJoin(of: s, in: room) }
+        }
+        pendingJoinNotices.removeAll()
         for (name, room) in rooms {
             if let since = room.emptySince, room.participants.isEmpty,
                now.monotonicNanos >= since + UInt64(room.emptyTimeout) * 1_000_000_000 {
                 rooms[name] = nil
             }
         }
-        return []
+        return out
     }
 
     // MARK: REST operations
@@ -195,6 +211,7 @@ public struct RoomRegistry: Sendable {
             out.append(.close(p.session, code: 1000, reason: "room deleted"))
         }
         rooms[name] = nil
+        pendingJoinNotices[name] = nil
         return out
     }
 
@@ -220,16 +237,29 @@ public struct RoomRegistry: Sendable {
     private mutating func remove(session: SessionID, reason: String, now: Instant, closeCode: UInt16?) -> [SignalOutput] {
         guard let (roomName, identity) = sessions.removeValue(forKey: session), var room = rooms[roomName],
               let index = room.participants.firstIndex(where: { $0.identity == identity }) else { return [] }
+        let announced = announcePendingJoin(of: session, in: room)
         let p = room.participants.remove(at: index)
         if room.participants.isEmpty { room.emptySince = now.monotonicNanos }
         rooms[roomName] = room
-        var out: [SignalOutput] = []
+        var out = announced
         if let closeCode {
             out.append(.send(session, JSONValue.encode(["type": "leave", "reason": reason])))
             out.append(.close(session, code: closeCode, reason: reason))
         }
         out += broadcast(room, except: session, ["type": "participant_left", "identity": p.identity, "sid": p.sid, "reason": reason])
         return out
+    }
+
+    /// Sends the deferred `participant_joined` of `session`, if one is pending, to those who
+    /// joined before it (later joiners had it in their `joined` list), and forgets it. Called
+    /// before any other notice about that participant, so notices never arrive out of order.
+    private mutating func announcePendingJoin(of session: SessionID, in room: Room) -> [SignalOutput] {
+        guard var pending = pendingJoinNotices[room.name], let k = pending.firstIndex(of: session) else { return [] }
+        pending.remove(at: k)
+        pendingJoinNotices[room.name] = pending.isEmpty ? nil : pending
+        guard let index = room.participants.firstIndex(where: { $0.session == session }) else { return [] }
+        let text = JSONValue.encode(["type": "participant_joined", "participant": room.participants[index].encoded])
+        return room.participants[..<index].map { .send($0.session, text) }
     }
 
     private func broadcast(_ room: Room, except: SessionID?, _ message: [String: Any]) -> [SignalOutput] {

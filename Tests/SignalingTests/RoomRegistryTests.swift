@@ -142,4 +142,35 @@ struct RoomRegistryTests {
         _ = r.tick(now: Self.at(110))
         #expect(r.rooms["later"] == nil)
     }
+
+    /// A viewer (no publish grant) is announced on the next tick, to those who joined before it
+    /// only; several viewers joining between ticks reach each earlier participant together.
+    @Test func viewerJoinsAreAnnouncedOnTheNextTick() {
+        var r = RoomRegistry()
+        _ = r.join(session: 1, token: Self.token("host"), now: Self.at(0))
+        let v1 = r.join(session: 2, token: Self.token("v1", publish: false), now: Self.at(1))
+        let v2 = r.join(session: 3, token: Self.token("v2", publish: false), now: Self.at(1))
+        #expect(Self.types(v1, to: 1).isEmpty && Self.types(v2, to: 1).isEmpty && Self.types(v2, to: 2).isEmpty)
+        // v2's own room state already lists v1.
+        #expect((Self.messages(v2, to: 3)[0]["participants"] as? [[String: Any]])?.compactMap { $0["identity"] as? String } == ["host", "v1"])
+        let tick = r.tick(now: Self.at(2))
+        #expect(Self.messages(tick, to: 1).compactMap { ($0["participant"] as? [String: Any])?["identity"] as? String } == ["v1", "v2"])
+        #expect(Self.messages(tick, to: 2).compactMap { ($0["participant"] as? [String: Any])?["identity"] as? String } == ["v2"])
+        #expect(Self.types(tick, to: 3).isEmpty)
+        #expect(Self.types(r.tick(now: Self.at(3)), to: 1).isEmpty)  // announced once
+    }
+
+    /// Any other notice about a viewer not yet announced is preceded by its join, so nobody hears
+    /// of an update or a departure of someone it was never told had joined.
+    @Test func aPendingJoinIsAnnouncedBeforeAnyOtherNotice() {
+        var r = RoomRegistry()
+        _ = r.join(session: 1, token: Self.token("host"), now: Self.at(0))
+        _ = r.join(session: 2, token: Self.token("v1", publish: false), now: Self.at(1))
+        let update = r.receive(session: 2, text: #"{"type":"update_metadata","metadata":"hand"}"#, now: Self.at(1))
+        #expect(Self.types(update, to: 1) == ["participant_joined", "participant_updated"])
+        _ = r.join(session: 3, token: Self.token("v2", publish: false), now: Self.at(1))
+        let gone = r.disconnected(session: 3, now: Self.at(1))
+        #expect(Self.types(gone, to: 1) == ["participant_joined", "participant_left"])
+        #expect(Self.types(r.tick(now: Self.at(2)), to: 1).isEmpty)
+    }
 }

@@ -5,9 +5,14 @@ import MediaWire
 struct BenchOptions {
     enum Target: String { case shihui, janus, floor }
     enum Scenario: String { case broadcast, meeting, rooms, audio, joinStorm = "join-storm" }
+    /// How viewers join: `meeting` — Shihui's WebSocket meeting protocol (one subscriber
+    /// connection per participant), Janus's multistream subscriber; `whep` — one connection per
+    /// viewed publisher (Shihui's WHEP, a Janus subscriber handle per feed).
+    enum Signaling: String { case meeting, whep }
 
     var target = Target.shihui
     var scenario = Scenario.broadcast
+    var signaling = Signaling.meeting
     var http = TransportAddress("127.0.0.1:7880")!
     var secret = ""
     var janus = TransportAddress("10.200.0.1:8088")!
@@ -29,6 +34,10 @@ struct BenchOptions {
         Usage: shihui-bench [options]   (one JSON line with the results on stdout)
           --target shihui|janus|floor   what to load (default shihui)
           --scenario broadcast|meeting|rooms|audio|join-storm
+          --signaling meeting|whep      meeting (default): Shihui's WebSocket meeting protocol and
+                                        Janus's multistream subscriber, one subscriber connection
+                                        per participant; whep: WHIP/WHEP and a Janus handle per feed,
+                                        one connection per viewed publisher
           --http ADDR:PORT --secret S   Shihui's signaling address and token secret
           --janus ADDR:PORT             Janus's HTTP transport (path /janus)
           --floor ADDR:PORT --floor-mode plain|srtp   the C reflector
@@ -66,6 +75,7 @@ struct BenchOptions {
             switch args[i] {
             case "--target": guard let t = Target(rawValue: try value()) else { throw BenchError("unknown target") }; o.target = t
             case "--scenario": guard let s = Scenario(rawValue: try value()) else { throw BenchError("unknown scenario") }; o.scenario = s
+            case "--signaling": guard let s = Signaling(rawValue: try value()) else { throw BenchError("unknown signaling") }; o.signaling = s
             case "--http": o.http = try address()
             case "--secret": o.secret = try value()
             case "--janus": o.janus = try address()

@@ -14,6 +14,7 @@ enum BenchRun {
         let context = DTLSContext(certificate: certificate)
         let joiner: any Joiner
         switch o.target {
+        case .shihui where o.signaling == .meeting: joiner = MeetingSignaling(http: o.http, secret: Array(o.secret.utf8), context: context, shape: o.video)
         case .shihui: joiner = ShihuiSignaling(http: o.http, secret: Array(o.secret.utf8), context: context, shape: o.video)
         case .janus: joiner = try JanusSignaling(http: o.janus, context: context, shape: o.video, publishers: topology.publishers.count)
         case .floor: joiner = FloorJoiner(address: o.floor, shape: o.video)
@@ -70,6 +71,7 @@ enum BenchRun {
         }
         for _ in 0..<workers { finished.wait() }
         if let error = queue.error { throw error }
+        joiner.signalingDone()
         for e in queue.takeReady() { engine.startConnecting(e, now: shihui_monotonic_ns()) }
         let notConnected = engine.pump(pending: viewers, until: shihui_monotonic_ns() + 60_000_000_000, block: true)
         let joinEnd = viewers.map(\.connectedAt).max() ?? joinStart
@@ -94,7 +96,7 @@ enum BenchRun {
         let firstMedia = viewers.filter { $0.firstMediaAt > 0 }.map { Double($0.firstMediaAt &- $0.joinStartedAt) / 1e6 }.sorted()
         func pick(_ xs: [Double], _ q: Double) -> Double? { xs.isEmpty ? nil : xs[min(xs.count - 1, Int(Double(xs.count) * q))] }
         var result: [String: Any] = [
-            "label": o.label, "target": o.target.rawValue, "scenario": o.scenario.rawValue,
+            "label": o.label, "target": o.target.rawValue, "scenario": o.scenario.rawValue, "signaling": o.signaling.rawValue,
             "publishers": publishers.count, "viewer_connections": viewers.count, "not_connected": notConnected,
             "window_seconds": window, "delivered_packets": totals.packets, "delivered_bytes": totals.bytes,
             "delivered_pps": Double(totals.packets) / window,

@@ -5,7 +5,8 @@ import MediaWire
 /// Joins a Janus VideoRoom (janus.plugin.videoroom, Janus 1.1) through Janus's HTTP JSON API,
 /// the way janus.js does: one session, a plugin handle per peer connection; publishers send
 /// `joinandconfigure` with our offer and get Janus's answer as an asynchronous event; each
-/// viewer handle sends `join` as a subscriber to one feed, answers Janus's offer with `start`.
+/// viewer handle sends `join` as a subscriber to one feed (or to all the room's other feeds, as
+/// one multistream connection), answers Janus's offer with `start`.
 /// Events are read by long-polling `GET /janus/{session}`.
 /// @unchecked Sendable: its session state is used from one signaling thread only (BenchRun).
 final class JanusSignaling: Joiner, @unchecked Sendable {
@@ -38,10 +39,20 @@ final class JanusSignaling: Joiner, @unchecked Sendable {
         try e.connect(remoteSDP: sdp, credentials: credentials, context: context)
     }
 
+    /// One feed, or (`publisher` `*`) every other feed of the room on one multistream
+    /// subscriber connection (VideoRoom 1.x `streams`).
     func view(_ e: Endpoint, _ v: Topology.Viewer) throws {
-        guard let room = rooms[v.room], let feed = feeds["\(v.room)/\(v.publisher)"] else { throw BenchError("janus: unknown feed \(v.publisher)") }
+        guard let room = rooms[v.room] else { throw BenchError("janus: unknown room \(v.room)") }
+        var join: [String: Any] = ["request": "join", "room": room, "ptype": "subscriber"]
+        if v.publisher == Topology.everyone {
+            let others = feeds.filter { $0.key.hasPrefix("\(v.room)/") && $0.key != "\(v.room)/\(v.viewer)" }.sorted { $0.key < $1.key }
+            join["streams"] = others.map { ["feed": $0.value] }
+        } else {
+            guard let feed = feeds["\(v.room)/\(v.publisher)"] else { throw BenchError("janus: unknown feed \(v.publisher)") }
+            join["feed"] = feed
+        }
         let handle = try attach()
-        let event = try message(handle, ["request": "join", "room": room, "ptype": "subscriber", "feed": feed], jsep: nil)
+        let event = try message(handle, join, jsep: nil)
         guard let offer = (event["jsep"] as? [String: Any])?["sdp"] as? String else { throw BenchError("janus: no offer in \(event)") }
         let remote = try ClientSDP.parse(offer)
         let credentials = ClientPeer.randomCredentials()

@@ -1,0 +1,68 @@
+import Foundation
+import MediaCrypto
+import MediaIO
+import MediaWire
+import SFU
+import Signaling
+import Testing
+import TestSupport
+@testable import ServerApp
+
+/// The server-offered subscriber connection (docs/signaling.md §4): one offer at a time, and a
+/// change made while an offer awaits its answer is offered once the answer arrives (JSEP, RFC
+/// 8829 §3.5.1: a new offer only from the stable state).
+struct SubscriberRenegotiationTests {
+    static func service() throws -> MediaService {
+        let certificate = try DTLSCertificate.generate()
+        let loop = try MediaLoop(address: TransportAddress("127.0.0.1:0")!, router: MediaRouter(dtlsContext: DTLSContext(certificate: certificate)))
+        return MediaService(loop: loop, certificate: certificate, candidateAddress: loop.localAddress)
+    }
+
+    /// A browser's answer to `offer`: every section received, DTLS active.
+    static func answer(to offer: String) throws -> String {
+        let sdp = try SessionDescription.parse(offer)
+        var lines = ["v=0", "o=- 1 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE " + sdp.media.compactMap { $0.attribute("mid") }.joined(separator: " ")]
+        for m in sdp.media {
+            let pt = m.kind == "audio" ? 111 : 96
+            lines += ["m=\(m.kind) 9 UDP/TLS/RTP/SAVPF \(pt)", "c=IN IP4 0.0.0.0", "a=ice-ufrag:abcd", "a=ice-pwd:abcdefghijklmnopqrstuvwx",
+                      "a=fingerprint:sha-256 " + Array(repeating: "AB", count: 32).joined(separator: ":"), "a=setup:active",
+                      "a=mid:\(m.attribute("mid") ?? "")", "a=recvonly", "a=rtcp-mux",
+                      m.kind == "audio" ? "a=rtpmap:111 opus/48000/2" : "a=rtpmap:96 VP8/90000"]
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    static func trackCount(_ offer: String) throws -> Int {
+        try SessionDescription.parse(offer).media.filter { $0.attribute("ssrc") != nil }.count
+    }
+
+    @Test func aChangeWhileAnOfferAwaitsItsAnswerIsOfferedAfterTheAnswer() throws {
+        let media = try Self.service()
+        let offer = try Fixture.text("sdp/chromium-offer.sdp")
+        let viewer: SessionID = 7
+        _ = try media.publish(offer: offer, room: "r", identity: "alice", session: 1)
+        let first = try #require(media.subscriberOffer(session: viewer, room: "r", identity: "viewer"))
+        #expect(try Self.trackCount(first) == 2)
+
+        // Bob publishes while the first offer is unanswered: nothing is sent now ...
+        _ = try media.publish(offer: offer, room: "r", identity: "bob", session: 2)
+        #expect(media.subscriberOffer(session: viewer, room: "r", identity: "viewer") == nil)
+
+        // ... and the answer says another offer is due, which carries Bob's tracks too.
+        guard case .success(let again) = media.subscriberAnswer(session: viewer, sdp: try Self.answer(to: first)) else {
+            Issue.record("answer refused")
+            return
+        }
+        #expect(again)
+        let second = try #require(media.subscriberOffer(session: viewer, room: "r", identity: "viewer"))
+        #expect(try Self.trackCount(second) == 4)
+
+        // Answered with nothing changed since: no further offer.
+        guard case .success(let more) = media.subscriberAnswer(session: viewer, sdp: try Self.answer(to: second)) else {
+            Issue.record("second answer refused")
+            return
+        }
+        #expect(!more)
+        #expect(media.subscriberOffer(session: viewer, room: "r", identity: "viewer") == nil)
+    }
+}
