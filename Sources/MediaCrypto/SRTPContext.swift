@@ -69,16 +69,24 @@ public final class SRTPContext: @unchecked Sendable {
         let ssrc = buffer.loadBE32(8)
         let seq = buffer.loadBE16(2)
         var state = streams.slot(of: ssrc).map { streams.states[$0] } ?? StreamState()
-        if state.started && seq < state.highestSequence && state.highestSequence &- seq > 0x8000 { state.roc &+= 1 }
+        // RFC 3711 §3.3.1: the ROC counts wraps of the highest sequence sent; a packet sent
+        // late (a NACK retransmission) from before the last wrap keeps the ROC it had.
+        var v = state.roc
+        if state.started && seq < state.highestSequence && state.highestSequence &- seq > 0x8000 {
+            state.roc &+= 1
+            v = state.roc
+        } else if state.started && seq > state.highestSequence && seq &- state.highestSequence > 0x8000 && state.roc > 0 {
+            v = state.roc &- 1
+        }
         if !state.started || SequenceCompare.isNewer(seq, than: state.highestSequence) { state.highestSequence = seq }
         state.started = true
-        let index = UInt64(state.roc) << 16 | UInt64(seq)
+        let index = UInt64(v) << 16 | UInt64(seq)
         storeStream(ssrc, state)
         let payload = UnsafeMutableRawBufferPointer(rebasing: buffer[headerLength..<length])
         switch profile {
         case .aes128CmHmacSha1_80:
             withCounterIV(salt: rtpSalt, ssrc: ssrc, index: index) { rtp.ctrXOR(iv: $0, payload) }
-            var roc = state.roc.bigEndian
+            var roc = v.bigEndian
             withUnsafeBytes(of: &roc) { r in
                 rtp.hmacSHA1(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<length]), r,
                              tag: (buffer.baseAddress! + length).assumingMemoryBound(to: UInt8.self), tagLength: 10)

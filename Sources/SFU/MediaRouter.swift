@@ -59,7 +59,7 @@ public final class MediaRouter {
             self.clockRate = clockRate
             receive = ReceiveStatistics(clockRate: clockRate)
             // Audio negotiates no NACK (SDPAnswerer.audioFeedback): its cache stays at its minimum.
-            cache = kind == "video" ? PacketCache(initialCapacity: 32, maximumCapacity: 512) : PacketCache(initialCapacity: 1, maximumCapacity: 1)
+            cache = kind == "video" ? PacketCache(initialCapacity: 8, maximumCapacity: 512) : PacketCache(initialCapacity: 1, maximumCapacity: 1)
         }
     }
 
@@ -131,6 +131,8 @@ public final class MediaRouter {
     public var unixTimeAtZero: UInt64 = 0
     /// When the next RTCP report pass runs (`tick`).
     var nextReportPass: UInt64 = 0
+    var nextTransportPass: UInt64 = 0
+    static let transportPassInterval: UInt64 = 50_000_000
 
     public init(dtlsContext: DTLSContext) { self.dtlsContext = dtlsContext }
 
@@ -269,9 +271,17 @@ public final class MediaRouter {
     }
 
     public func tick(now: UInt64, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
-        for t in transports.values {
-            if let to = t.destination { for e in t.dtls.tick(now: now) { if case .send(let d) = e { d.withUnsafeBytes { send($0, to) } } } }
-            for e in t.ice.tick(now: now) where e == .consentExpired { events.append(.failed(t.id, "ICE consent expired")) }
+        // Transport timers (DTLS retransmission from 1 s up, RFC 6347 §4.2.4.1; consent expiry in
+        // seconds, RFC 7675) need no finer grain than the report pass: with thousands of
+        // transports, visiting each every 10 ms was a tenth of the core.
+        if now >= nextTransportPass {
+            nextTransportPass = now &+ Self.transportPassInterval
+            for t in transports.values {
+                if t.dtls.state == .handshaking, let to = t.destination {
+                    for e in t.dtls.tick(now: now) { if case .send(let d) = e { d.withUnsafeBytes { send($0, to) } } }
+                }
+                for e in t.ice.tick(now: now) where e == .consentExpired { events.append(.failed(t.id, "ICE consent expired")) }
+            }
         }
         for track in tracks.values where track.keyframePending || track.keyframes.tick(now: now) {
             if sendPLI(for: track, now: now, send: send) { track.keyframePending = false }

@@ -2,7 +2,7 @@
 /// NACKs (RFC 4585 §6.2.1): a ring of fixed 1500-byte slots indexed by `seq & (capacity − 1)`.
 ///
 /// The ring starts small and doubles (up to `maximumCapacity`) when storing a packet would
-/// evict one younger than `retention`: a 100 kbit/s camera keeps 32 slots (48 KiB), 2.5 Mbit/s
+/// evict one younger than `retention`: a 100 kbit/s camera keeps 16 slots (24 KiB), 2.5 Mbit/s
 /// video grows to 512 (about 1.5 s). Growing copies the ring once (a few times per track's life);
 /// steady-state storing and looking up copy bytes and allocate nothing.
 ///

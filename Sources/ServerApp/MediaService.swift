@@ -14,6 +14,20 @@ final class MediaService {
     let candidateAddress: TransportAddress
     /// Published tracks by "room/identity" (kinds), as negotiated at WHIP time.
     private(set) var publishers: [String: (kinds: [String], resource: String)] = [:]
+    /// `publishers`' keys by room, sorted: a subscriber offer looks at its own room only (with
+    /// 1,000 rooms, sorting every publisher per offer made room set-up quadratic).
+    private var publisherKeysByRoom: [String: [String]] = [:]
+
+    private func setPublisher(_ key: String, _ value: (kinds: [String], resource: String)?) {
+        let room = String(key[..<(key.firstIndex(of: "/") ?? key.endIndex)])  // room names have no "/"
+        var keys = publisherKeysByRoom[room] ?? []
+        keys.removeAll { $0 == key }
+        if value != nil { keys.insert(key, at: keys.firstIndex { $0 > key } ?? keys.endIndex) }
+        publisherKeysByRoom[room] = keys.isEmpty ? nil : keys
+        publishers[key] = value
+    }
+
+    private func publisherKeys(room: String) -> [String] { publisherKeysByRoom[room] ?? [] }
     private var resources: [String: Resource] = [:]
 
     struct Resource {
@@ -65,7 +79,7 @@ final class MediaService {
         }
         let kinds = result.media.filter { $0.direction == .recvonly }.map(\.kind)
         if let old = publishers[publisherKey] { end(resource: old.resource) }
-        publishers[publisherKey] = (kinds, resource)
+        setPublisher(publisherKey, (kinds, resource))
         resources[resource] = Resource(room: room, identity: identity, isPublisher: true, session: session)
         return (resource, result.answer.serialized(), kinds)
     }
@@ -137,8 +151,8 @@ final class MediaService {
         }()
         // Desired: every track published in the room by someone else.
         var desired: [MediaRouter.TrackKey] = []
-        for (key, value) in publishers.sorted(by: { $0.key < $1.key }) where key.hasPrefix(room + "/") && key != "\(room)/\(identity)" {
-            for kind in value.kinds { desired.append(MediaRouter.TrackKey(publisher: key, kind: kind)) }
+        for key in publisherKeys(room: room) where key != "\(room)/\(identity)" {
+            for kind in publishers[key]?.kinds ?? [] { desired.append(MediaRouter.TrackKey(publisher: key, kind: kind)) }
         }
         var changed = false
         for i in sub.sections.indices where sub.sections[i].track != nil {
@@ -243,7 +257,7 @@ final class MediaService {
     @discardableResult
     func end(resource: String) -> Resource? {
         guard let r = resources.removeValue(forKey: resource) else { return nil }
-        if r.isPublisher { publishers["\(r.room)/\(r.identity)"] = nil }
+        if r.isPublisher { setPublisher("\(r.room)/\(r.identity)", nil) }
         let state = mediaState
         loop.perform { router in
             if let id = state.transports.removeValue(forKey: resource) { router.removeTransport(id) { _, _ in } }

@@ -117,6 +117,22 @@ struct SRTPTests {
         #expect(rx.streams[ssrc: 0x1234_5678]?.roc == 1)
     }
 
+    /// A packet sent again after the sequence wrapped (a NACK retransmission of 65533 once 0…10
+    /// went out) keeps its old ROC (RFC 3711 §3.3.1): the same bytes as the first time, and the
+    /// receiver, which lost the original, authenticates it.
+    @Test(arguments: [SRTPProfile.aes128CmHmacSha1_80, .aeadAes128Gcm])
+    func lateRetransmissionAcrossTheWrap(profile: SRTPProfile) throws {
+        let (tx, rx) = Self.pair(profile)
+        let sequence: [UInt16] = (65530...65535).map { $0 } + (0...10).map { $0 }
+        let sent = try sequence.map { try Self.protect(tx, Self.rtp(seq: $0)) }
+        for (seq, p) in zip(sequence, sent) where seq != 65533 { _ = try Self.unprotect(rx, p) }
+        let again = try Self.protect(tx, Self.rtp(seq: 65533))
+        #expect(again == sent[3])
+        #expect(try Self.unprotect(rx, again) == Self.rtp(seq: 65533))
+        #expect(tx.streams[ssrc: 0x1234_5678]?.roc == 1 && rx.streams[ssrc: 0x1234_5678]?.roc == 1)
+        #expect(try Self.unprotect(rx, try Self.protect(tx, Self.rtp(seq: 11))) == Self.rtp(seq: 11))
+    }
+
     /// RFC3711Section3_3_2: a replayed packet, and one older than the 64-packet window, are refused.
     @Test(arguments: [SRTPProfile.aes128CmHmacSha1_80, .aeadAes128Gcm])
     func replay(profile: SRTPProfile) throws {

@@ -63,6 +63,7 @@ class Target:
         return []
 
     def stop(self):
+        """Stops the server; a server that died of anything but our SIGTERM (a crash) fails the run."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -70,6 +71,9 @@ class Target:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                raise AssertionError(f"{self.name} did not stop within 10 s of SIGTERM")
+        if self.proc.returncode not in (0, -signal.SIGTERM):
+            raise AssertionError(f"{self.name} exited with {self.proc.returncode} (crashed?)")
 
 
 class Shihui(Target):
