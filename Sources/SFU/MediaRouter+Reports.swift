@@ -37,19 +37,33 @@ extension MediaRouter {
             sendRTCP([.receiverReport(rr), .sourceDescription(RTCPSourceDescription(source: Self.rtcpSenderSSRC, cname: Self.cname))],
                      on: t, send: send)
         }
+        // Toward subscribers: one compound per viewer transport carrying an SR for each of its
+        // streams (RFC 8108 §5.3 aggregation), not a datagram per stream: a meeting participant
+        // receiving 24 streams costs two SRTCP protects and sends a second, not 24. The SDES
+        // names the first SR's source only (§6.1 asks for one CNAME per compound; aiortc 1.9
+        // misreads the padding of any SDES chunk but the last and drops the whole compound).
         let ntp = NTPTimestamp.fromUnix(nanoseconds: unixTimeAtZero &+ now)
+        var due: [WebRTCTransport.ID: (viewer: WebRTCTransport, reports: [RTCPSenderReport])] = [:]
         for track in tracks.values {
             let source = sourceTimestamp(of: track, at: now)
-            for sub in track.subscriptions where now >= sub.nextReportAt {
+            for sub in track.subscriptions {
                 let viewer = sub.viewer
-                guard viewer.isConnected,
+                guard now >= viewer.nextSenderReportAt, viewer.isConnected,
                       let rtp = sub.rewriter.outputTimestamp(at: now, sourceTimestamp: source) else { continue }
-                sub.nextReportAt = now &+ Self.randomizedInterval()
-                let ssrc = sub.rewriter.outboundSSRC
-                let sr = RTCPSenderReport(ssrc: ssrc, ntpTimestamp: ntp, rtpTimestamp: rtp,
+                let sr = RTCPSenderReport(ssrc: sub.rewriter.outboundSSRC, ntpTimestamp: ntp, rtpTimestamp: rtp,
                                           packetCount: sub.packetsSent, octetCount: sub.octetsSent)
-                sendRTCP([.senderReport(sr), .sourceDescription(RTCPSourceDescription(source: ssrc, cname: Self.cname))],
-                         on: viewer, send: send)
+                due[viewer.id, default: (viewer, [])].reports.append(sr)
+            }
+        }
+        for (_, entry) in due {
+            entry.viewer.nextSenderReportAt = now &+ Self.randomizedInterval()
+            // An SR is 28 bytes: 16 streams and the SDES stay well under the datagram limit.
+            var rest = entry.reports[...]
+            while let first = rest.first {
+                let part = rest.prefix(16)
+                rest = rest.dropFirst(16)
+                sendRTCP(part.map { .senderReport($0) } + [.sourceDescription(RTCPSourceDescription(source: first.ssrc, cname: Self.cname))],
+                         on: entry.viewer, send: send)
             }
         }
     }

@@ -87,7 +87,6 @@ public final class MediaRouter {
         /// octets sent, retransmissions included.
         var packetsSent: UInt32 = 0
         var octetsSent: UInt32 = 0
-        var nextReportAt: UInt64 = 0
         init(viewer: WebRTCTransport, media: SDPAnswerer.NegotiatedMedia, ssrc: UInt32, clockRate: UInt32) {
             self.transport = viewer.id
             self.viewer = viewer

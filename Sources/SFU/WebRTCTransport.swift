@@ -19,8 +19,10 @@ public final class WebRTCTransport {
     /// association of quiet viewer transports, MediaRouter.releaseQuietAssociations).
     var connectedAt: UInt64? = nil
     var lastDTLSAt: UInt64 = 0
-    /// When our next RTCP receiver report is due on this transport (MediaRouter+Reports).
+    /// When our next RTCP receiver report (to a publisher) and next sender reports (to a
+    /// subscriber, one compound for all its streams) are due on this transport (MediaRouter+Reports).
     var nextReportAt: UInt64 = 0
+    var nextSenderReportAt: UInt64 = 0
 
     init(id: ID, ice: ICELiteAgent, dtls: DTLSTransport, media: [SDPAnswerer.NegotiatedMedia]) {
         self.id = id

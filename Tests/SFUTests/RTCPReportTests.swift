@@ -186,6 +186,43 @@ struct RTCPReportTests {
     }
 }
 
+extension RTCPReportTests {
+    /// A subscriber receiving many streams gets their SRs together: one compound per datagram
+    /// holding an SR per stream (RFC 8108 §5.3) and the CNAME of the first, 16 streams at most
+    /// per datagram; 20 streams make two datagrams, not twenty.
+    @Test func senderReportsToOneSubscriberAreAggregated() throws {
+        let router = MediaRouter(dtlsContext: DTLSContext(certificate: try DTLSCertificate.generate()))
+        let viewer = Leg(port: 20_000)
+        let sub = router.addTransport(answer: Self.answer(.sendonly), localUfrag: "s", localPassword: "s")
+        router.connectWithoutHandshake(transport: sub, keys: viewer.keys, address: viewer.address)
+        var sent: [(bytes: [UInt8], to: TransportAddress)] = []
+        let capture: (UnsafeRawBufferPointer, TransportAddress) -> Void = { sent.append((Array($0), $1)) }
+        for i in 0..<20 {
+            let publisher = Leg(port: UInt16(10_000 + i))
+            let pub = router.addTransport(answer: Self.answer(.recvonly), localUfrag: "p\(i)", localPassword: "p")
+            router.connectWithoutHandshake(transport: pub, keys: publisher.keys, address: publisher.address)
+            router.publish(transport: pub, publisher: "room/p\(i)")
+            router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: "room/p\(i)", kind: "video"), ssrc: UInt32(1000 + i), now: 0)
+            var b = RTPPacketBuilder(payloadType: 96, sequenceNumber: 1, timestamp: 3000, ssrc: UInt32(0xA000 + i), marker: true)
+            b.payload = [0x10, 0x00, 0x00, 0x00] + [UInt8](repeating: 7, count: 96)
+            var packet = b.serialized() + [UInt8](repeating: 0, count: 32)
+            let n = try packet.withUnsafeMutableBytes { try publisher.peerSend.protectRTP($0, length: $0.count - 32) }
+            packet.withUnsafeBytes { router.handle(UnsafeRawBufferPointer(rebasing: $0[0..<n]), from: publisher.address, now: 10 * Self.ms, send: capture) }
+        }
+        sent.removeAll()
+        router.tick(now: 900 * Self.ms, send: capture)
+        let datagrams = sent.filter { $0.to == viewer.address }.map { viewer.rtcp($0.bytes) }
+        #expect(datagrams.count == 2)
+        let reports = datagrams.map { $0.compactMap { if case .senderReport(let r) = $0 { r.ssrc } else { nil } } }
+        #expect(reports.map(\.count) == [16, 4])
+        #expect(Set(reports.flatMap { $0 }) == Set((0..<20).map { UInt32(1000 + $0) }))
+        for (d, ssrcs) in zip(datagrams, reports) {
+            let cnames = d.compactMap { if case .sourceDescription(let s) = $0 { s.chunks.map(\.source) } else { nil } }.flatMap { $0 }
+            #expect(cnames == [ssrcs[0]])
+        }
+    }
+}
+
 /// Viewer transports free their DTLS association once the handshake is surely over; publishers
 /// keep theirs (their close_notify ends their tracks); forwarding goes on either way.
 struct DTLSReleaseTests {
