@@ -282,12 +282,14 @@ public final class MediaRouter {
                 for e in t.ice.tick(now: now) where e == .consentExpired { events.append(.failed(t.id, "ICE consent expired")) }
             }
         }
-        for track in tracks.values where track.keyframePending || track.keyframes.tick(now: now) {
-            if sendPLI(for: track, now: now, send: send) { track.keyframePending = false }
-        }
-        for track in tracks.values where track.kind == "video" && track.nacks.missingCount > 0 {
-            let lost = track.nacks.due(now: now)
-            if !lost.isEmpty { sendNACK(lost, for: track, send: send) }
+        for track in tracks.values {  // one pass: with thousands of tracks the visit is the cost
+            if track.keyframePending || track.keyframes.tick(now: now) {
+                if sendPLI(for: track, now: now, send: send) { track.keyframePending = false }
+            }
+            if track.nacks.missingCount > 0 {  // audio negotiates no NACK and never has gaps recorded
+                let lost = track.nacks.due(now: now)
+                if !lost.isEmpty { sendNACK(lost, for: track, send: send) }
+            }
         }
         if now >= nextReportPass {
             nextReportPass = now &+ Self.reportPassInterval
