@@ -228,16 +228,19 @@ public final class MediaRouter {
         for track in tracks.values { track.subscriptions.removeAll { $0.transport == id } }
     }
 
-    /// A viewer transport (it publishes nothing) keeps its DTLS association only until the
-    /// handshake is surely over on the peer's side too: `associationQuietPeriod` after connecting
-    /// with no DTLS datagram from the peer (a peer that lost our final flight retransmits its
-    /// own within ~1–3 s). Then the association is freed (DTLSTransport.releaseAssociation):
-    /// ≈ 50 KiB per viewer, which at 1,000 viewers is most of the server's memory. Publishers
-    /// keep theirs, so their close_notify still ends their tracks at once.
+    /// A transport keeps its DTLS association only until the handshake is surely over on the
+    /// peer's side too: `associationQuietPeriod` after connecting with no DTLS datagram from the
+    /// peer (a peer that lost our final flight retransmits its own within ~1–3 s). Then the
+    /// association is freed (DTLSTransport.releaseAssociation): ≈ 47 KiB per transport, which
+    /// with thousands of connections is most of the server's memory (rooms 1000×3: 141 MB of
+    /// 369). DTLS-SRTP carries nothing else afterwards. What is given up: a close_notify after
+    /// that cannot be read, so a publisher that closes without signaling leaves by its RTCP BYE
+    /// (`goodbyeReceived`: aiortc, Firefox; Chrome stopped sending BYE in 2023) or by consent
+    /// expiry (RFC 7675, `consentTimeout`), as pion-based servers notice it by ICE timeouts.
     public static let associationQuietPeriod: UInt64 = 5_000_000_000
 
     func releaseQuietAssociations(now: UInt64) {
-        for t in transports.values where t.publishedTracks.isEmpty && !t.dtls.isReleased {
+        for t in transports.values where !t.dtls.isReleased {
             guard let connected = t.connectedAt, elapsed(now, since: connected) >= Self.associationQuietPeriod,
                   elapsed(now, since: t.lastDTLSAt) >= Self.associationQuietPeriod else { continue }
             t.dtls.releaseAssociation()
@@ -421,9 +424,19 @@ public final class MediaRouter {
             case .fullIntraRequest(let fir): for e in fir.entries { keyframeWanted(by: t.id, mediaSSRC: e.ssrc, now: now, send: send) }
             case .nack(let nack): answerNACK(nack, viewer: t, now: now, send: send)
             case .senderReport(let sr): senderReportReceived(sr, from: t, now: now)
+            case .goodbye(let bye): goodbyeReceived(bye, from: t)
             default: break
             }
         }
+    }
+
+    /// RFC 3550 §6.6: an (authenticated) BYE naming every stream a transport publishes ends the
+    /// transport as a close_notify does; a BYE for some of them is left to signaling.
+    private func goodbyeReceived(_ bye: RTCPGoodbye, from t: WebRTCTransport) {
+        let published = t.publishedTracks.compactMap(\.ssrc)
+        guard !t.saidGoodbye, !published.isEmpty, published.allSatisfy(bye.sources.contains) else { return }
+        t.saidGoodbye = true
+        events.append(.failed(t.id, "peer sent RTCP BYE"))
     }
 
     private func subscription(of viewer: WebRTCTransport.ID, ssrc: UInt32) -> (Track, Subscription)? {

@@ -16,13 +16,15 @@ public final class WebRTCTransport {
     /// The tracks this transport publishes (MediaRouter.publish), found by payload type per packet.
     var publishedTracks: [MediaRouter.Track] = []
     /// When DTLS completed, and when the peer last sent a DTLS datagram (for releasing the
-    /// association of quiet viewer transports, MediaRouter.releaseQuietAssociations).
+    /// association of quiet transports, MediaRouter.releaseQuietAssociations).
     var connectedAt: UInt64? = nil
     var lastDTLSAt: UInt64 = 0
     /// When our next RTCP receiver report (to a publisher) and next sender reports (to a
     /// subscriber, one compound for all its streams) are due on this transport (MediaRouter+Reports).
     var nextReportAt: UInt64 = 0
     var nextSenderReportAt: UInt64 = 0
+    /// The peer's RTCP BYE for all it publishes was seen (reported once).
+    var saidGoodbye = false
 
     init(id: ID, ice: ICELiteAgent, dtls: DTLSTransport, media: [SDPAnswerer.NegotiatedMedia]) {
         self.id = id

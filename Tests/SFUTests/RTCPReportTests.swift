@@ -223,10 +223,10 @@ extension RTCPReportTests {
     }
 }
 
-/// Viewer transports free their DTLS association once the handshake is surely over; publishers
-/// keep theirs (their close_notify ends their tracks); forwarding goes on either way.
+/// Transports free their DTLS association once the handshake is surely over; forwarding goes on,
+/// and a publisher's RTCP BYE then ends it as its close_notify would have.
 struct DTLSReleaseTests {
-    @Test func quietViewerAssociationsAreReleased() throws {
+    @Test func quietAssociationsAreReleased() throws {
         let (router, publisher, viewer) = try RTCPReportTests.publisherAndViewer()
         var forwarded = 0
         func packet(_ seq: UInt16, now: UInt64) throws {
@@ -240,8 +240,33 @@ struct DTLSReleaseTests {
         router.tick(now: 4_000_000_000) { _, _ in }
         #expect(router.stats.dtlsReleased == 0)  // not quiet long enough yet
         router.tick(now: 5_100_000_000) { _, _ in }
-        #expect(router.stats.dtlsReleased == 1)  // the viewer's, not the publisher's
+        #expect(router.stats.dtlsReleased == 2)  // the viewer's and the publisher's
         try packet(2, now: 5_200_000_000)
         #expect(forwarded == 2)
+    }
+
+    /// A BYE naming every stream the publisher sends ends its transport; a BYE for another
+    /// source, or an unauthenticated one, does not.
+    @Test func aPublishersGoodbyeEndsItsTransport() throws {
+        let (router, publisher, _) = try RTCPReportTests.publisherAndViewer()
+        func rtcp(_ packets: [RTCPPacket], protect: Bool = true) throws {
+            let size = packets.reduce(0) { $0 + $1.serializedSize }
+            var b = packets.flatMap { $0.serialized() } + [UInt8](repeating: 0, count: 32)
+            let n = protect ? try b.withUnsafeMutableBytes { try publisher.peerSend.protectRTCP($0, length: size) } : size + 14
+            b.withUnsafeBytes { router.handle(UnsafeRawBufferPointer(rebasing: $0[0..<n]), from: publisher.address, now: 2_000_000_000) { _, _ in } }
+        }
+        var b = RTPPacketBuilder(payloadType: 96, sequenceNumber: 1, timestamp: 3000, ssrc: 0xABCD, marker: true)
+        b.payload = [0x10, 0x00, 0x00, 0x00] + [UInt8](repeating: 7, count: 96)
+        var p = b.serialized() + [UInt8](repeating: 0, count: 32)
+        let n = try p.withUnsafeMutableBytes { try publisher.peerSend.protectRTP($0, length: $0.count - 32) }
+        p.withUnsafeBytes { router.handle(UnsafeRawBufferPointer(rebasing: $0[0..<n]), from: publisher.address, now: 1_000_000_000) { _, _ in } }
+        _ = router.takeEvents()
+
+        let rr = RTCPPacket.receiverReport(RTCPReceiverReport(ssrc: 0xABCD, reports: []))
+        try rtcp([rr, .goodbye(RTCPGoodbye(sources: [0x9999]))])
+        try rtcp([rr, .goodbye(RTCPGoodbye(sources: [0xABCD]))], protect: false)
+        #expect(router.takeEvents().isEmpty)
+        try rtcp([rr, .goodbye(RTCPGoodbye(sources: [0xABCD]))])
+        #expect(router.takeEvents().contains { if case .failed(_, let why) = $0 { why == "peer sent RTCP BYE" } else { false } })
     }
 }
