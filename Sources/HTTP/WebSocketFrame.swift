@@ -78,7 +78,12 @@ public struct WebSocketFrameParser: Sendable {
     }
 
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        if start > 0 && (start == buffer.count || start > 65536) {
+        if start > 0 && start == buffer.count {
+            // All consumed: keep a small buffer, give a large one (an SDP) back; idle sockets
+            // are most of a big meeting's connections.
+            buffer.removeAll(keepingCapacity: buffer.capacity <= 4096)
+            start = 0
+        } else if start > 65536 {
             buffer.removeFirst(start)
             start = 0
         }

@@ -277,7 +277,9 @@ public final class HTTPServer {
                 return
             }
         }
-        c.output.removeAll(keepingCapacity: c.output.capacity <= 65536)
+        // Keep a small output buffer; a large one (a `joined` listing a big room, an SDP offer)
+        // goes back to malloc, since thousands of idle WebSockets would each hold theirs.
+        c.output.removeAll(keepingCapacity: c.output.capacity <= 4096)
         c.outputStart = 0
         if c.wantsWrite {
             c.wantsWrite = false
