@@ -199,7 +199,7 @@ def table(rows, title):
     print(f"  {'target':12} {'scenario':10} {'size':28} {'pkt/s':>9} {'pkt/CPU-s':>10} {'CPU':>5} {'loss':>7} "
           f"{'p50 µs':>7} {'p99 µs':>7} {'p99.9':>7} {'RSS MiB':>8} {'joins/s':>8}")
     for r in rows:
-        size = ",".join(f"{k[:3]}={v}" for k, v in r["sizes"].items() if k in ("subscribers", "publishers", "rooms", "joins", "bitrate"))
+        size = ",".join(f"{k[:3]}={v}" for k, v in r["sizes"].items() if k in ("subscribers", "publishers", "rooms", "joins", "bitrate", "signaling"))
         print(f"  {r['label']:12} {r['scenario']:10} {size:28} {r['delivered_pps']:9.0f} {r['pps_per_server_cpu_second']:10.0f} "
               f"{r['server_cpu_fraction']:5.2f} {r['loss']:7.4f} {r.get('latency_p50_us', 0):7} {r.get('latency_p99_us', 0):7} "
               f"{r.get('latency_p999_us', 0):7} {r['server_rss_kib_after'] / 1024:8.1f} {r['joins_per_second']:8.0f}")
@@ -277,16 +277,20 @@ def full_scenarios(tmp, have_janus, video):
     mid = dict(video, bitrate=1_000_000)
     low = dict(video, bitrate=500_000, fps=15)
     small = dict(video, bitrate=300_000, fps=15)
-    tiny = dict(video, bitrate=100_000, fps=5, audio_ptime=100)  # rooms 1000×3: a memory figure
+    tiny = dict(video, bitrate=100_000, fps=5, audio_ptime=100)
+    # rooms 1000×3 is a memory figure: 3,000 publishers even at 100 kbit/s and 5 fps send 81k
+    # packets/s in and need 162k out, past what one core forwards; this shape stays below it.
+    thin = dict(video, bitrate=24_000, fps=2, audio_ptime=200)
     plan = [
         ("broadcast", dict(subscribers=10), hd), ("broadcast", dict(subscribers=100), hd),
         ("broadcast", dict(subscribers=500), mid), ("broadcast", dict(subscribers=1000), low),
         ("meeting", dict(publishers=10), hd), ("meeting", dict(publishers=25), mid),
-        ("rooms", dict(rooms=100), small), ("rooms", dict(rooms=1000), tiny),
+        ("rooms", dict(rooms=100), small), ("rooms", dict(rooms=100, signaling="whep"), small),
+        ("rooms", dict(rooms=1000), thin),
         ("audio", dict(publishers=5, subscribers=500), hd),
         # Joins measured against a thin stream: forwarding to those already joined would
         # otherwise compete with the handshakes and make the figure swing with its own speed.
-        ("join-storm", dict(joins=1000), tiny),
+        ("join-storm", dict(joins=1000), tiny), ("join-storm", dict(joins=1000, signaling="whep"), tiny),
     ]
     janus_plan = [plan[1], plan[4], plan[6], ("join-storm", dict(joins=300), tiny)]
     rows = []
@@ -314,6 +318,8 @@ def markdown(report):
     """The tables of docs/PERFORMANCE.md, from a full run's report."""
     def row(r):
         sizes = ", ".join(f"{k} {v}" for k, v in r["sizes"].items() if k in ("subscribers", "publishers", "rooms", "joins"))
+        if r.get("signaling") == "whep" and r["target"] != "floor":
+            sizes += " (WHEP)" if r["target"] == "shihui" else " (a handle per feed)"
         shape = f"{r['sizes'].get('bitrate', 0) // 1000} kbit/s"
         lat = lambda k: f"{r[k] / 1000:.1f}" if k in r else "–"
         return (f"| {r['label']} | {r['scenario']} {sizes} | {shape} | {r['publishers'] + r['viewer_connections']} | {r['delivered_pps']:.0f} | "
