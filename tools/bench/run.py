@@ -130,6 +130,8 @@ def bench(target, scenario, warmup, duration, **sizes):
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
     if p.returncode != 0:
         raise AssertionError(f"{target.name} {scenario} {sizes}: {p.stderr.strip()}")
+    if os.environ.get("BENCH_DEBUG_AUTH") and p.stderr:
+        print(p.stderr[:4000], file=sys.stderr)
     r = json.loads(p.stdout)
     r["sizes"] = sizes
     brief = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()

@@ -206,7 +206,8 @@ final class MediaEngine: @unchecked Sendable {
                 lastConsent = now
                 for e in lock.locked({ media }) { if let peer = e.peer { for d in peer.tick(now: now) { e.send(d) } } }
             }
-            let wait = nextDue > shihui_monotonic_ns() ? nextDue - shihui_monotonic_ns() : 0
+            let clock = shihui_monotonic_ns()  // read once: the clock moves between two reads
+            let wait = nextDue > clock ? nextDue - clock : 0
             if wait > 0 {
                 var ts = timespec(tv_sec: Int(wait / 1_000_000_000), tv_nsec: Int(wait % 1_000_000_000))
                 nanosleep(&ts, nil)
@@ -372,7 +373,13 @@ final class MediaEngine: @unchecked Sendable {
             let n: Int
             do throws(SRTPError) { n = try inbound.unprotectRTP(scratch, length: d.count) } catch {
                 // A duplicate (a server's retransmission of a packet we sampled) is not forgery.
-                if error == .replayed { totals.replayed += 1 } else { totals.authFailures += 1 }
+                if error == .replayed { totals.replayed += 1 } else {
+                    totals.authFailures += 1
+                    if getenv("BENCH_DEBUG_AUTH") != nil {
+                        let seq = UInt16(d[2]) << 8 | UInt16(d[3])
+                        FileHandle.standardError.write(Data("auth \(error) ep=\(e.index) role=\(e.role) ssrc=\(ssrc) seq=\(seq) len=\(d.count) pt=\(d[1] & 0x7F) b0=\(d[0]) cnt=\(e.counters[c].packets) hi=\(e.counters[c].highest)\n".utf8))
+                    }
+                }
                 return
             }
             plain = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(scratch)[0..<n])
