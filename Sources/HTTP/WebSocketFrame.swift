@@ -79,9 +79,9 @@ public struct WebSocketFrameParser: Sendable {
 
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         if start > 0 && start == buffer.count {
-            // All consumed: keep a small buffer, give a large one (an SDP) back; idle sockets
+            // All consumed: keep a small buffer (≤ 1 KiB), give a larger one (an SDP) back; idle sockets
             // are most of a big meeting's connections.
-            buffer.removeAll(keepingCapacity: buffer.capacity <= 4096)
+            buffer.removeAll(keepingCapacity: buffer.capacity <= 1024)
             start = 0
         } else if start > 65536 {
             buffer.removeFirst(start)

@@ -277,9 +277,9 @@ public final class HTTPServer {
                 return
             }
         }
-        // Keep a small output buffer; a large one (a `joined` listing a big room, an SDP offer)
+        // Keep a small output buffer (≤ 1 KiB); a larger one (a `joined` listing a big room, an SDP offer)
         // goes back to malloc, since thousands of idle WebSockets would each hold theirs.
-        c.output.removeAll(keepingCapacity: c.output.capacity <= 4096)
+        c.output.removeAll(keepingCapacity: c.output.capacity <= 1024)
         c.outputStart = 0
         if c.wantsWrite {
             c.wantsWrite = false
