@@ -91,7 +91,7 @@ public final class MediaRouter {
             self.transport = viewer.id
             self.viewer = viewer
             self.payloadType = media.payloadType
-            rewriter = RTPStreamRewriter(outboundSSRC: ssrc, clockRate: clockRate)
+            rewriter = RTPStreamRewriter(outboundSSRC: ssrc, clockRate: clockRate, initialSequenceNumber: UInt16.random(in: 1...0x7FFF))
             midExtension = Self.midBlock(id: media.extensions[SDPOfferer.midURI], mid: Array(media.mid.utf8))
         }
 

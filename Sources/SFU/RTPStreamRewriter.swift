@@ -22,10 +22,18 @@ public struct RTPStreamRewriter: Sendable {
     private var lastOutTS: UInt32 = 0
     private var lastSentAt: UInt64 = 0
     private var resync = true
+    /// Where the subscriber's sequence numbers start (nil: at the first input packet's number).
+    private let initialSequenceNumber: UInt16?
 
-    public init(outboundSSRC: UInt32, clockRate: UInt32) {
+    /// `initialSequenceNumber`: the first packet's outgoing number. The router starts each
+    /// stream below 2^15, as libwebrtc starts its own, so that at least 32,768 packets go out
+    /// before the first wrap: a receiver that misses the first packets of a stream that wraps
+    /// early would otherwise guess the SRTP rollover counter one too low and refuse every
+    /// packet after (RFC 3711 §3.3.1 starts the ROC at 0 with the first packet it sees).
+    public init(outboundSSRC: UInt32, clockRate: UInt32, initialSequenceNumber: UInt16? = nil) {
         self.outboundSSRC = outboundSSRC
         self.clockRate = clockRate
+        self.initialSequenceNumber = initialSequenceNumber
     }
 
     public struct Rewritten: Equatable, Sendable {
@@ -41,7 +49,7 @@ public struct RTPStreamRewriter: Sendable {
         }
         if resync {
             resync = false
-            let nextSeq = lastOutSeq.map { $0 &+ 1 } ?? seq
+            let nextSeq = lastOutSeq.map { $0 &+ 1 } ?? initialSequenceNumber ?? seq
             seqOffset = nextSeq &- seq
             if lastOutSeq == nil {
                 tsOffset = 0

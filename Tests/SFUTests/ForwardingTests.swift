@@ -6,6 +6,17 @@ struct ForwardingTests {
     static let ms: UInt64 = 1_000_000
 
     /// Packets of one source keep their spacing; the first packet maps to itself.
+    /// A subscriber's stream starts where the router says, whatever the publisher's number: a
+    /// viewer joining when the publisher is at 65,530 starts at 500 and sees no wrap for 32,000
+    /// packets, so missing its first packets cannot mislead its SRTP rollover estimate.
+    @Test func aSubscribersSequenceStartsWhereTheRouterSays() {
+        var r = RTPStreamRewriter(outboundSSRC: 9, clockRate: 90_000, initialSequenceNumber: 500)
+        #expect(r.rewrite(ssrc: 1, sequenceNumber: 65_530, timestamp: 1000, now: 0)?.sequenceNumber == 500)
+        #expect(r.rewrite(ssrc: 1, sequenceNumber: 65_535, timestamp: 4000, now: 33 * Self.ms)?.sequenceNumber == 505)
+        #expect(r.rewrite(ssrc: 1, sequenceNumber: 2, timestamp: 7000, now: 66 * Self.ms)?.sequenceNumber == 508)
+        #expect(r.inputSequence(forOutput: 505) == 65_535)
+    }
+
     @Test func continuousSource() {
         var r = RTPStreamRewriter(outboundSSRC: 9, clockRate: 90_000)
         let v5 = r.rewrite(ssrc: 1, sequenceNumber: 100, timestamp: 5000, now: 0)

@@ -13,7 +13,8 @@ struct SyntheticStream {
     let ssrc: UInt32
     let payloadType: UInt8
     let mid: UInt8
-    var sequenceNumber = UInt16.random(in: 0...UInt16.max)
+    /// Below 2^15 at the start, as libwebrtc starts its streams (see RTPStreamRewriter).
+    var sequenceNumber = UInt16.random(in: 1...0x7FFF)
     var timestamp = UInt32.random(in: 0...UInt32.max)
     var frames = 0
     var keyframeWanted = true
