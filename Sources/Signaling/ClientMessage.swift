@@ -88,6 +88,6 @@ public struct SignalingError: Error, Equatable, Sendable {
     public var json: String {
         var o: [String: Any] = ["type": "error", "code": code, "message": message]
         if let id { o["id"] = id }
-        return JSONValue.encode(o)
+        return JSONWriter.encode(o)
     }
 }

@@ -21,7 +21,4 @@ enum JSONValue {
         guard d.isFinite, d == d.rounded(), abs(d) < 9e15 else { return nil }
         return Int(d)
     }
-
-    /// Serialises a JSON object (sorted keys, so output is deterministic).
-    static func encode(_ object: [String: Any]) -> String { JSONWriter.encode(object) }
 }

@@ -64,7 +64,7 @@ public struct RoomRegistry: Sendable {
             // Reconnect with the same identity: the new session replaces the old one.
             replaced = room.participants.remove(at: index)
             sessions[replaced!.session] = nil
-            out.append(.send(replaced!.session, JSONValue.encode(["type": "leave", "reason": "replaced"])))
+            out.append(.send(replaced!.session, JSONWriter.encode(["type": "leave", "reason": "replaced"])))
             out.append(.close(replaced!.session, code: 1000, reason: "replaced by a new session"))
         }
         if room.maxParticipants > 0 && room.participants.count >= room.maxParticipants {
@@ -80,7 +80,7 @@ public struct RoomRegistry: Sendable {
         room.emptySince = nil
         rooms[room.name] = room
         sessions[session] = (room.name, participant.identity)
-        out.append(.send(session, JSONValue.encode(["type": "joined", "room": room.json, "participant": participant.encoded,
+        out.append(.send(session, JSONWriter.encode(["type": "joined", "room": room.json, "participant": participant.encoded,
                                                     "participants": others.map(\.encoded)])))
         if replaced == nil && !token.grants.publish {
             pendingJoinNotices[room.name, default: []].append(session)  // told on the next tick
@@ -102,14 +102,14 @@ public struct RoomRegistry: Sendable {
             var o: [String: Any] = ["type": "ok"]
             if let id { o["id"] = id }
             for (k, v) in extra { o[k] = v }
-            return .send(session, JSONValue.encode(o))
+            return .send(session, JSONWriter.encode(o))
         }
         func fail(_ code: String, _ text: String) -> [SignalOutput] { [.send(session, SignalingError(code, text, id: id).json)] }
         switch message {
         case .ping:
             var o: [String: Any] = ["type": "pong", "time": now.unixSeconds]
             if let id { o["id"] = id }
-            return [.send(session, JSONValue.encode(o))]
+            return [.send(session, JSONWriter.encode(o))]
         case .updateMetadata(_, let metadata, let name):
             if let metadata { room.participants[index].metadata = metadata }
             if let name { room.participants[index].name = name }
@@ -168,7 +168,7 @@ public struct RoomRegistry: Sendable {
         var out: [SignalOutput] = []
         for (name, sessions) in pendingJoinNotices {
             guard let room = rooms[name] else { continue }
-            for s in sessions { out += announcePendingJoin(of: s, in: room) }
+            for s in sessions { out += joinNotice(of: s, in: room) }
         }
         pendingJoinNotices.removeAll()
         for (name, room) in rooms {
@@ -207,7 +207,7 @@ public struct RoomRegistry: Sendable {
         var out: [SignalOutput] = []
         for p in room.participants {
             sessions[p.session] = nil
-            out.append(.send(p.session, JSONValue.encode(["type": "leave", "reason": "room deleted"])))
+            out.append(.send(p.session, JSONWriter.encode(["type": "leave", "reason": "room deleted"])))
             out.append(.close(p.session, code: 1000, reason: "room deleted"))
         }
         rooms[name] = nil
@@ -243,7 +243,7 @@ public struct RoomRegistry: Sendable {
         rooms[roomName] = room
         var out = announced
         if let closeCode {
-            out.append(.send(session, JSONValue.encode(["type": "leave", "reason": reason])))
+            out.append(.send(session, JSONWriter.encode(["type": "leave", "reason": reason])))
             out.append(.close(session, code: closeCode, reason: reason))
         }
         out += broadcast(room, except: session, ["type": "participant_left", "identity": p.identity, "sid": p.sid, "reason": reason])
@@ -257,13 +257,18 @@ public struct RoomRegistry: Sendable {
         guard var pending = pendingJoinNotices[room.name], let k = pending.firstIndex(of: session) else { return [] }
         pending.remove(at: k)
         pendingJoinNotices[room.name] = pending.isEmpty ? nil : pending
+        return joinNotice(of: session, in: room)
+    }
+
+    /// `participant_joined` for `session`, to those who joined before it.
+    private func joinNotice(of session: SessionID, in room: Room) -> [SignalOutput] {
         guard let index = room.participants.firstIndex(where: { $0.session == session }) else { return [] }
-        let text = JSONValue.encode(["type": "participant_joined", "participant": room.participants[index].encoded])
+        let text = JSONWriter.encode(["type": "participant_joined", "participant": room.participants[index].encoded])
         return room.participants[..<index].map { .send($0.session, text) }
     }
 
     private func broadcast(_ room: Room, except: SessionID?, _ message: [String: Any]) -> [SignalOutput] {
-        let text = JSONValue.encode(message)
+        let text = JSONWriter.encode(message)
         return room.participants.filter { $0.session != except }.map { .send($0.session, text) }
     }
 

@@ -145,20 +145,32 @@ def best(results):
     return max(results, key=lambda r: r["pps_per_server_cpu_second"])
 
 
+def run_on(make, scenario, warmup, duration, **sizes):
+    """Starts a fresh server, runs one bench on it, stops it."""
+    t = make()
+    try:
+        return bench(t, scenario, warmup, duration, **sizes)
+    finally:
+        t.stop()
+
+
+def alternating(makers, reps, scenario, warmup, duration, **sizes):
+    """The same run on every target, `reps` times, the order reversed every other repetition
+    (so that drift in the machine does not favour one target); runs by target name."""
+    runs = {}
+    for rep in range(reps):
+        for make in (makers if rep % 2 == 0 else list(reversed(makers))):
+            r = run_on(make, scenario, warmup, duration, **sizes)
+            runs.setdefault(r["label"], []).append(r)
+    return runs
+
+
 def broadcast_comparison(tmp, subscribers, reps, warmup, duration, with_janus, video):
     """1 → S broadcast on every target, repeated with the order alternating; best of the reps."""
     makers = [lambda: Shihui(tmp, "cm"), lambda: Floor("srtp"), lambda: Floor("plain")]
     if with_janus:
         makers.append(lambda: Janus(tmp))
-    runs = {}
-    for rep in range(reps):
-        order = makers if rep % 2 == 0 else list(reversed(makers))
-        for make in order:
-            t = make()
-            try:
-                runs.setdefault(t.name, []).append(bench(t, "broadcast", warmup, duration, subscribers=subscribers, **video))
-            finally:
-                t.stop()
+    runs = alternating(makers, reps, "broadcast", warmup, duration, subscribers=subscribers, **video)
     return {name: best(rs) for name, rs in runs.items()}, runs
 
 
@@ -167,23 +179,12 @@ def latency_comparison(tmp, reps, video):
     a core) on Shihui and the plain floor, order alternating, each target's lowest p99 kept; then
     one run of each with unpaced frames (every frame a burst), which shows the fan-out queue."""
     makers = [lambda: Shihui(tmp, "cm"), lambda: Floor("plain")]
-    runs = {}
-    for rep in range(reps):
-        for make in (makers if rep % 2 == 0 else list(reversed(makers))):
-            t = make()
-            try:
-                runs.setdefault(t.name, []).append(bench(t, "broadcast", 2, 5, subscribers=100, **video))
-            finally:
-                t.stop()
+    runs = alternating(makers, reps, "broadcast", 2, 5, subscribers=100, **video)
     chosen = {name: min(rs, key=lambda r: r.get("latency_p99_us", 10**9)) for name, rs in runs.items()}
     for make in makers:
-        t = make()
-        try:
-            r = bench(t, "broadcast", 2, 5, subscribers=100, **dict(video, pacing=0))
-            r["label"] = f"{t.name} (bursts)"
-            chosen[r["label"]] = r
-        finally:
-            t.stop()
+        r = run_on(make, "broadcast", 2, 5, subscribers=100, **dict(video, pacing=0))
+        r["label"] += " (bursts)"
+        chosen[r["label"]] = r
     return {"chosen": chosen, "runs": runs}
 
 
@@ -224,11 +225,7 @@ def main():
         makers = {"shihui-cm": lambda: Shihui(tmp, "cm"), "shihui-gcm": lambda: Shihui(tmp, "gcm"),
                   "floor-srtp": lambda: Floor("srtp"), "floor-plain": lambda: Floor("plain"), "janus": lambda: Janus(tmp)}
         sizes = {k: (int(v) if v.isdigit() else v) for k, v in (kv.split("=", 1) for kv in a.set)}
-        t = makers[a.target]()
-        try:
-            r = bench(t, a.scenario, float(sizes.pop("warmup", 2)), float(sizes.pop("duration", 5)), **sizes)
-        finally:
-            t.stop()
+        r = run_on(makers[a.target], a.scenario, float(sizes.pop("warmup", 2)), float(sizes.pop("duration", 5)), **sizes)
         r.pop("latency_cdf_us", None)
         print(json.dumps(r, indent=1, sort_keys=True))
         return

@@ -17,24 +17,11 @@ enum HTTPClient {
 
     static func request(_ method: String, _ address: TransportAddress, _ path: String, headers: [(String, String)] = [],
                         body: [UInt8] = [], timeoutSeconds: Int = 30) throws -> Response {
-        let fd = socket(address.ip.isV4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
+        let fd = try connect(address, timeoutSeconds: timeoutSeconds)
         defer { close(fd) }
-        var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, 4)
-        let connected = SocketAddress.withSockaddr(address) { sa, len in connect(fd, sa, len) }
-        guard connected == 0 else { throw Failure(description: "connect \(address): errno \(errno)") }
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(address)\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
-        let out = Array((head + "\r\n").utf8) + body
-        var sent = 0
-        while sent < out.count {
-            let n = out.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, out.count - sent, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw Failure(description: "send: errno \(errno)") }
-            sent += n
-        }
+        try sendAll(fd, Array((head + "\r\n").utf8) + body)
         var data: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         var headerEnd: Int? = nil
@@ -88,9 +75,49 @@ enum HTTPClient {
         return out
     }
 
-    static func find(_ data: [UInt8], _ needle: [UInt8]) -> Int? {
-        guard data.count >= needle.count else { return nil }
-        for i in 0...(data.count - needle.count) where data[i] == needle[0] && Array(data[i..<(i + needle.count)]) == needle { return i }
+    /// A blocking TCP connection to `address` (TCP_NODELAY, receive timeout): the signaling
+    /// clients' socket (this one and WebSocketClient).
+    static func connect(_ address: TransportAddress, timeoutSeconds: Int) throws -> Int32 {
+        let fd = socket(address.ip.isV4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket: errno \(errno) (raise the open-file limit?)") }
+        var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, 4)
+        let connected = SocketAddress.withSockaddr(address) { sa, len in Glibc.connect(fd, sa, len) }
+        guard connected == 0 else {
+            let e = errno
+            close(fd)
+            throw Failure(description: "connect \(address): errno \(e)")
+        }
+        return fd
+    }
+
+    /// Writes all of `bytes` (blocking socket).
+    static func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw Failure(description: "send: errno \(errno)") }
+            sent += n
+        }
+    }
+
+    /// Where `needle` first occurs in `data`.
+    static func find(_ data: [UInt8], _ needle: [UInt8]) -> Int? { data.withUnsafeBufferPointer { find(needle, in: $0) } }
+
+    /// Where `needle` first occurs in `bytes` (a plain scan: response heads and signaling messages).
+    static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let first = needle.first, bytes.count >= needle.count else { return nil }
+        var i = 0
+        while i <= bytes.count - needle.count {
+            if bytes[i] == first {
+                var j = 1
+                while j < needle.count && bytes[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return i }
+            }
+            i += 1
+        }
         return nil
     }
 }

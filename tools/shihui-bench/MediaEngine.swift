@@ -226,14 +226,8 @@ final class MediaEngine: @unchecked Sendable {
         while sent < e.paced.count, e.pacedNextAt <= now {
             let seq = e.paced[sent]
             sent += 1
-            let i = Int(seq) & (Endpoint.ringSize - 1)
-            guard let ring = e.ring, e.ringSequence[i] == seq, e.ringLengths[i] > 0 else { continue }  // overwritten: dropped
-            let length = e.ringLengths[i]
-            let p = UnsafeMutableRawBufferPointer(start: buffer.baseAddress!, count: Endpoint.slot)
-            p.copyMemory(from: UnsafeRawBufferPointer(start: ring.baseAddress! + i * Endpoint.slot, count: length))
-            SyntheticStream.stampVideoSendTime(p, now: now)
-            let n = protect(p, length: length, endpoint: e)
-            e.send(UnsafeRawBufferPointer(rebasing: p[0..<n]))
+            // Overwritten in the ring (the pacer fell 256 packets behind): dropped.
+            guard let length = sendRemembered(e, sequenceNumber: seq, buffer: buffer, stampedAt: now) else { continue }
             e.pacedNextAt &+= UInt64(length) * 8 * 1_000_000_000 / UInt64(e.pacingBitsPerSecond)
             now = shihui_monotonic_ns()
         }
@@ -252,16 +246,23 @@ final class MediaEngine: @unchecked Sendable {
                 defer { e.nackRequested.removeAll() }
                 return e.nackRequested
             }
-            guard let ring = e.ring else { continue }
-            for seq in wanted.prefix(64) {
-                let i = Int(seq) & (Endpoint.ringSize - 1)
-                guard e.ringSequence[i] == seq, e.ringLengths[i] > 0 else { continue }
-                let p = UnsafeMutableRawBufferPointer(start: buffer.baseAddress!, count: Endpoint.slot)
-                p.copyMemory(from: UnsafeRawBufferPointer(start: ring.baseAddress! + i * Endpoint.slot, count: e.ringLengths[i]))
-                let n = protect(p, length: e.ringLengths[i], endpoint: e)
-                e.send(UnsafeRawBufferPointer(rebasing: p[0..<n]))
-            }
+            for seq in wanted.prefix(64) { _ = sendRemembered(e, sequenceNumber: seq, buffer: buffer, stampedAt: nil) }
         }
+    }
+
+    /// Sends `e`'s remembered video packet `seq` (plain RTP in its ring) protected, its send time
+    /// restamped when given (a paced first send; a NACK answer keeps the original). Returns the
+    /// plain length, or nil when the ring no longer holds that packet.
+    private func sendRemembered(_ e: Endpoint, sequenceNumber seq: UInt16, buffer: UnsafeMutableRawBufferPointer, stampedAt now: UInt64?) -> Int? {
+        let i = Int(seq) & (Endpoint.ringSize - 1)
+        guard let ring = e.ring, e.ringSequence[i] == seq, e.ringLengths[i] > 0 else { return nil }
+        let length = e.ringLengths[i]
+        let p = UnsafeMutableRawBufferPointer(start: buffer.baseAddress!, count: Endpoint.slot)
+        p.copyMemory(from: UnsafeRawBufferPointer(start: ring.baseAddress! + i * Endpoint.slot, count: length))
+        if let now { SyntheticStream.stampVideoSendTime(p, now: now) }
+        let n = protect(p, length: length, endpoint: e)
+        e.send(UnsafeRawBufferPointer(rebasing: p[0..<n]))
+        return length
     }
 
     private func sendBatch(_ e: Endpoint, buffer: UnsafeMutableRawBufferPointer, lengths: [Int],

@@ -161,22 +161,7 @@ final class MeetingSignaling: Joiner, @unchecked Sendable {
 
     private static func contains(_ text: String, _ needle: [UInt8]) -> Bool {
         var t = text
-        return t.withUTF8 { find(needle, in: $0) }
-    }
-
-    private static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard bytes.count >= needle.count else { return false }
-        let first = needle[0]
-        var i = 0
-        while i <= bytes.count - needle.count {
-            if bytes[i] == first {
-                var j = 1
-                while j < needle.count && bytes[i + j] == needle[j] { j += 1 }
-                if j == needle.count { return true }
-            }
-            i += 1
-        }
-        return false
+        return t.withUTF8 { HTTPClient.find(needle, in: $0) != nil }
     }
 
     private static func subscriberOffer(_ m: [String: Any]) -> String? {

@@ -22,6 +22,8 @@ struct SyntheticStream {
     let frameBytes: Int
     let keyframeInterval: Int
     let tick: UInt32
+    /// RTP header with our one-word mid extension block: what `nextFrame` writes before the payload.
+    static let headerLength = 20
     /// Offset of the send time within a packet's payload (after the RTP header).
     static let videoTimeOffset = 4
     static let audioTimeOffset = 1
@@ -40,7 +42,7 @@ struct SyntheticStream {
     /// Rewrites the send time of a plain video packet built by `nextFrame` (a paced packet leaves
     /// after its frame was built).
     static func stampVideoSendTime(_ p: UnsafeMutableRawBufferPointer, now: UInt64) {
-        p.storeBytes(of: now, toByteOffset: 20 + videoTimeOffset, as: UInt64.self)
+        p.storeBytes(of: now, toByteOffset: headerLength + videoTimeOffset, as: UInt64.self)
     }
 
     /// Writes the next frame's packets (plain RTP) into consecutive `slot`-byte slots of `buffer`;
@@ -50,7 +52,7 @@ struct SyntheticStream {
         let key = kind == "video" && (keyframeWanted || frames % keyframeInterval == 0)
         if key { keyframeWanted = false }
         var remaining = key ? frameBytes * 3 : frameBytes
-        let header = 20
+        let header = Self.headerLength
         let maxPayload = packetSize - header
         var first = true
         while remaining > 0 || first {

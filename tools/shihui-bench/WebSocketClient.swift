@@ -2,7 +2,6 @@ import Glibc
 import HTTP
 import MediaCrypto
 import MediaWire
-import SocketAddress
 
 /// A blocking WebSocket client for the signaling socket (RFC 6455): the opening handshake of
 /// §4.1 (Sec-WebSocket-Key, checked Sec-WebSocket-Accept), masked text frames out (§5.3), and
@@ -21,17 +20,7 @@ final class WebSocketClient {
 
     /// Connects to `address` and upgrades `GET path`.
     init(_ address: TransportAddress, path: String, timeoutSeconds: Int = 30) throws {
-        fd = socket(address.ip.isV4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: errno \(errno) (raise the open-file limit?)") }
-        var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, 4)
-        let connected = SocketAddress.withSockaddr(address) { sa, len in connect(fd, sa, len) }
-        guard connected == 0 else {
-            close(fd)
-            throw Failure(description: "connect \(address): errno \(errno)")
-        }
+        fd = try HTTPClient.connect(address, timeoutSeconds: timeoutSeconds)
         let key = Base64.encode(SecureRandom.bytes(16))
         let request = "GET \(path) HTTP/1.1\r\nHost: \(address)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
@@ -105,12 +94,5 @@ final class WebSocketClient {
         }
     }
 
-    private func write(_ bytes: [UInt8]) throws {
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw Failure(description: "send: errno \(errno)") }
-            sent += n
-        }
-    }
+    private func write(_ bytes: [UInt8]) throws { try HTTPClient.sendAll(fd, bytes) }
 }
