@@ -50,6 +50,17 @@ public struct Participant: Equatable, Sendable {
     }
 
     private mutating func encode() { encoded = JSONWriter.Fragment(JSONWriter.encode(json)) }
+
+    /// On the stage: may publish or administer the room. The stage is listed to, and hears about,
+    /// everyone; the audience (everyone else) is listed to and announced to the stage only
+    /// (docs/signaling.md §3, "Who sees whom").
+    public var isOnStage: Bool { grants.publish || grants.admin }
+
+    /// Whether this participant is told about `other`: its `joined` list names it, and it gets
+    /// `other`'s joined, updated and left notices. Audience members do not see each other, as
+    /// in LiveKit's livestream mode and Jitsi's visitors: in a 1,000-viewer briefing, listing
+    /// every viewer to every viewer is a million notices.
+    public func sees(_ other: Participant) -> Bool { isOnStage || other.isOnStage || other.session == session }
 }
 
 /// Identifies one signaling connection (assigned by the server loop).

@@ -34,10 +34,10 @@ public struct RoomRegistry: Sendable {
     public let options: Options
     public private(set) var rooms: [String: Room] = [:]
     private var sessions: [SessionID: (room: String, identity: String)] = [:]
-    /// Participants without the publish grant whose `participant_joined` waits for the next
-    /// `tick`, by room, in join order. A viewer joining a 1,000-viewer briefing would otherwise
-    /// cost one send to everyone already there: quadratic in a join storm (LiveKit batches
-    /// non-publisher updates for the same reason). Publishers are announced at once.
+    /// Audience members (`Participant.isOnStage` false) whose `participant_joined` waits for the
+    /// next `tick`, by room, in join order, so that a tick's joins reach each stage member in one
+    /// write (LiveKit batches non-publisher updates for the same reason). The stage is announced
+    /// at once.
     private var pendingJoinNotices: [String: [SessionID]] = [:]
 
     public init(options: Options = Options()) { self.options = options }
@@ -58,35 +58,49 @@ public struct RoomRegistry: Sendable {
             rooms[token.room] = Room(name: token.room, sid: Self.newSID("RM"), createdAt: now.unixSeconds,
                                      maxParticipants: 0, emptyTimeout: options.emptyTimeout, metadata: "")
         }
-        var room = rooms[token.room]!
         var replaced: Participant? = nil
-        if let index = room.participants.firstIndex(where: { $0.identity == token.identity }) {
+        if let index = rooms[token.room]!.participants.firstIndex(where: { $0.identity == token.identity }) {
             // Reconnect with the same identity: the new session replaces the old one.
-            replaced = room.participants.remove(at: index)
+            replaced = rooms[token.room]!.participants.remove(at: index)
             sessions[replaced!.session] = nil
             out.append(.send(replaced!.session, JSONWriter.encode(["type": "leave", "reason": "replaced"])))
             out.append(.close(replaced!.session, code: 1000, reason: "replaced by a new session"))
         }
-        if room.maxParticipants > 0 && room.participants.count >= room.maxParticipants {
-            return out + [.send(session, SignalingError("room_full", "room \(room.name) is full (\(room.maxParticipants) participants)").json),
+        let limit = rooms[token.room]!.maxParticipants
+        if limit > 0 && rooms[token.room]!.participants.count >= limit {
+            return out + [.send(session, SignalingError("room_full", "room \(token.room) is full (\(limit) participants)").json),
                           .close(session, code: 1008, reason: "room full")]
         }
         let participant = Participant(sid: replaced?.sid ?? Self.newSID("PA"), identity: token.identity,
                                       name: token.name.isEmpty ? token.identity : token.name,
                                       metadata: replaced?.metadata ?? "", grants: token.grants,
                                       joinedAt: replaced?.joinedAt ?? now.unixSeconds, tracks: replaced?.tracks ?? [], session: session)
-        let others = room.participants
-        room.participants.append(participant)
-        room.emptySince = nil
-        rooms[room.name] = room
-        sessions[session] = (room.name, participant.identity)
-        out.append(.send(session, JSONWriter.encode(["type": "joined", "room": room.json, "participant": participant.encoded,
-                                                    "participants": others.map(\.encoded)])))
-        if replaced == nil && !token.grants.publish {
+        // The `joined` list is written before the participant is appended, and the room is
+        // mutated in place: a local copy of the room would copy its participant array on append.
+        let listed = rooms[token.room]!.participants.lazy.filter { participant.sees($0) }.map(\.encoded)
+        var joinedRoom = rooms[token.room]!.json
+        joinedRoom["numParticipants"] = rooms[token.room]!.participants.count + 1
+        out.append(.send(session, JSONWriter.encode(["type": "joined", "room": joinedRoom, "participant": participant.encoded,
+                                                    "participants": Array(listed)])))
+        rooms[token.room]!.participants.append(participant)
+        rooms[token.room]!.emptySince = nil
+        sessions[session] = (token.room, participant.identity)
+        let room = rooms[token.room]!
+        if let replaced {
+            // Those who saw the old session hear of an update, those who did not of a join, and
+            // those who saw it but may not see the new one (its grants changed) of a departure.
+            for other in room.participants where other.session != session {
+                let saw = other.sees(replaced), sees = other.sees(participant)
+                if sees {
+                    out.append(.send(other.session, JSONWriter.encode(["type": saw ? "participant_updated" : "participant_joined", "participant": participant.encoded])))
+                } else if saw {
+                    out.append(.send(other.session, JSONWriter.encode(["type": "participant_left", "identity": replaced.identity, "sid": replaced.sid, "reason": "left the stage"])))
+                }
+            }
+        } else if !participant.isOnStage {
             pendingJoinNotices[room.name, default: []].append(session)  // told on the next tick
         } else {
-            let event = replaced == nil ? "participant_joined" : "participant_updated"
-            out += broadcast(room, except: session, ["type": event, "participant": participant.encoded])
+            out += broadcast(room, about: participant, except: session, ["type": "participant_joined", "participant": participant.encoded])
         }
         return out
     }
@@ -114,7 +128,8 @@ public struct RoomRegistry: Sendable {
             if let metadata { room.participants[index].metadata = metadata }
             if let name { room.participants[index].name = name }
             rooms[roomName] = room
-            return [ok()] + announcePendingJoin(of: session, in: room) + broadcast(room, except: nil, ["type": "participant_updated", "participant": room.participants[index].encoded])
+            return [ok()] + announcePendingJoin(of: session, in: room)
+                + broadcast(room, about: room.participants[index], except: nil, ["type": "participant_updated", "participant": room.participants[index].encoded])
         case .mute(_, let trackSid, let muted):
             guard let t = room.participants[index].tracks.firstIndex(where: { $0.sid == trackSid }) else {
                 return fail("track_not_found", "no published track \(trackSid)")
@@ -122,7 +137,7 @@ public struct RoomRegistry: Sendable {
             room.participants[index].tracks[t].muted = muted
             rooms[roomName] = room
             return [ok(), .media(session, message)] + announcePendingJoin(of: session, in: room)
-                + broadcast(room, except: nil, ["type": "participant_updated", "participant": room.participants[index].encoded])
+                + broadcast(room, about: room.participants[index], except: nil, ["type": "participant_updated", "participant": room.participants[index].encoded])
         case .leave:
             return [ok()] + remove(session: session, reason: "left", now: now, closeCode: 1000)
         case .kick(_, let target, let reason):
@@ -148,7 +163,8 @@ public struct RoomRegistry: Sendable {
               let index = room.participants.firstIndex(where: { $0.identity == identity }) else { return [] }
         room.participants[index].tracks = tracks
         rooms[roomName] = room
-        return announcePendingJoin(of: session, in: room) + broadcast(room, except: session, ["type": "participant_updated", "participant": room.participants[index].encoded])
+        return announcePendingJoin(of: session, in: room)
+            + broadcast(room, about: room.participants[index], except: session, ["type": "participant_updated", "participant": room.participants[index].encoded])
     }
 
     /// The room and participant of a session.
@@ -246,7 +262,7 @@ public struct RoomRegistry: Sendable {
             out.append(.send(session, JSONWriter.encode(["type": "leave", "reason": reason])))
             out.append(.close(session, code: closeCode, reason: reason))
         }
-        out += broadcast(room, except: session, ["type": "participant_left", "identity": p.identity, "sid": p.sid, "reason": reason])
+        out += broadcast(room, about: p, except: session, ["type": "participant_left", "identity": p.identity, "sid": p.sid, "reason": reason])
         return out
     }
 
@@ -260,16 +276,18 @@ public struct RoomRegistry: Sendable {
         return joinNotice(of: session, in: room)
     }
 
-    /// `participant_joined` for `session`, to those who joined before it.
+    /// `participant_joined` for `session`, to those who joined before it and see it.
     private func joinNotice(of session: SessionID, in room: Room) -> [SignalOutput] {
         guard let index = room.participants.firstIndex(where: { $0.session == session }) else { return [] }
-        let text = JSONWriter.encode(["type": "participant_joined", "participant": room.participants[index].encoded])
-        return room.participants[..<index].map { .send($0.session, text) }
+        let p = room.participants[index]
+        let text = JSONWriter.encode(["type": "participant_joined", "participant": p.encoded])
+        return room.participants[..<index].filter { $0.sees(p) }.map { .send($0.session, text) }
     }
 
-    private func broadcast(_ room: Room, except: SessionID?, _ message: [String: Any]) -> [SignalOutput] {
+    /// `message` about `subject` to everyone in the room who sees it (but `except`).
+    private func broadcast(_ room: Room, about subject: Participant, except: SessionID?, _ message: [String: Any]) -> [SignalOutput] {
         let text = JSONWriter.encode(message)
-        return room.participants.filter { $0.session != except }.map { .send($0.session, text) }
+        return room.participants.filter { $0.session != except && $0.sees(subject) }.map { .send($0.session, text) }
     }
 
     static func isValidRoomName(_ name: String) -> Bool {

@@ -51,6 +51,31 @@ def test_two_participants_see_each_other_and_a_third_room_sees_nothing(server):
     asyncio.run(scenario())
 
 
+def test_the_audience_sees_the_stage_and_the_stage_sees_everyone(server):
+    """Subscribe-only participants are listed to and announced to the stage only (docs/signaling.md §3)."""
+    async def scenario():
+        async with connect(server, make_token("hall", "host", publish=True, subscribe=True)) as host:
+            await recv_type(host, "joined")
+            async with connect(server, make_token("hall", "v1", subscribe=True)) as v1:
+                assert [p["identity"] for p in (await recv_type(v1, "joined"))["participants"]] == ["host"]
+                async with connect(server, make_token("hall", "v2", subscribe=True)) as v2:
+                    joined = await recv_type(v2, "joined")
+                    assert [p["identity"] for p in joined["participants"]] == ["host"]
+                    assert joined["room"]["numParticipants"] == 3
+                    heard = {(await recv_type(host, "participant_joined"))["participant"]["identity"] for _ in range(2)}
+                    assert heard == {"v1", "v2"}
+                    async with connect(server, make_token("hall", "speaker", publish=True, subscribe=True)) as speaker:
+                        assert [p["identity"] for p in (await recv_type(speaker, "joined"))["participants"]] == ["host", "v1", "v2"]
+                        assert (await recv_type(v1, "participant_joined"))["participant"]["identity"] == "speaker"
+                # The speaker, then v2, left: the host hears both; v1 heard of no other viewer at all.
+                assert [(await recv_type(host, "participant_left"))["identity"] for _ in range(2)] == ["speaker", "v2"]
+                await v1.send(json.dumps({"type": "ping", "id": "p"}))
+                async with asyncio.timeout(5):
+                    while (m := json.loads(await v1.recv()))["type"] != "pong":
+                        assert m.get("participant", {}).get("identity") not in ("v2",) and m.get("identity") != "v2", m
+    asyncio.run(scenario())
+
+
 @pytest.mark.parametrize("token_kind,status,code", [
     ("bad_signature", 401, "token_signature"),
     ("expired", 401, "token_expired"),
@@ -131,7 +156,8 @@ def test_rest_kick_and_room_lifecycle(server):
 
 def test_reconnect_with_same_identity_replaces_old_session(server):
     async def scenario():
-        async with connect(server, make_token("r1", "watcher", subscribe=True)) as watcher:
+        # The watcher is on the stage (publish grant): audience members are announced to the stage only.
+        async with connect(server, make_token("r1", "watcher", publish=True, subscribe=True)) as watcher:
             await recv_type(watcher, "joined")
             old = await websockets.connect(f"{server.ws}/rtc?access_token={make_token('r1', 'phone', subscribe=True)}")
             await recv_type(old, "joined")

@@ -143,21 +143,74 @@ struct RoomRegistryTests {
         #expect(r.rooms["later"] == nil)
     }
 
-    /// A viewer (no publish grant) is announced on the next tick, to those who joined before it
-    /// only; several viewers joining between ticks reach each earlier participant together.
+    /// A viewer (no publish grant) is announced on the next tick, to the stage members who joined
+    /// before it; several viewers joining between ticks reach each of them together.
     @Test func viewerJoinsAreAnnouncedOnTheNextTick() {
         var r = RoomRegistry()
         _ = r.join(session: 1, token: Self.token("host"), now: Self.at(0))
         let v1 = r.join(session: 2, token: Self.token("v1", publish: false), now: Self.at(1))
         let v2 = r.join(session: 3, token: Self.token("v2", publish: false), now: Self.at(1))
         #expect(Self.types(v1, to: 1).isEmpty && Self.types(v2, to: 1).isEmpty && Self.types(v2, to: 2).isEmpty)
-        // v2's own room state already lists v1.
-        #expect((Self.messages(v2, to: 3)[0]["participants"] as? [[String: Any]])?.compactMap { $0["identity"] as? String } == ["host", "v1"])
         let tick = r.tick(now: Self.at(2))
         #expect(Self.messages(tick, to: 1).compactMap { ($0["participant"] as? [String: Any])?["identity"] as? String } == ["v1", "v2"])
-        #expect(Self.messages(tick, to: 2).compactMap { ($0["participant"] as? [String: Any])?["identity"] as? String } == ["v2"])
-        #expect(Self.types(tick, to: 3).isEmpty)
+        #expect(Self.types(tick, to: 2).isEmpty && Self.types(tick, to: 3).isEmpty)
         #expect(Self.types(r.tick(now: Self.at(3)), to: 1).isEmpty)  // announced once
+    }
+
+    static func listed(_ out: [SignalOutput], to session: SessionID) -> [String]? {
+        (messages(out, to: session).first { $0["type"] as? String == "joined" }?["participants"] as? [[String: Any]])?
+            .compactMap { $0["identity"] as? String }
+    }
+
+    /// Who sees whom: the stage (publish or admin grant) is listed to everyone and sees everyone;
+    /// audience members are listed to, and announced to, the stage only; everyone hears of the
+    /// stage. The room's count still counts everyone.
+    @Test func theAudienceSeesTheStageAndTheStageSeesEveryone() {
+        var r = RoomRegistry()
+        _ = r.join(session: 1, token: Self.token("host"), now: Self.at(0))
+        _ = r.join(session: 2, token: Self.token("v1", publish: false), now: Self.at(0))
+        let v2 = r.join(session: 3, token: Self.token("v2", publish: false), now: Self.at(0))
+        #expect(Self.listed(v2, to: 3) == ["host"])
+        #expect((Self.messages(v2, to: 3)[0]["room"] as? [String: Any])?["numParticipants"] as? Int == 3)
+        _ = r.tick(now: Self.at(1))
+        let moderator = r.join(session: 4, token: Self.token("mod", admin: true, publish: false), now: Self.at(1))
+        #expect(Self.listed(moderator, to: 4) == ["host", "v1", "v2"])
+        // The moderator is on the stage: announced at once, to all.
+        #expect(Self.types(moderator, to: 1) == ["participant_joined"])
+        #expect(Self.types(moderator, to: 2) == ["participant_joined"] && Self.types(moderator, to: 3) == ["participant_joined"])
+        let speaker = r.join(session: 5, token: Self.token("speaker"), now: Self.at(1))
+        #expect(Self.listed(speaker, to: 5) == ["host", "v1", "v2", "mod"])
+        #expect(Self.types(speaker, to: 2) == ["participant_joined"])
+        // An audience member's update and departure reach the stage (and the member itself) only.
+        let update = r.receive(session: 2, text: #"{"type":"update_metadata","name":"Viewer One"}"#, now: Self.at(2))
+        #expect(Self.types(update, to: 1) == ["participant_updated"] && Self.types(update, to: 4) == ["participant_updated"])
+        #expect(Self.types(update, to: 2).contains("participant_updated") && Self.types(update, to: 3).isEmpty)
+        let gone = r.disconnected(session: 2, now: Self.at(3))
+        #expect(Self.types(gone, to: 1) == ["participant_left"] && Self.types(gone, to: 5) == ["participant_left"])
+        #expect(Self.types(gone, to: 3).isEmpty)
+        // The stage's updates reach the audience.
+        let hostUpdate = r.receive(session: 1, text: #"{"type":"update_metadata","metadata":"live"}"#, now: Self.at(3))
+        #expect(Self.types(hostUpdate, to: 3) == ["participant_updated"])
+    }
+
+    /// A viewer who rejoins with the publish grant (same identity) steps onto the stage: those who
+    /// saw it hear of an update, the rest of the audience of a join; stepping back down tells the
+    /// audience it left.
+    @Test func rejoiningWithOtherGrantsMovesBetweenStageAndAudience() {
+        var r = RoomRegistry()
+        _ = r.join(session: 1, token: Self.token("host"), now: Self.at(0))
+        _ = r.join(session: 2, token: Self.token("v1", publish: false), now: Self.at(0))
+        _ = r.join(session: 3, token: Self.token("v2", publish: false), now: Self.at(0))
+        _ = r.tick(now: Self.at(1))
+        let up = r.join(session: 4, token: Self.token("v1"), now: Self.at(2))
+        #expect(Self.types(up, to: 1) == ["participant_updated"])
+        #expect(Self.types(up, to: 3) == ["participant_joined"])
+        #expect(Self.types(up, to: 2) == ["leave"])
+        #expect(Self.listed(up, to: 4) == ["host", "v2"])
+        let down = r.join(session: 5, token: Self.token("v1", publish: false), now: Self.at(3))
+        #expect(Self.types(down, to: 1) == ["participant_updated"])
+        #expect(Self.types(down, to: 3) == ["participant_left"])
+        #expect(Self.listed(down, to: 5) == ["host"])
     }
 
     /// Any other notice about a viewer not yet announced is preceded by its join, so nobody hears

@@ -85,6 +85,17 @@ class Shihui(Target):
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         line = self.proc.stdout.readline()
         assert "listening" in line, f"shihui-server did not start: {line}"
+        # SHIHUI_BENCH_PERF=FILE: profile the server for its whole life (perf record, cpu-clock).
+        self.perf = None
+        if os.environ.get("SHIHUI_BENCH_PERF"):
+            self.perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-g", "-p", str(self.proc.pid),
+                                          "-o", os.environ["SHIHUI_BENCH_PERF"]])
+
+    def stop(self):
+        if self.perf is not None:
+            self.perf.send_signal(signal.SIGINT)
+            self.perf.wait(timeout=30)
+        super().stop()
 
     def args(self):
         return ["--target", "shihui", "--http", "127.0.0.1:7880", "--secret", SECRET]
