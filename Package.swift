@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "SocketAddress", dependencies: ["MediaWire"]),
         .target(name: "ServerIO", dependencies: ["HTTP", "MediaWire", "CShims", "SocketAddress"]),
         .target(name: "MediaIO", dependencies: ["SFU", "MediaWire", "CShims", "SocketAddress"], swiftSettings: packetPath),
-        .target(name: "ServerApp", dependencies: ["ServerIO", "Signaling", "HTTP", "MediaWire", "MediaCrypto", "SFU", "MediaIO"]),
+        .target(name: "ServerApp", dependencies: ["ServerIO", "Signaling", "HTTP", "MediaWire", "MediaCrypto", "SFU", "MediaIO", "CShims"]),
 
         // MARK: Executables (argument parsing and wiring only)
         .executableTarget(name: "shihui-server", dependencies: ["ServerApp"]),

@@ -128,3 +128,5 @@ uint64_t shihui_monotonic_ns(void) {
 }
 
 int shihui_malloc_trim(void) { return malloc_trim(0); }
+size_t shihui_heap_in_use(void) { struct mallinfo2 m = mallinfo2(); return m.uordblks + m.hblkhd; }
+size_t shihui_heap_free(void) { return mallinfo2().fordblks; }

@@ -1,35 +1,41 @@
 import COpenSSL
 
-/// OpenSSL contexts for one SRTP key, created once and reused for every packet (no allocation
-/// per packet): AES-128-CTR for counter mode and key derivation, AES-128-GCM for AEAD (only for
-/// AEAD keys), and HMAC-SHA1 as two SHA-1 states precomputed over the key's inner and outer pads
-/// (RFC 2104 §2), copied per packet. That last one bypasses EVP_MAC, whose per-call re-init
-/// copies digest contexts through the provider layer and allocates: 0.71 µs instead of 0.90 µs
-/// for a 1200-byte packet on the benchmark machine (docs/PERFORMANCE.md), same SHA-NI code.
+/// OpenSSL contexts for one SRTP key, each created on its first use and then reused for every
+/// packet (no allocation per packet in steady state): AES-128-CTR for counter mode and key
+/// derivation, AES-128-GCM seal and open for AEAD, and HMAC-SHA1 as two SHA-1 states precomputed
+/// over the key's inner and outer pads (RFC 2104 §2), copied per packet. That last one bypasses
+/// EVP_MAC, whose per-call re-init copies digest contexts through the provider layer and
+/// allocates: 0.71 µs instead of 0.90 µs for a 1200-byte packet on the benchmark machine
+/// (docs/PERFORMANCE.md), same SHA-NI code.
+///
+/// Lazily, because an OpenSSL cipher context costs 656 bytes and most keys use one of them, or
+/// none: a viewer's inbound RTP key never sees a packet, a GCM key seals or opens but not both.
 ///
 /// @unchecked Sendable: never shared between threads; a context belongs to one media worker.
 final class SRTPCipher: @unchecked Sendable {
-    private let ctr: OpaquePointer
-    private let gcmEncrypt: OpaquePointer?
-    private let gcmDecrypt: OpaquePointer?
+    private let key: (UInt64, UInt64)
+    private var ctr: OpaquePointer?
+    private var gcmEncrypt: OpaquePointer?
+    private var gcmDecrypt: OpaquePointer?
     /// SHA-1 state after (K xor ipad) and after (K xor opad); nil without an auth key.
     private let hmacPads: (inner: SHA_CTX, outer: SHA_CTX)?
 
-    init(key: [UInt8], authKey: [UInt8]?, aead: Bool = true) {
+    init(key: [UInt8], authKey: [UInt8]?) {
         precondition(key.count == 16)
-        let ctr = EVP_CIPHER_CTX_new()!
-        let gcmEncrypt = aead ? EVP_CIPHER_CTX_new()! : nil, gcmDecrypt = aead ? EVP_CIPHER_CTX_new()! : nil
-        key.withUnsafeBufferPointer { k in
-            precondition(EVP_EncryptInit_ex(ctr, EVP_aes_128_ctr(), nil, k.baseAddress, nil) == 1)
-            if let gcmEncrypt, let gcmDecrypt {
-                precondition(EVP_EncryptInit_ex(gcmEncrypt, EVP_aes_128_gcm(), nil, k.baseAddress, nil) == 1)
-                precondition(EVP_DecryptInit_ex(gcmDecrypt, EVP_aes_128_gcm(), nil, k.baseAddress, nil) == 1)
-            }
-        }
-        self.ctr = ctr
-        self.gcmEncrypt = gcmEncrypt
-        self.gcmDecrypt = gcmDecrypt
+        var k: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &k) { $0.copyBytes(from: key) }
+        self.key = k
         hmacPads = authKey.map(Self.pads)
+    }
+
+    /// A cipher context for `cipher` under this key, for encryption or decryption.
+    private func makeContext(_ cipher: OpaquePointer?, encrypt: Bool) -> OpaquePointer {
+        let context = EVP_CIPHER_CTX_new()!
+        withUnsafeBytes(of: key) { k in
+            let p = k.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            precondition((encrypt ? EVP_EncryptInit_ex(context, cipher, nil, p, nil) : EVP_DecryptInit_ex(context, cipher, nil, p, nil)) == 1)
+        }
+        return context
     }
 
     /// RFC 2104 §2: a key longer than the 64-byte block is hashed first; then K is zero-padded,
@@ -51,7 +57,7 @@ final class SRTPCipher: @unchecked Sendable {
     }
 
     deinit {
-        EVP_CIPHER_CTX_free(ctr)
+        if let ctr { EVP_CIPHER_CTX_free(ctr) }
         if let gcmEncrypt { EVP_CIPHER_CTX_free(gcmEncrypt) }
         if let gcmDecrypt { EVP_CIPHER_CTX_free(gcmDecrypt) }
     }
@@ -61,6 +67,8 @@ final class SRTPCipher: @unchecked Sendable {
     func ctrXOR(iv: UnsafePointer<UInt8>, _ data: UnsafeMutableRawBufferPointer) {
         guard data.count > 0 else { return }
         var outLength: Int32 = 0
+        let ctr: OpaquePointer
+        if let c = self.ctr { ctr = c } else { ctr = makeContext(EVP_aes_128_ctr(), encrypt: true); self.ctr = ctr }
         precondition(EVP_EncryptInit_ex(ctr, nil, nil, nil, iv) == 1)
         let p = data.baseAddress!.assumingMemoryBound(to: UInt8.self)
         precondition(EVP_EncryptUpdate(ctr, p, &outLength, p, Int32(data.count)) == 1)
@@ -86,7 +94,8 @@ final class SRTPCipher: @unchecked Sendable {
     @inline(__always)
     func gcmSeal(iv: UnsafePointer<UInt8>, aad: UnsafeRawBufferPointer, _ aad2: UnsafeRawBufferPointer, _ plaintext: UnsafeMutableRawBufferPointer, tag: UnsafeMutablePointer<UInt8>) {
         var n: Int32 = 0
-        guard let gcmEncrypt else { preconditionFailure("not an AEAD key") }
+        let gcmEncrypt: OpaquePointer
+        if let c = self.gcmEncrypt { gcmEncrypt = c } else { gcmEncrypt = makeContext(EVP_aes_128_gcm(), encrypt: true); self.gcmEncrypt = gcmEncrypt }
         precondition(EVP_EncryptInit_ex(gcmEncrypt, nil, nil, nil, iv) == 1)
         if aad.count > 0 { precondition(EVP_EncryptUpdate(gcmEncrypt, nil, &n, aad.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad.count)) == 1) }
         if aad2.count > 0 { precondition(EVP_EncryptUpdate(gcmEncrypt, nil, &n, aad2.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad2.count)) == 1) }
@@ -102,7 +111,8 @@ final class SRTPCipher: @unchecked Sendable {
     @inline(__always)
     func gcmOpen(iv: UnsafePointer<UInt8>, aad: UnsafeRawBufferPointer, _ aad2: UnsafeRawBufferPointer, _ ciphertext: UnsafeMutableRawBufferPointer, tag: UnsafePointer<UInt8>) -> Bool {
         var n: Int32 = 0
-        guard let gcmDecrypt else { preconditionFailure("not an AEAD key") }
+        let gcmDecrypt: OpaquePointer
+        if let c = self.gcmDecrypt { gcmDecrypt = c } else { gcmDecrypt = makeContext(EVP_aes_128_gcm(), encrypt: false); self.gcmDecrypt = gcmDecrypt }
         precondition(EVP_DecryptInit_ex(gcmDecrypt, nil, nil, nil, iv) == 1)
         if aad.count > 0 { precondition(EVP_DecryptUpdate(gcmDecrypt, nil, &n, aad.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad.count)) == 1) }
         if aad2.count > 0 { precondition(EVP_DecryptUpdate(gcmDecrypt, nil, &n, aad2.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad2.count)) == 1) }
@@ -130,7 +140,7 @@ public enum SRTPKeyDerivation {
         for (i, b) in masterSalt.enumerated() { iv[i] = b }
         iv[7] ^= label.rawValue  // key_id = label || r (48-bit r = 0), XORed into bits 48..55 of x
         var out = [UInt8](repeating: 0, count: length)
-        let cipher = SRTPCipher(key: masterKey, authKey: nil, aead: false)
+        let cipher = SRTPCipher(key: masterKey, authKey: nil)
         iv.withUnsafeBufferPointer { ivp in out.withUnsafeMutableBytes { cipher.ctrXOR(iv: ivp.baseAddress!, $0) } }
         return out
     }

@@ -44,8 +44,8 @@ public final class SRTPContext: @unchecked Sendable {
             SRTPKeyDerivation.derive(masterKey: masterKey, masterSalt: masterSalt, label: label, length: n)
         }
         let auth = profile.authKeyLength
-        rtp = SRTPCipher(key: k(.rtpEncryption, 16), authKey: auth > 0 ? k(.rtpAuthentication, auth) : nil, aead: profile == .aeadAes128Gcm)
-        rtcp = SRTPCipher(key: k(.rtcpEncryption, 16), authKey: auth > 0 ? k(.rtcpAuthentication, auth) : nil, aead: profile == .aeadAes128Gcm)
+        rtp = SRTPCipher(key: k(.rtpEncryption, 16), authKey: auth > 0 ? k(.rtpAuthentication, auth) : nil)
+        rtcp = SRTPCipher(key: k(.rtcpEncryption, 16), authKey: auth > 0 ? k(.rtcpAuthentication, auth) : nil)
         rtpSalt = k(.rtpSalt, saltLength)
         rtcpSalt = k(.rtcpSalt, saltLength)
     }

@@ -1,3 +1,4 @@
+import CShims
 import SFU
 import ServerIO
 
@@ -16,6 +17,10 @@ enum Metrics {
         gauge("shihui_participants", "Participants connected to a room.", participants)
         gauge("shihui_websocket_connections", "Open signaling WebSocket connections.", server.openWebSockets)
         gauge("shihui_http_connections", "Open TCP connections to the signaling server.", server.openConnections)
+        // Live heap (glibc mallinfo2): with the process RSS, tells memory in use from pages that
+        // heap fragmentation keeps resident (docs/PERFORMANCE.md, memory per subscriber).
+        gauge("shihui_heap_bytes_in_use", "Bytes in live heap allocations (glibc mallinfo2 uordblks + hblkhd).", Int(shihui_heap_in_use()))
+        gauge("shihui_heap_bytes_free", "Bytes the allocator holds free (glibc mallinfo2 fordblks).", Int(shihui_heap_free()))
         counter("shihui_http_connections_accepted_total", "TCP connections accepted.", server.connectionsAccepted)
         counter("shihui_http_connections_refused_total", "TCP connections refused (limit or shutdown).", server.connectionsRefused)
         counter("shihui_http_timeouts_total", "Requests or WebSockets closed by a timeout.", server.timeouts)

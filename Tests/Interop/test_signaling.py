@@ -194,5 +194,7 @@ def test_healthz_metrics_and_errors(server):
                    "shihui_signaling_bytes_received_total", "shihui_signaling_bytes_sent_total"):
         assert f"\n{metric}" in "\n" + text, metric
     assert 'shihui_http_requests_total{code="200"}' in text
+    heap = [line for line in text.splitlines() if line.startswith("shihui_heap_bytes_in_use ")]
+    assert len(heap) == 1 and int(heap[0].split()[1]) > 100_000, heap  # a running server holds more than 100 kB live
     status, _, body = http_get(f"{server.base}/nowhere")
     assert status == 404 and json.loads(body)["error"]["code"] == "not_found"

@@ -218,7 +218,7 @@ struct SRTPTests {
         ([UInt8](repeating: 0xAA, count: 80), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8), "aa4ae5e15272d00e95705637ce8a3b55ed402112"),
     ])
     func rfc2202HMACSHA1(key: [UInt8], message: [UInt8], digest: String) {
-        let cipher = SRTPCipher(key: [UInt8](repeating: 0, count: 16), authKey: key, aead: false)
+        let cipher = SRTPCipher(key: [UInt8](repeating: 0, count: 16), authKey: key)
         for split in [0, 3, message.count] {
             var tag = [UInt8](repeating: 0, count: 20)
             message.withUnsafeBytes { m in

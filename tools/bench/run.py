@@ -8,6 +8,9 @@ same load generator (shihui-bench), in one run, inside a network namespace of it
     tools/bench/run.py one --target shihui-cm --scenario broadcast --set subscribers=100 --set pacing=0
                                # one run by hand, its JSON on stdout (targets: shihui-cm,
                                # shihui-gcm, floor-srtp, floor-plain, janus)
+    SHIHUI_BENCH_PERF=/tmp/x.perf tools/bench/run.py one ...
+                               # the same, the server profiled for its life (perf record -g,
+                               # cpu-clock); perf report -i /tmp/x.perf --sort pid,dso
 
 All traffic stays inside the namespace: loopback for Shihui and the floor, a veth pair
 (10.200.0.1, which exists only there) for Janus, whose ICE ignores loopback. Every server is
@@ -253,12 +256,16 @@ def main():
         chosen, runs = broadcast_comparison(tmp, 500, 3, 2, 6, have_janus, dict(video, bitrate=1_000_000))
         report["latency_comparison"] = latency_comparison(tmp, 3, video)
         report["scenarios"] = full_scenarios(tmp, have_janus, video)
+        report["memory_per_viewer"] = memory_per_viewer(report["scenarios"])
     report["broadcast_comparison"] = {"chosen": chosen, "runs": runs}
     table(list(chosen.values()), "broadcast (best of the repetitions):")
     if "latency_comparison" in report:
         table(list(report["latency_comparison"]["chosen"].values()), "latency at 1 → 100 (lowest p99 of the repetitions):")
     if "scenarios" in report:
         table(report["scenarios"], "scenarios:")
+    if report.get("memory_per_viewer"):
+        m = report["memory_per_viewer"]
+        print(f"memory per viewer (1 → 1000 minus 1 → 100, 500 kbit/s): RSS {m['rss_kib']:.1f} KiB, live heap {m.get('heap_kib', 0):.1f} KiB")
     (out / ("latest.json" if a.mode == "full" else f"{a.mode}.json")).write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     if a.mode == "full":
         plots(report, out)
@@ -294,6 +301,8 @@ def full_scenarios(tmp, have_janus, video):
     plan = [
         ("broadcast", dict(subscribers=10), hd), ("broadcast", dict(subscribers=100), hd),
         ("broadcast", dict(subscribers=500), mid), ("broadcast", dict(subscribers=1000), low),
+        # With 1 → 1000 at the same shape: the memory per viewer (see memory_per_viewer).
+        ("broadcast", dict(subscribers=100), low),
         ("meeting", dict(publishers=10), hd), ("meeting", dict(publishers=25), mid),
         ("rooms", dict(rooms=100), small), ("rooms", dict(rooms=100, signaling="whep"), small),
         ("rooms", dict(rooms=1000), thin),
@@ -302,7 +311,7 @@ def full_scenarios(tmp, have_janus, video):
         # otherwise compete with the handshakes and make the figure swing with its own speed.
         ("join-storm", dict(joins=1000), tiny), ("join-storm", dict(joins=1000, signaling="whep"), tiny),
     ]
-    janus_plan = [plan[1], plan[4], plan[6], ("join-storm", dict(joins=300), tiny)]
+    janus_plan = [plan[1], plan[5], plan[7], ("join-storm", dict(joins=300), tiny)]
     rows = []
 
     def run(make, scenario, sizes, shape):
@@ -322,6 +331,22 @@ def full_scenarios(tmp, have_janus, video):
         for scenario, sizes, shape in janus_plan:
             run(lambda: Janus(tmp), scenario, sizes, shape)
     return rows
+
+
+def memory_per_viewer(rows):
+    """Server memory per meeting viewer: the difference between Shihui's 1 → 1000 and 1 → 100
+    broadcasts at the same media shape (same shared packet cache), over the 900 viewers between:
+    RSS, and the live heap (the server's shihui_heap_bytes_in_use), whose gap to RSS is
+    fragmentation."""
+    pick = {r["viewer_connections"]: r for r in rows if r["target"] == "shihui" and r["scenario"] == "broadcast"
+            and r["sizes"].get("bitrate") == 500_000 and r["viewer_connections"] in (100, 1000)}
+    if len(pick) < 2:
+        return None
+    small, big = pick[100], pick[1000]
+    out = {"viewers": 900, "rss_kib": (big["server_rss_kib_after"] - small["server_rss_kib_after"]) / 900}
+    if "server_heap_kib_after" in big and "server_heap_kib_after" in small:
+        out["heap_kib"] = (big["server_heap_kib_after"] - small["server_heap_kib_after"]) / 900
+    return out
 
 
 def markdown(report):
@@ -348,6 +373,10 @@ def markdown(report):
         out += [""]
     out += ["Scenarios:", "", head]
     out += [row(r) for r in report.get("scenarios", [])]
+    if report.get("memory_per_viewer"):
+        m = report["memory_per_viewer"]
+        out += ["", f"Memory per meeting viewer (1 → 1000 minus 1 → 100 at 500 kbit/s, over 900 viewers): "
+                    f"RSS **{m['rss_kib']:.1f} KiB**, live heap **{m.get('heap_kib', 0):.1f} KiB**."]
     return "\n".join(out) + "\n"
 
 

@@ -25,7 +25,8 @@ enum MemoryProbe {
         let server = DTLSContext(certificate: certificate)
         let client = DTLSContext(certificate: try! DTLSCertificate.generate())
         var kept: [DTLSTransport] = []
-        let before = rssKiB()
+        let before = rssKiB(), heapBefore = shihui_heap_in_use()
+        let handshakeStart = shihui_monotonic_ns()
         for i in 0..<n {
             let s = DTLSTransport(context: server, role: .server, remoteFingerprint: client.certificate.fingerprint)
             let c = DTLSTransport(context: client, role: .client, remoteFingerprint: certificate.fingerprint)
@@ -41,27 +42,51 @@ enum MemoryProbe {
             precondition(s.state == .connected, "handshake \(i) did not complete: \(s.state)")
             kept.append(s)
         }
-        let afterDTLS = rssKiB()
+        let handshakeNanos = shihui_monotonic_ns() - handshakeStart
+        let afterDTLS = rssKiB(), heapAfterDTLS = shihui_heap_in_use()
+        // A viewer's two contexts as they are used: the outbound one protects RTP and RTCP
+        // (sender reports), the inbound one only opens the viewer's RTCP (its inbound RTP key
+        // never sees a packet, so its cipher context is never created).
         var contexts: [SRTPContext] = []
+        var rtp = [UInt8](repeating: 0, count: 1300), rtcp = [UInt8](repeating: 0, count: 200)
         for _ in 0..<n {
-            for profile in [SRTPProfile.aes128CmHmacSha1_80, .aes128CmHmacSha1_80] {
-                contexts.append(SRTPContext(profile: profile, masterKey: SecureRandom.bytes(16), masterSalt: SecureRandom.bytes(14)))
+            let outbound = SRTPContext(profile: .aes128CmHmacSha1_80, masterKey: SecureRandom.bytes(16), masterSalt: SecureRandom.bytes(14))
+            let key = SecureRandom.bytes(16), salt = SecureRandom.bytes(14)
+            let inbound = SRTPContext(profile: .aes128CmHmacSha1_80, masterKey: key, masterSalt: salt)
+            let viewer = SRTPContext(profile: .aes128CmHmacSha1_80, masterKey: key, masterSalt: salt)
+            rtp.withUnsafeMutableBytes { b in
+                b.storeBytes(of: 0x80, toByteOffset: 0, as: UInt8.self); b.storeBytes(of: 96, toByteOffset: 1, as: UInt8.self)
+                _ = try! outbound.protectRTP(b, length: 1200)
             }
+            rtcp.withUnsafeMutableBytes { b in
+                // A receiver report with one block (RFC 3550 §6.4.2): V=2, RC=1, PT 201, length 7.
+                func report() { for i in 0..<32 { b[i] = 0 }; for (i, v) in [0x81, 201, 0, 7, 0, 0, 0, 7].enumerated() { b[i] = UInt8(v) } }
+                report()
+                _ = try! outbound.protectRTCP(b, length: 32)
+                report()
+                let protected = try! viewer.protectRTCP(b, length: 32)
+                _ = try! inbound.unprotectRTCP(b, length: protected)
+            }
+            contexts += [outbound, inbound]
         }
         let afterSRTP = rssKiB()
         for t in kept { t.releaseAssociation() }
         _ = shihui_malloc_trim()
-        let afterRelease = rssKiB()
+        let afterRelease = rssKiB(), heapAfterRelease = shihui_heap_in_use()
         let router = routerViewers(count: n, context: server)
         _ = shihui_malloc_trim()
         let beforeFresh = rssKiB()
         let fresh = (0..<n).map { _ in DTLSTransport(context: server, role: .server, remoteFingerprint: client.certificate.fingerprint) }
         let freshBytes = (rssKiB() - beforeFresh) * 1024 / n
         withExtendedLifetime(fresh) {}
+        print("DTLS handshakes in memory, client and server on this thread: \(handshakeNanos / UInt64(n) / 1000) µs each")
         print("memory per peer connection (\(n) of each, RSS deltas):")
         print("  DTLS association (server side, after handshake): \((afterDTLS - before) * 1024 / n) bytes")
-        print("  SRTP contexts (inbound + outbound, AES-CM):       \((afterSRTP - afterDTLS) * 1024 / n) bytes")
+        print("  SRTP contexts (inbound + outbound, AES-CM, used): \((afterSRTP - afterDTLS) * 1024 / n) bytes")
         print("  freed by releaseAssociation (+ malloc_trim):      \((afterSRTP - afterRelease) * 1024 / n) bytes")
+        // Live heap (mallinfo2) against RSS: what RSS keeps beyond it is fragmentation, pages
+        // that one live chunk among the handshake's freed ones keeps resident.
+        print("    live heap per connection after the handshake / after release (with its SRTP contexts): \((heapAfterDTLS - heapBefore) / n) / \((heapAfterRelease - heapBefore) / n) bytes")
         print("  router viewer transport, 2 subscriptions, SRTP keyed, association released: \(router.viewer) bytes")
         print("    of which the transport before keys and subscriptions (ICE, DTLS object, media): \(router.transport) bytes")
         print("    of which a DTLS transport not yet handshaken (SSL_new + BIOs; these viewers skip the handshake,")

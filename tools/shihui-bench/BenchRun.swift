@@ -26,6 +26,7 @@ enum BenchRun {
         for _ in topology.publishers { let e = try Endpoint(role: .publisher, index: engine.endpoints.count, bind: o.bind, remote: o.http); engine.add(e); publishers.append(e) }
         for _ in topology.viewers { let e = try Endpoint(role: .viewer, index: engine.endpoints.count, bind: o.bind, remote: o.http); engine.add(e); viewers.append(e) }
         let before = ProcessSample.read(pid: o.serverPID)
+        let heapBefore = o.target == .shihui ? Self.heapInUse(o.http) : nil
 
         // Publishers: signal, connect, start sending.
         for (e, p) in zip(publishers, topology.publishers) {
@@ -89,6 +90,7 @@ enum BenchRun {
         let t1 = shihui_monotonic_ns()
         let cpu1 = ProcessSample.read(pid: o.serverPID)
         let self1 = ProcessSample.read(pid: getpid())
+        let heapAfter = o.target == .shihui ? Self.heapInUse(o.http) : nil
         engine.stopMedia()
 
         let window = Double(t1 - t0) / 1e9
@@ -110,6 +112,11 @@ enum BenchRun {
             "join_seconds": joinSeconds, "join_server_cpu_seconds": joinServerCPU, "join_generator_cpu_seconds": joinSelfCPU, "joins_per_second": joinSeconds > 0 ? Double(viewers.count) / joinSeconds : 0,
             "latency_cdf_us": totals.latency.cdf(),
         ]
+        if let heapAfter, let heapBefore {
+            result["server_heap_kib_before"] = heapBefore.inUse / 1024
+            result["server_heap_kib_after"] = heapAfter.inUse / 1024
+            result["server_heap_free_kib_after"] = heapAfter.free / 1024
+        }
         if let v = totals.latency.quantile(0.5) { result["latency_p50_us"] = v }
         if let v = totals.latency.quantile(0.99) { result["latency_p99_us"] = v }
         if let v = totals.latency.quantile(0.999) { result["latency_p999_us"] = v }
@@ -120,6 +127,15 @@ enum BenchRun {
         if let v = pick(firstMedia, 0.5) { result["first_media_p50_ms"] = v }
         if let v = pick(firstMedia, 0.99) { result["first_media_p99_ms"] = v }
         return result
+    }
+
+    /// The server's live heap in bytes (its `shihui_heap_bytes_in_use` metric), nil if unreadable.
+    static func heapInUse(_ http: TransportAddress) -> (inUse: Int, free: Int)? {
+        guard let r = try? HTTPClient.request("GET", http, "/metrics", timeoutSeconds: 5) else { return nil }
+        let lines = String(decoding: r.body, as: UTF8.self).split(separator: "\n")
+        func gauge(_ name: String) -> Int? { lines.first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ")[1]) } }
+        guard let inUse = gauge("shihui_heap_bytes_in_use"), let free = gauge("shihui_heap_bytes_free") else { return nil }
+        return (inUse, free)
     }
 
     static func raiseOpenFileLimit() {

@@ -60,6 +60,11 @@ uint64_t shihui_timerfd_drain(int fd);
 /// glibc malloc_trim(0): returns free heap pages to the kernel (<malloc.h> is not in Glibc's
 /// Swift module). Returns 1 if memory was released.
 int shihui_malloc_trim(void);
+/// glibc mallinfo2(), over all arenas: bytes in live allocations (uordblks + hblkhd, the
+/// mmapped ones), and bytes malloc holds free (fordblks). Memory probes tell live memory from
+/// what fragmentation keeps resident.
+size_t shihui_heap_in_use(void);
+size_t shihui_heap_free(void);
 
 /// CLOCK_MONOTONIC in nanoseconds: the packet path's clock (no Foundation `Date`).
 uint64_t shihui_monotonic_ns(void);
