@@ -49,6 +49,12 @@ public final class DTLSTransport: @unchecked Sendable {
     private let remoteFingerprint: [UInt8]
     private let mtu: Int
     private var started = false
+    /// The datagrams of our last flight (a server's ChangeCipherSpec and Finished), kept after the
+    /// association is released: a peer that lost them retransmits its own last flight (RFC 6347
+    /// §4.2.4), and we answer by sending these again, as OpenSSL would have.
+    private var finalFlight: [[UInt8]] = []
+    /// Replays left: a peer gets our final flight again a bounded number of times.
+    private var replaysLeft = 8
 
     /// `remoteFingerprint` is the SHA-256 digest from the peer's `a=fingerprint:sha-256`.
     public init(context: DTLSContext, role: Role, remoteFingerprint: [UInt8], mtu: Int = 1200) {
@@ -74,16 +80,24 @@ public final class DTLSTransport: @unchecked Sendable {
     public var isReleased: Bool { ssl == nil }
 
     /// Frees the OpenSSL association of a connected transport (≈ 50 KiB: record buffers, session,
-    /// peer certificate), keeping the exported SRTP keys elsewhere. From then on DTLS records are
-    /// ignored: a close_notify is no longer noticed (consent freshness still ends the transport)
-    /// and a lost final flight can no longer be retransmitted — so callers release only once the
-    /// peer has been quiet long enough to have retransmitted (MediaRouter: viewer transports).
+    /// peer certificate), keeping the exported SRTP keys elsewhere and our final flight. From
+    /// then on DTLS records are not decrypted: a handshake record (a peer retransmitting because
+    /// it lost our final flight) is answered with that flight again (at most 8 times), anything
+    /// else is ignored, so a close_notify is no longer noticed (consent freshness and RTCP BYE
+    /// still end the transport).
     public func releaseAssociation() {
         guard state == .connected, let ssl else { return }
         SSL_free(ssl)
         self.ssl = nil
         nextTimeout = nil
     }
+
+    /// Drops the kept final flight (once the peer has been quiet long enough to have
+    /// retransmitted if it needed to).
+    public func forgetFinalFlight() { finalFlight = [] }
+
+    /// Whether a released association still holds its final flight.
+    public var holdsFinalFlight: Bool { !finalFlight.isEmpty }
 
     /// Starts the handshake (the client sends its ClientHello; the server waits).
     public func start(now: UInt64) -> [Event] {
@@ -94,7 +108,13 @@ public final class DTLSTransport: @unchecked Sendable {
 
     /// A DTLS datagram (RFC 7983 first byte 20–63) from the peer.
     public func receive(_ datagram: UnsafeRawBufferPointer, now: UInt64) -> [Event] {
-        guard state == .handshaking || state == .connected, datagram.count > 0, ssl != nil else { return [] }
+        guard state == .handshaking || state == .connected, datagram.count > 0 else { return [] }
+        guard ssl != nil else {
+            // Released: content type 22 (handshake, RFC 6347 §4.1) means the peer lost our last flight.
+            guard datagram[0] == 22, replaysLeft > 0, !finalFlight.isEmpty else { return [] }
+            replaysLeft -= 1
+            return finalFlight.map { .send($0) }
+        }
         started = true
         _ = BIO_write(readBIO, datagram.baseAddress, Int32(datagram.count))
         return pump(now: now)
@@ -129,7 +149,9 @@ public final class DTLSTransport: @unchecked Sendable {
         if state == .handshaking {
             let r = SSL_do_handshake(ssl)
             if r == 1 {
-                events += flush()
+                let flight = flush()
+                finalFlight = flight.compactMap { if case .send(let d) = $0 { d } else { nil } }
+                events += flight
                 events.append(finishHandshake())
                 return events
             }

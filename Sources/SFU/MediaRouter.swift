@@ -228,23 +228,36 @@ public final class MediaRouter {
         for track in tracks.values { track.subscriptions.removeAll { $0.transport == id } }
     }
 
-    /// A transport keeps its DTLS association only until the handshake is surely over on the
-    /// peer's side too: `associationQuietPeriod` after connecting with no DTLS datagram from the
-    /// peer (a peer that lost our final flight retransmits its own within ~1–3 s). Then the
-    /// association is freed (DTLSTransport.releaseAssociation): ≈ 47 KiB per transport, which
-    /// with thousands of connections is most of the server's memory (rooms 1000×3: 141 MB of
-    /// 369). DTLS-SRTP carries nothing else afterwards. What is given up: a close_notify after
-    /// that cannot be read, so a publisher that closes without signaling leaves by its RTCP BYE
-    /// (`goodbyeReceived`: aiortc, Firefox; Chrome stopped sending BYE in 2023) or by consent
-    /// expiry (RFC 7675, `consentTimeout`), as pion-based servers notice it by ICE timeouts.
+    /// A transport's DTLS association (≈ 50 KiB: DTLSTransport.releaseAssociation) is freed once
+    /// it is no longer needed: with thousands of connections it was most of the server's memory
+    /// (rooms 1000×3: 141 MB of 369). DTLS-SRTP carries nothing else after the handshake.
+    ///
+    /// - A viewer's transport (it publishes nothing) is freed on the first timer pass after it
+    ///   connects. Held for seconds, a join storm's associations left the heap fragmented (pages
+    ///   of freed handshakes pinned by the long-lived state allocated among them): 1,000 viewers
+    ///   cost 23.9 KiB of RSS each with them held 5 s, 17.8 KiB freed at once (docs/PERFORMANCE.md).
+    /// - A publisher's is freed after `associationQuietPeriod` without DTLS from the peer, so that
+    ///   a publisher closing its peer connection early is noticed by its close_notify at once.
+    ///
+    /// A peer that lost our final flight retransmits its own (within ~1–3 s); the released
+    /// transport answers with its kept final flight, dropped after `associationQuietPeriod` of
+    /// quiet. What is given up: a close_notify after the release cannot be read, so a publisher
+    /// that closes without signaling leaves by its RTCP BYE (`goodbyeReceived`: aiortc, Firefox;
+    /// Chrome stopped sending BYE in 2023) or by consent expiry (RFC 7675, `consentTimeout`), as
+    /// pion-based servers notice it by ICE timeouts.
     public static let associationQuietPeriod: UInt64 = 5_000_000_000
 
-    func releaseQuietAssociations(now: UInt64) {
-        for t in transports.values where !t.dtls.isReleased {
-            guard let connected = t.connectedAt, elapsed(now, since: connected) >= Self.associationQuietPeriod,
-                  elapsed(now, since: t.lastDTLSAt) >= Self.associationQuietPeriod else { continue }
-            t.dtls.releaseAssociation()
-            stats.dtlsReleased += 1
+    func releaseAssociations(now: UInt64) {
+        for t in transports.values {
+            guard let connected = t.connectedAt else { continue }
+            let quiet = elapsed(now, since: connected) >= Self.associationQuietPeriod && elapsed(now, since: t.lastDTLSAt) >= Self.associationQuietPeriod
+            if !t.dtls.isReleased {
+                guard t.publishedTracks.isEmpty || quiet else { continue }
+                t.dtls.releaseAssociation()
+                if t.dtls.isReleased { stats.dtlsReleased += 1 }
+            } else if quiet && t.dtls.holdsFinalFlight {
+                t.dtls.forgetFinalFlight()
+            }
         }
     }
 
@@ -297,7 +310,7 @@ public final class MediaRouter {
         if now >= nextReportPass {
             nextReportPass = now &+ Self.reportPassInterval
             sendReports(now: now, send: send)
-            releaseQuietAssociations(now: now)
+            releaseAssociations(now: now)
         }
     }
 

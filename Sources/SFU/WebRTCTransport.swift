@@ -15,8 +15,8 @@ public final class WebRTCTransport {
     public private(set) var failure: String?
     /// The tracks this transport publishes (MediaRouter.publish), found by payload type per packet.
     var publishedTracks: [MediaRouter.Track] = []
-    /// When DTLS completed, and when the peer last sent a DTLS datagram (for releasing the
-    /// association of quiet transports, MediaRouter.releaseQuietAssociations).
+    /// When DTLS completed, and when the peer last sent a DTLS datagram (for dropping the kept
+    /// final flight and releasing publishers' associations, MediaRouter.releaseAssociations).
     var connectedAt: UInt64? = nil
     var lastDTLSAt: UInt64 = 0
     /// When our next RTCP receiver report (to a publisher) and next sender reports (to a

@@ -102,6 +102,49 @@ struct DTLSTests {
         #expect(Self.keys(c) != nil && Self.keys(s) != nil)
     }
 
+    /// A server that released its association at once still completes a handshake whose final
+    /// flight was lost: the client retransmits its last flight, the server answers with the kept
+    /// final flight, and the client connects (RFC 6347 §4.2.4). Other records are ignored, the
+    /// replays are bounded, and none are left once the flight is forgotten.
+    @Test func releasedServerReplaysItsFinalFlight() throws {
+        let server = DTLSTransport(context: DTLSContext(certificate: Self.serverCertificate), role: .server,
+                                   remoteFingerprint: Self.clientCertificate.fingerprint)
+        let client = DTLSTransport(context: DTLSContext(certificate: Self.clientCertificate), role: .client,
+                                   remoteFingerprint: Self.serverCertificate.fingerprint)
+        func sends(_ e: [DTLSTransport.Event]) -> [[UInt8]] { e.compactMap { if case .send(let d) = $0 { d } else { nil } } }
+        var toServer = sends(client.start(now: Self.now()))
+        var lastClientFlight: [[UInt8]] = []
+        var serverFinal: [[UInt8]] = []
+        for _ in 0..<10 where server.state == .handshaking {
+            lastClientFlight = toServer
+            var toClient: [[UInt8]] = []
+            for d in toServer {
+                let e = server.receive(d, now: Self.now())
+                if Self.keys(e) != nil { serverFinal = sends(e) } else { toClient += sends(e) }
+            }
+            toServer = []
+            for d in toClient { toServer += sends(client.receive(d, now: Self.now())) }
+        }
+        #expect(server.state == .connected && client.state == .handshaking && !serverFinal.isEmpty)
+        server.releaseAssociation()  // the final flight (serverFinal) never reached the client
+        #expect(server.isReleased && server.holdsFinalFlight)
+        // Anything but a handshake record is ignored.
+        #expect(server.receive([23, 0xFE, 0xFD] + [UInt8](repeating: 0, count: 30), now: Self.now()).isEmpty)
+        // The client's retransmitted last flight gets the final flight again, byte for byte.
+        var replayed: [[UInt8]] = []
+        for d in lastClientFlight { replayed += sends(server.receive(d, now: Self.now())) }
+        #expect(Array(replayed.prefix(serverFinal.count)) == serverFinal)
+        var clientEvents: [DTLSTransport.Event] = []
+        for d in serverFinal { clientEvents += client.receive(d, now: Self.now()) }
+        #expect(client.state == .connected && Self.keys(clientEvents) != nil)
+        // Bounded: at most 8 replays in all.
+        var more = 0
+        for _ in 0..<20 { more += sends(server.receive(lastClientFlight[0], now: Self.now())).isEmpty ? 0 : 1 }
+        #expect(more == 8 - lastClientFlight.count)
+        server.forgetFinalFlight()
+        #expect(!server.holdsFinalFlight)
+    }
+
     /// The certificate survives a PEM round trip with the same fingerprint; garbage is refused.
     @Test func certificatePersistence() throws {
         let pem = Self.serverCertificate.pem()

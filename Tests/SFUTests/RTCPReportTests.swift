@@ -223,10 +223,11 @@ extension RTCPReportTests {
     }
 }
 
-/// Transports free their DTLS association once the handshake is surely over; forwarding goes on,
-/// and a publisher's RTCP BYE then ends it as its close_notify would have.
+/// Transports free their DTLS association on the first timer pass after connecting; forwarding
+/// goes on, and a publisher's RTCP BYE then ends it as its close_notify would have.
 struct DTLSReleaseTests {
-    @Test func quietAssociationsAreReleased() throws {
+    /// Timer passes leave forwarding alone.
+    @Test func forwardingGoesOnAcrossTimerPasses() throws {
         let (router, publisher, viewer) = try RTCPReportTests.publisherAndViewer()
         var forwarded = 0
         func packet(_ seq: UInt16, now: UInt64) throws {
@@ -237,12 +238,73 @@ struct DTLSReleaseTests {
             p.withUnsafeBytes { router.handle(UnsafeRawBufferPointer(rebasing: $0[0..<n]), from: publisher.address, now: now) { _, to in if to == viewer.address { forwarded += 1 } } }
         }
         try packet(1, now: 1_000_000_000)
-        router.tick(now: 4_000_000_000) { _, _ in }
-        #expect(router.stats.dtlsReleased == 0)  // not quiet long enough yet
-        router.tick(now: 5_100_000_000) { _, _ in }
-        #expect(router.stats.dtlsReleased == 2)  // the viewer's and the publisher's
-        try packet(2, now: 5_200_000_000)
+        router.tick(now: 1_100_000_000) { _, _ in }
+        try packet(2, now: 1_200_000_000)
         #expect(forwarded == 2)
+    }
+
+    /// A router transport after a real ICE check and DTLS handshake whose final flight (from the
+    /// router) was lost on its way to the client; `deliver` hands the router a client datagram.
+    struct LostFinalFlight {
+        let router: MediaRouter
+        let client: DTLSTransport
+        let lastClientFlight: [[UInt8]]
+        let deliver: ([UInt8], UInt64) -> [[UInt8]]
+    }
+
+    static func handshakeLosingTheFinalFlight(publishing: Bool) throws -> LostFinalFlight {
+        let serverCertificate = try DTLSCertificate.generate(), clientCertificate = try DTLSCertificate.generate()
+        let router = MediaRouter(dtlsContext: DTLSContext(certificate: serverCertificate))
+        var answer = RTCPReportTests.answer(publishing ? .recvonly : .sendonly)
+        answer.remoteUfrag = "cliU"
+        answer.remoteFingerprint = clientCertificate.fingerprint
+        let id = router.addTransport(answer: answer, localUfrag: "srvU", localPassword: ICELiteAgentTests.password)
+        if publishing { router.publish(transport: id, publisher: "room/p") }
+        let address = TransportAddress(ip: .loopbackV4, port: 40_000)
+        let deliver: ([UInt8], UInt64) -> [[UInt8]] = { datagram, now in
+            var sent: [[UInt8]] = []
+            datagram.withUnsafeBytes { router.handle($0, from: address, now: now) { bytes, to in if to == address { sent.append(Array(bytes)) } } }
+            return sent
+        }
+        #expect(deliver(ICELiteAgentTests.check(useCandidate: true).1, 1_000_000_000).count == 1)  // the check's success response
+        let client = DTLSTransport(context: DTLSContext(certificate: clientCertificate), role: .client, remoteFingerprint: serverCertificate.fingerprint)
+        func sends(_ e: [DTLSTransport.Event]) -> [[UInt8]] { e.compactMap { if case .send(let d) = $0 { d } else { nil } } }
+        var toRouter = sends(client.start(now: 0)), lastClientFlight: [[UInt8]] = []
+        for _ in 0..<10 where router.stats.transportsConnected == 0 {
+            lastClientFlight = toRouter
+            let answered = toRouter.flatMap { deliver($0, 1_010_000_000) }
+            toRouter = []
+            if router.stats.transportsConnected > 0 { break }  // `answered` is the final flight: lost
+            for d in answered { toRouter += sends(client.receive(d, now: 0)) }
+        }
+        #expect(router.stats.transportsConnected == 1 && client.state == .handshaking)
+        return LostFinalFlight(router: router, client: client, lastClientFlight: lastClientFlight, deliver: deliver)
+    }
+
+    /// A viewer's association is freed on the timer pass after connecting, and a client that
+    /// lost the router's final flight still connects, answered from the kept flight when it
+    /// retransmits its own (RFC 6347 §4.2.4).
+    @Test func aReleasedViewerTransportAnswersALostFinalFlight() throws {
+        let h = try Self.handshakeLosingTheFinalFlight(publishing: false)
+        h.router.tick(now: 1_100_000_000) { _, _ in }
+        #expect(h.router.stats.dtlsReleased == 1)
+        let replayed = h.lastClientFlight.flatMap { h.deliver($0, 1_500_000_000) }
+        for d in replayed { _ = h.client.receive(d, now: 0) }
+        #expect(h.client.state == .connected)
+    }
+
+    /// A publisher's association is kept while the peer may still close it with close_notify,
+    /// and freed after `associationQuietPeriod` of DTLS quiet; the lost final flight is answered
+    /// either way.
+    @Test func aPublishersAssociationIsFreedAfterItsQuietPeriod() throws {
+        let h = try Self.handshakeLosingTheFinalFlight(publishing: true)
+        h.router.tick(now: 1_100_000_000) { _, _ in }
+        #expect(h.router.stats.dtlsReleased == 0)
+        h.router.tick(now: 1_010_000_000 + MediaRouter.associationQuietPeriod) { _, _ in }
+        #expect(h.router.stats.dtlsReleased == 1)
+        let replayed = h.lastClientFlight.flatMap { h.deliver($0, 7_000_000_000) }
+        for d in replayed { _ = h.client.receive(d, now: 0) }
+        #expect(h.client.state == .connected)
     }
 
     /// A BYE naming every stream the publisher sends ends its transport; a BYE for another
