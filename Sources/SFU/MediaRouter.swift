@@ -120,6 +120,10 @@ public final class MediaRouter {
     var tracksByTransport: [WebRTCTransport.ID: [Track]] = [:]
     private var nextID: WebRTCTransport.ID = 1
     private var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
+    /// Where outgoing packets (forwarded RTP, our RTCP) are built before `send` copies them out.
+    /// Owned, not `withUnsafeTemporaryAllocation`: past 1 KiB that falls back to malloc and free
+    /// on a media thread, one pair per forwarded packet (perf: 1.5 % of 1 → 500).
+    private let outgoing = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
     public private(set) var events: [Event] = []
 
     /// RFC 7675 consent timeout for new transports (tunable for tests).
@@ -135,7 +139,10 @@ public final class MediaRouter {
 
     public init(dtlsContext: DTLSContext) { self.dtlsContext = dtlsContext }
 
-    deinit { scratch.deallocate() }
+    deinit {
+        scratch.deallocate()
+        outgoing.deallocate()
+    }
 
     /// Takes the events since the last call (connected, failed).
     public func takeEvents() -> [Event] {
@@ -398,7 +405,8 @@ public final class MediaRouter {
     private func sendRewritten(_ plain: UnsafeRawBufferPointer, header: RTPHeader, subscription: Subscription,
                                numbers: RTPStreamRewriter.Rewritten, outbound: SRTPContext, to: TransportAddress,
                                send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
-        withUnsafeTemporaryAllocation(byteCount: 1600, alignment: 16) { out in
+        do {
+            let out = UnsafeMutableRawBufferPointer(rebasing: outgoing[0..<1600])
             let payloadLength = header.payloadLength + header.paddingLength
             let ext = subscription.midExtension
             guard 12 + ext.count + payloadLength + 16 <= out.count else { return }
@@ -502,7 +510,8 @@ public final class MediaRouter {
         guard let out = transport.outbound, let to = transport.destination else { return false }
         let size = packets.reduce(0) { $0 + $1.serializedSize }
         guard size + 32 <= Self.rtcpDatagramLimit else { return false }
-        return withUnsafeTemporaryAllocation(byteCount: Self.rtcpDatagramLimit, alignment: 16) { buffer in
+        do {
+            let buffer = UnsafeMutableRawBufferPointer(rebasing: outgoing[0..<Self.rtcpDatagramLimit])
             var n = 0
             for p in packets { n += p.write(into: UnsafeMutableRawBufferPointer(rebasing: buffer[n...])) }
             guard let m = try? out.protectRTCP(buffer, length: n) else { return false }

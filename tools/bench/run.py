@@ -37,7 +37,8 @@ SERVER_CPU = ["taskset", "-c", "1"] if PIN else []
 CLIENT_CPU = ["taskset", "-c", "0"] if PIN else []
 BUILD = ROOT / ".build" / "release"
 BENCH = BUILD / "shihui-bench"
-SERVER = BUILD / "shihui-server"
+# SHIHUI_BENCH_SERVER=PATH: another shihui-server build (A/B comparisons of a change).
+SERVER = Path(os.environ.get("SHIHUI_BENCH_SERVER", BUILD / "shihui-server"))
 REFLECTOR = ROOT / ".build" / "floor" / "reflector"
 SECRET = "bench-secret-0123456789abcdef"
 sys.path.insert(0, str(Path(__file__).parent))
@@ -91,7 +92,9 @@ class Shihui(Target):
         # SHIHUI_BENCH_PERF=FILE: profile the server for its whole life (perf record, cpu-clock).
         self.perf = None
         if os.environ.get("SHIHUI_BENCH_PERF"):
-            self.perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-g", "-p", str(self.proc.pid),
+            # SHIHUI_BENCH_PERF_GRAPH=dwarf for call chains through libraries built without frame pointers.
+            graph = ["--call-graph", "dwarf,16384", "-F", "300"] if os.environ.get("SHIHUI_BENCH_PERF_GRAPH") == "dwarf" else ["-g"]
+            self.perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", *graph, "-p", str(self.proc.pid),
                                           "-o", os.environ["SHIHUI_BENCH_PERF"]])
 
     def stop(self):
