@@ -1,30 +1,72 @@
 import COpenSSL
 
-/// OpenSSL contexts for one SRTP key, each created on its first use and then reused for every
-/// packet (no allocation per packet in steady state): AES-128-CTR for counter mode and key
-/// derivation, AES-128-GCM seal and open for AEAD, and HMAC-SHA1 as two SHA-1 states precomputed
-/// over the key's inner and outer pads (RFC 2104 §2), copied per packet. That last one bypasses
-/// EVP_MAC, whose per-call re-init copies digest contexts through the provider layer and
-/// allocates: 0.71 µs instead of 0.90 µs for a 1200-byte packet on the benchmark machine
-/// (docs/PERFORMANCE.md), same SHA-NI code.
+/// OpenSSL cipher contexts that many SRTP keys on one thread take turns in: each use by another
+/// key than the last sets its key (AES key expansion inside OpenSSL) along with the IV.
 ///
-/// Lazily, because an OpenSSL cipher context costs 656 bytes and most keys use one of them, or
-/// none: a viewer's inbound RTP key never sees a packet, a GCM key seals or opens but not both.
+/// Why: an OpenSSL AES context is 656 bytes, and a viewer needs three (outbound RTP and RTCP,
+/// inbound RTCP): 1,968 bytes per viewer, the largest part of its memory. Re-keying costs
+/// 55–75 ns per packet for AES-128-CTR and ~150 ns for AES-128-GCM on a 1200-byte packet (a C
+/// probe of OpenSSL 3 here: 166–171 → 222–245 ns, 400 → 547–586 ns), 1–3 % of what a forwarded
+/// packet costs. The router owns one; keys made elsewhere (tests, the load generator's threads)
+/// keep contexts of their own.
+///
+/// @unchecked Sendable: owned by one media thread, like the keys that use it.
+public final class SRTPCipherContexts: @unchecked Sendable {
+    let ctr: OpaquePointer
+    let gcmSeal: OpaquePointer
+    let gcmOpen: OpaquePointer
+    /// Which key (`SRTPCipher.keyID`) each context holds now; 0 is none.
+    var ctrKey: UInt64 = 0, sealKey: UInt64 = 0, openKey: UInt64 = 0
+    private var lastKeyID: UInt64 = 0
+
+    public init() {
+        ctr = EVP_CIPHER_CTX_new()!
+        gcmSeal = EVP_CIPHER_CTX_new()!
+        gcmOpen = EVP_CIPHER_CTX_new()!
+        precondition(EVP_EncryptInit_ex(ctr, EVP_aes_128_ctr(), nil, nil, nil) == 1)
+        precondition(EVP_EncryptInit_ex(gcmSeal, EVP_aes_128_gcm(), nil, nil, nil) == 1)
+        precondition(EVP_DecryptInit_ex(gcmOpen, EVP_aes_128_gcm(), nil, nil, nil) == 1)
+    }
+
+    deinit {
+        EVP_CIPHER_CTX_free(ctr)
+        EVP_CIPHER_CTX_free(gcmSeal)
+        EVP_CIPHER_CTX_free(gcmOpen)
+    }
+
+    /// A number no other key of these contexts has had (never reused, unlike an address).
+    func newKeyID() -> UInt64 {
+        lastKeyID += 1
+        return lastKeyID
+    }
+}
+
+/// The OpenSSL state for one SRTP key: AES-128-CTR for counter mode and key derivation,
+/// AES-128-GCM seal and open for AEAD (contexts of its own, each created on its first use, or
+/// turns in shared `SRTPCipherContexts`), and HMAC-SHA1 as two SHA-1 states precomputed over the
+/// key's inner and outer pads (RFC 2104 §2), copied per packet. That last one bypasses EVP_MAC,
+/// whose per-call re-init copies digest contexts through the provider layer and allocates: 0.71 µs
+/// instead of 0.90 µs for a 1200-byte packet on the benchmark machine (docs/PERFORMANCE.md), same
+/// SHA-NI code. No allocation per packet in steady state.
 ///
 /// @unchecked Sendable: never shared between threads; a context belongs to one media worker.
 final class SRTPCipher: @unchecked Sendable {
     private let key: (UInt64, UInt64)
+    private let shared: SRTPCipherContexts?
+    private let keyID: UInt64
     private var ctr: OpaquePointer?
     private var gcmEncrypt: OpaquePointer?
     private var gcmDecrypt: OpaquePointer?
     /// SHA-1 state after (K xor ipad) and after (K xor opad); nil without an auth key.
     private let hmacPads: (inner: SHA_CTX, outer: SHA_CTX)?
 
-    init(key: [UInt8], authKey: [UInt8]?) {
+    init(key: [UInt8], authKey: [UInt8]?, sharing shared: SRTPCipherContexts? = nil) {
         precondition(key.count == 16)
         var k: (UInt64, UInt64) = (0, 0)
         withUnsafeMutableBytes(of: &k) { $0.copyBytes(from: key) }
         self.key = k
+        self.shared = shared
+        keyID = shared?.newKeyID() ?? 0
         hmacPads = authKey.map(Self.pads)
     }
 
@@ -36,6 +78,21 @@ final class SRTPCipher: @unchecked Sendable {
             precondition((encrypt ? EVP_EncryptInit_ex(context, cipher, nil, p, nil) : EVP_DecryptInit_ex(context, cipher, nil, p, nil)) == 1)
         }
         return context
+    }
+
+    /// Starts an operation on `context` with `iv`, setting our key first when `holder` (the key
+    /// the shared context holds) is another's.
+    @inline(__always)
+    private func begin(_ context: OpaquePointer, iv: UnsafePointer<UInt8>, encrypt: Bool, holder: inout UInt64) {
+        if holder == keyID {
+            precondition((encrypt ? EVP_EncryptInit_ex(context, nil, nil, nil, iv) : EVP_DecryptInit_ex(context, nil, nil, nil, iv)) == 1)
+        } else {
+            withUnsafeBytes(of: key) { k in
+                let p = k.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                precondition((encrypt ? EVP_EncryptInit_ex(context, nil, nil, p, iv) : EVP_DecryptInit_ex(context, nil, nil, p, iv)) == 1)
+            }
+            holder = keyID
+        }
     }
 
     /// RFC 2104 §2: a key longer than the 64-byte block is hashed first; then K is zero-padded,
@@ -68,8 +125,13 @@ final class SRTPCipher: @unchecked Sendable {
         guard data.count > 0 else { return }
         var outLength: Int32 = 0
         let ctr: OpaquePointer
-        if let c = self.ctr { ctr = c } else { ctr = makeContext(EVP_aes_128_ctr(), encrypt: true); self.ctr = ctr }
-        precondition(EVP_EncryptInit_ex(ctr, nil, nil, nil, iv) == 1)
+        if let shared {
+            ctr = shared.ctr
+            begin(ctr, iv: iv, encrypt: true, holder: &shared.ctrKey)
+        } else {
+            if let c = self.ctr { ctr = c } else { ctr = makeContext(EVP_aes_128_ctr(), encrypt: true); self.ctr = ctr }
+            precondition(EVP_EncryptInit_ex(ctr, nil, nil, nil, iv) == 1)
+        }
         let p = data.baseAddress!.assumingMemoryBound(to: UInt8.self)
         precondition(EVP_EncryptUpdate(ctr, p, &outLength, p, Int32(data.count)) == 1)
     }
@@ -95,8 +157,13 @@ final class SRTPCipher: @unchecked Sendable {
     func gcmSeal(iv: UnsafePointer<UInt8>, aad: UnsafeRawBufferPointer, _ aad2: UnsafeRawBufferPointer, _ plaintext: UnsafeMutableRawBufferPointer, tag: UnsafeMutablePointer<UInt8>) {
         var n: Int32 = 0
         let gcmEncrypt: OpaquePointer
-        if let c = self.gcmEncrypt { gcmEncrypt = c } else { gcmEncrypt = makeContext(EVP_aes_128_gcm(), encrypt: true); self.gcmEncrypt = gcmEncrypt }
-        precondition(EVP_EncryptInit_ex(gcmEncrypt, nil, nil, nil, iv) == 1)
+        if let shared {
+            gcmEncrypt = shared.gcmSeal
+            begin(gcmEncrypt, iv: iv, encrypt: true, holder: &shared.sealKey)
+        } else {
+            if let c = self.gcmEncrypt { gcmEncrypt = c } else { gcmEncrypt = makeContext(EVP_aes_128_gcm(), encrypt: true); self.gcmEncrypt = gcmEncrypt }
+            precondition(EVP_EncryptInit_ex(gcmEncrypt, nil, nil, nil, iv) == 1)
+        }
         if aad.count > 0 { precondition(EVP_EncryptUpdate(gcmEncrypt, nil, &n, aad.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad.count)) == 1) }
         if aad2.count > 0 { precondition(EVP_EncryptUpdate(gcmEncrypt, nil, &n, aad2.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad2.count)) == 1) }
         if plaintext.count > 0 {
@@ -112,8 +179,13 @@ final class SRTPCipher: @unchecked Sendable {
     func gcmOpen(iv: UnsafePointer<UInt8>, aad: UnsafeRawBufferPointer, _ aad2: UnsafeRawBufferPointer, _ ciphertext: UnsafeMutableRawBufferPointer, tag: UnsafePointer<UInt8>) -> Bool {
         var n: Int32 = 0
         let gcmDecrypt: OpaquePointer
-        if let c = self.gcmDecrypt { gcmDecrypt = c } else { gcmDecrypt = makeContext(EVP_aes_128_gcm(), encrypt: false); self.gcmDecrypt = gcmDecrypt }
-        precondition(EVP_DecryptInit_ex(gcmDecrypt, nil, nil, nil, iv) == 1)
+        if let shared {
+            gcmDecrypt = shared.gcmOpen
+            begin(gcmDecrypt, iv: iv, encrypt: false, holder: &shared.openKey)
+        } else {
+            if let c = self.gcmDecrypt { gcmDecrypt = c } else { gcmDecrypt = makeContext(EVP_aes_128_gcm(), encrypt: false); self.gcmDecrypt = gcmDecrypt }
+            precondition(EVP_DecryptInit_ex(gcmDecrypt, nil, nil, nil, iv) == 1)
+        }
         if aad.count > 0 { precondition(EVP_DecryptUpdate(gcmDecrypt, nil, &n, aad.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad.count)) == 1) }
         if aad2.count > 0 { precondition(EVP_DecryptUpdate(gcmDecrypt, nil, &n, aad2.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad2.count)) == 1) }
         if ciphertext.count > 0 {

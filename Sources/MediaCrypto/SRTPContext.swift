@@ -36,7 +36,9 @@ public final class SRTPContext: @unchecked Sendable {
         var rtcpStarted = false
     }
 
-    public init(profile: SRTPProfile, masterKey: [UInt8], masterSalt: [UInt8]) {
+    /// `sharing`: cipher contexts that this key takes turns in with others on the same thread
+    /// (`SRTPCipherContexts`); without, the key keeps contexts of its own.
+    public init(profile: SRTPProfile, masterKey: [UInt8], masterSalt: [UInt8], sharing shared: SRTPCipherContexts? = nil) {
         precondition(masterKey.count == profile.masterKeyLength && masterSalt.count == profile.masterSaltLength)
         self.profile = profile
         let saltLength = profile.masterSaltLength
@@ -44,8 +46,8 @@ public final class SRTPContext: @unchecked Sendable {
             SRTPKeyDerivation.derive(masterKey: masterKey, masterSalt: masterSalt, label: label, length: n)
         }
         let auth = profile.authKeyLength
-        rtp = SRTPCipher(key: k(.rtpEncryption, 16), authKey: auth > 0 ? k(.rtpAuthentication, auth) : nil)
-        rtcp = SRTPCipher(key: k(.rtcpEncryption, 16), authKey: auth > 0 ? k(.rtcpAuthentication, auth) : nil)
+        rtp = SRTPCipher(key: k(.rtpEncryption, 16), authKey: auth > 0 ? k(.rtpAuthentication, auth) : nil, sharing: shared)
+        rtcp = SRTPCipher(key: k(.rtcpEncryption, 16), authKey: auth > 0 ? k(.rtcpAuthentication, auth) : nil, sharing: shared)
         rtpSalt = k(.rtpSalt, saltLength)
         rtcpSalt = k(.rtcpSalt, saltLength)
     }

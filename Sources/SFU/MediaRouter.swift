@@ -112,6 +112,9 @@ public final class MediaRouter {
 
     public internal(set) var stats = Stats()
     private let dtlsContext: DTLSContext
+    /// The OpenSSL cipher contexts every transport's SRTP keys take turns in (this router runs on
+    /// one thread): three for the server instead of three per viewer.
+    let cipherContexts = SRTPCipherContexts()
     var transports: [WebRTCTransport.ID: WebRTCTransport] = [:]
     private var byUfrag: [String: WebRTCTransport.ID] = [:]
     private var byAddress: [TransportAddress: WebRTCTransport.ID] = [:]
@@ -205,7 +208,7 @@ public final class MediaRouter {
     public func connectWithoutHandshake(transport id: WebRTCTransport.ID, keys: DTLSTransport.SRTPKeys, address: TransportAddress, now: UInt64 = 0) {
         guard let t = transports[id] else { return }
         t.ice.assumeSelected(address)
-        t.dtlsConnected(keys)
+        t.dtlsConnected(keys, sharing: cipherContexts)
         t.connectedAt = now
         byAddress[address] = id
     }
@@ -349,7 +352,7 @@ public final class MediaRouter {
             switch e {
             case .send(let d): if let to = t.destination { d.withUnsafeBytes { send($0, to) } }
             case .connected(let keys):
-                t.dtlsConnected(keys)
+                t.dtlsConnected(keys, sharing: cipherContexts)
                 t.connectedAt = now
                 stats.transportsConnected += 1
                 self.events.append(.connected(t.id))

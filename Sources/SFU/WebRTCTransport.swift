@@ -36,9 +36,10 @@ public final class WebRTCTransport {
     public var isConnected: Bool { inbound != nil }
     public var destination: TransportAddress? { ice.selected }
 
-    func dtlsConnected(_ keys: DTLSTransport.SRTPKeys) {
-        inbound = SRTPContext(profile: keys.profile, masterKey: keys.remoteKey, masterSalt: keys.remoteSalt)
-        outbound = SRTPContext(profile: keys.profile, masterKey: keys.localKey, masterSalt: keys.localSalt)
+    /// SRTP contexts from the handshake's keys, taking turns in the router's cipher contexts.
+    func dtlsConnected(_ keys: DTLSTransport.SRTPKeys, sharing shared: SRTPCipherContexts) {
+        inbound = SRTPContext(profile: keys.profile, masterKey: keys.remoteKey, masterSalt: keys.remoteSalt, sharing: shared)
+        outbound = SRTPContext(profile: keys.profile, masterKey: keys.localKey, masterSalt: keys.localSalt, sharing: shared)
     }
 
     func failed(_ reason: String) { failure = reason }

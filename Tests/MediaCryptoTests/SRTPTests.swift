@@ -103,6 +103,32 @@ struct SRTPTests {
         return Array(b[..<(try r.get())])
     }
 
+    /// Keys taking turns in shared cipher contexts (as the router's do) produce the same bytes as
+    /// keys with contexts of their own, whatever the order of use, and their peers (with their own
+    /// contexts) open them; a refused packet leaves the shared contexts usable.
+    @Test(arguments: [SRTPProfile.aes128CmHmacSha1_80, .aeadAes128Gcm])
+    func sharedCipherContexts(profile: SRTPProfile) throws {
+        let shared = SRTPCipherContexts()
+        let keys = (0..<3).map { _ in (SecureRandom.bytes(16), SecureRandom.bytes(profile.masterSaltLength)) }
+        let sharing = keys.map { SRTPContext(profile: profile, masterKey: $0.0, masterSalt: $0.1, sharing: shared) }
+        let own = keys.map { SRTPContext(profile: profile, masterKey: $0.0, masterSalt: $0.1) }
+        let peers = keys.map { SRTPContext(profile: profile, masterKey: $0.0, masterSalt: $0.1) }
+        for (n, i) in [0, 1, 1, 2, 0, 2, 2, 1, 0].enumerated() {
+            let packet = Self.rtp(seq: UInt16(n), payload: (0..<100).map { UInt8(($0 + n) & 0xFF) })
+            let protected = try Self.protect(sharing[i], packet)
+            #expect(protected == (try Self.protect(own[i], packet)))
+            #expect(try Self.unprotect(peers[i], protected) == packet)
+        }
+        // Inbound through the shared contexts: a tampered packet is refused, the next one opens.
+        let inbound = SRTPContext(profile: profile, masterKey: keys[1].0, masterSalt: keys[1].1, sharing: shared)
+        let sender = SRTPContext(profile: profile, masterKey: keys[1].0, masterSalt: keys[1].1)
+        var bad = try Self.protect(sender, Self.rtp(seq: 500))
+        bad[20] ^= 1
+        #expect(throws: SRTPError.self) { try Self.unprotect(inbound, bad) }
+        _ = try Self.protect(sharing[0], Self.rtp(seq: 600))  // another key in between
+        #expect(try Self.unprotect(inbound, try Self.protect(sender, Self.rtp(seq: 501))) == Self.rtp(seq: 501))
+    }
+
     /// Both profiles: round trip across the sequence wrap (ROC 0 → 1), with reordering.
     @Test(arguments: [SRTPProfile.aes128CmHmacSha1_80, .aeadAes128Gcm])
     func rollover(profile: SRTPProfile) throws {

@@ -47,12 +47,14 @@ enum MemoryProbe {
         // A viewer's two contexts as they are used: the outbound one protects RTP and RTCP
         // (sender reports), the inbound one only opens the viewer's RTCP (its inbound RTP key
         // never sees a packet, so its cipher context is never created).
+        // Their cipher contexts are shared, as the router's are (SRTPCipherContexts).
         var contexts: [SRTPContext] = []
+        let shared = SRTPCipherContexts()
         var rtp = [UInt8](repeating: 0, count: 1300), rtcp = [UInt8](repeating: 0, count: 200)
         for _ in 0..<n {
-            let outbound = SRTPContext(profile: .aes128CmHmacSha1_80, masterKey: SecureRandom.bytes(16), masterSalt: SecureRandom.bytes(14))
+            let outbound = SRTPContext(profile: .aes128CmHmacSha1_80, masterKey: SecureRandom.bytes(16), masterSalt: SecureRandom.bytes(14), sharing: shared)
             let key = SecureRandom.bytes(16), salt = SecureRandom.bytes(14)
-            let inbound = SRTPContext(profile: .aes128CmHmacSha1_80, masterKey: key, masterSalt: salt)
+            let inbound = SRTPContext(profile: .aes128CmHmacSha1_80, masterKey: key, masterSalt: salt, sharing: shared)
             let viewer = SRTPContext(profile: .aes128CmHmacSha1_80, masterKey: key, masterSalt: salt)
             rtp.withUnsafeMutableBytes { b in
                 b.storeBytes(of: 0x80, toByteOffset: 0, as: UInt8.self); b.storeBytes(of: 96, toByteOffset: 1, as: UInt8.self)
@@ -82,7 +84,7 @@ enum MemoryProbe {
         print("DTLS handshakes in memory, client and server on this thread: \(handshakeNanos / UInt64(n) / 1000) µs each")
         print("memory per peer connection (\(n) of each, RSS deltas):")
         print("  DTLS association (server side, after handshake): \((afterDTLS - before) * 1024 / n) bytes")
-        print("  SRTP contexts (inbound + outbound, AES-CM, used): \((afterSRTP - afterDTLS) * 1024 / n) bytes")
+        print("  SRTP keys (inbound + outbound, AES-CM, used, shared cipher contexts): \((afterSRTP - afterDTLS) * 1024 / n) bytes")
         print("  freed by releaseAssociation (+ malloc_trim):      \((afterSRTP - afterRelease) * 1024 / n) bytes")
         // Live heap (mallinfo2) against RSS: what RSS keeps beyond it is fragmentation, pages
         // that one live chunk among the handshake's freed ones keeps resident.
