@@ -57,8 +57,21 @@ final class SRTPCipher: @unchecked Sendable {
     private var ctr: OpaquePointer?
     private var gcmEncrypt: OpaquePointer?
     private var gcmDecrypt: OpaquePointer?
-    /// SHA-1 state after (K xor ipad) and after (K xor opad); nil without an auth key.
-    private let hmacPads: (inner: SHA_CTX, outer: SHA_CTX)?
+    /// SHA-1 chaining values (h0…h4) after absorbing the one block (K xor ipad), and after
+    /// (K xor opad); nil without an auth key. 40 bytes instead of two 96-byte SHA_CTX: a state
+    /// that has absorbed exactly one block is its chaining value, 512 bits counted, nothing
+    /// buffered (`Self.resume`).
+    private let hmacPads: (inner: Midstate, outer: Midstate)?
+
+    typealias Midstate = (UInt32, UInt32, UInt32, UInt32, UInt32)
+
+    @inline(__always)
+    static func resume(_ m: Midstate) -> SHA_CTX {
+        var c = SHA_CTX()
+        c.h0 = m.0; c.h1 = m.1; c.h2 = m.2; c.h3 = m.3; c.h4 = m.4
+        c.Nl = 512
+        return c
+    }
 
     init(key: [UInt8], authKey: [UInt8]?, sharing shared: SRTPCipherContexts? = nil) {
         precondition(key.count == 16)
@@ -97,7 +110,7 @@ final class SRTPCipher: @unchecked Sendable {
 
     /// RFC 2104 §2: a key longer than the 64-byte block is hashed first; then K is zero-padded,
     /// XORed with 0x36 (inner) and 0x5C (outer), and each pad absorbed into a SHA-1 state.
-    static func pads(_ key: [UInt8]) -> (inner: SHA_CTX, outer: SHA_CTX) {
+    static func pads(_ key: [UInt8]) -> (inner: Midstate, outer: Midstate) {
         var k = key
         if k.count > 64 {
             k = [UInt8](repeating: 0, count: 20)
@@ -110,7 +123,8 @@ final class SRTPCipher: @unchecked Sendable {
         let ipad = k.map { $0 ^ 0x36 }, opad = k.map { $0 ^ 0x5C }
         SHA1_Update(&inner, ipad, 64)
         SHA1_Update(&outer, opad, 64)
-        return (inner, outer)
+        precondition(inner.num == 0 && outer.num == 0 && inner.Nl == 512 && inner.Nh == 0)  // what `resume` rebuilds
+        return ((inner.h0, inner.h1, inner.h2, inner.h3, inner.h4), (outer.h0, outer.h1, outer.h2, outer.h3, outer.h4))
     }
 
     deinit {
@@ -140,12 +154,12 @@ final class SRTPCipher: @unchecked Sendable {
     @inline(__always)
     func hmacSHA1(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, tag: UnsafeMutablePointer<UInt8>, tagLength: Int) {
         guard let hmacPads else { preconditionFailure("no auth key") }
-        var inner = hmacPads.inner
+        var inner = Self.resume(hmacPads.inner)
         if a.count > 0 { SHA1_Update(&inner, a.baseAddress, a.count) }
         if b.count > 0 { SHA1_Update(&inner, b.baseAddress, b.count) }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digest in
             SHA1_Final(digest.baseAddress, &inner)
-            var outer = hmacPads.outer
+            var outer = Self.resume(hmacPads.outer)
             SHA1_Update(&outer, digest.baseAddress, 20)
             SHA1_Final(digest.baseAddress, &outer)
             tag.update(from: digest.baseAddress!, count: tagLength)
