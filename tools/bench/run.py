@@ -376,6 +376,13 @@ def markdown(report):
         out += [""]
     out += ["Scenarios:", "", head]
     out += [row(r) for r in report.get("scenarios", [])]
+    storms = [r for r in report.get("scenarios", []) if r["scenario"] == "join-storm"]
+    if storms:
+        out += ["", "Join storms, per viewer from the start of its signaling: connected (ICE + DTLS) and first media packet, ms:", "",
+                "| target | joins | signaling | joins/s | connected p50 | p99 | first media p50 | p99 |", "|" + "---|" * 8]
+        ms = lambda r, k: f"{r[k]:.0f}" if k in r else "–"
+        out += [f"| {r['label']} | {r['viewer_connections']} | {r.get('signaling', '')} | {r['joins_per_second']:.0f} | {ms(r, 'join_p50_ms')} | "
+                f"{ms(r, 'join_p99_ms')} | {ms(r, 'first_media_p50_ms')} | {ms(r, 'first_media_p99_ms')} |" for r in storms]
     if report.get("memory_per_viewer"):
         m = report["memory_per_viewer"]
         out += ["", f"Memory per meeting viewer (1 → 1000 minus 1 → 100 at 500 kbit/s, over 900 viewers): "
