@@ -1,37 +1,41 @@
 import COpenSSL
 
-/// OpenSSL cipher contexts that many SRTP keys on one thread take turns in: each use by another
-/// key than the last sets its key (AES key expansion inside OpenSSL) along with the IV.
+/// OpenSSL cipher contexts that SRTP keys on one thread take turns in, each created on its first
+/// use: a use by another key than the last sets its key (AES key expansion inside OpenSSL) along
+/// with the IV.
 ///
 /// Why: an OpenSSL AES context is 656 bytes, and a viewer needs three (outbound RTP and RTCP,
 /// inbound RTCP): 1,968 bytes per viewer, the largest part of its memory. Re-keying costs
 /// 55–75 ns per packet for AES-128-CTR and ~150 ns for AES-128-GCM on a 1200-byte packet (a C
 /// probe of OpenSSL 3 here: 166–171 → 222–245 ns, 400 → 547–586 ns), 1–3 % of what a forwarded
-/// packet costs. The router owns one; keys made elsewhere (tests, the load generator's threads)
-/// keep contexts of their own.
+/// packet costs. The router owns one for all its keys; a key made without one (tests, the load
+/// generator's threads, key derivation) gets one of its own, whose key never changes.
 ///
 /// @unchecked Sendable: owned by one media thread, like the keys that use it.
 public final class SRTPCipherContexts: @unchecked Sendable {
-    let ctr: OpaquePointer
-    let gcmSeal: OpaquePointer
-    let gcmOpen: OpaquePointer
+    private var ctrContext: OpaquePointer?
+    private var sealContext: OpaquePointer?
+    private var openContext: OpaquePointer?
     /// Which key (`SRTPCipher.keyID`) each context holds now; 0 is none.
     var ctrKey: UInt64 = 0, sealKey: UInt64 = 0, openKey: UInt64 = 0
     private var lastKeyID: UInt64 = 0
 
-    public init() {
-        ctr = EVP_CIPHER_CTX_new()!
-        gcmSeal = EVP_CIPHER_CTX_new()!
-        gcmOpen = EVP_CIPHER_CTX_new()!
-        precondition(EVP_EncryptInit_ex(ctr, EVP_aes_128_ctr(), nil, nil, nil) == 1)
-        precondition(EVP_EncryptInit_ex(gcmSeal, EVP_aes_128_gcm(), nil, nil, nil) == 1)
-        precondition(EVP_DecryptInit_ex(gcmOpen, EVP_aes_128_gcm(), nil, nil, nil) == 1)
-    }
+    public init() {}
 
     deinit {
-        EVP_CIPHER_CTX_free(ctr)
-        EVP_CIPHER_CTX_free(gcmSeal)
-        EVP_CIPHER_CTX_free(gcmOpen)
+        for c in [ctrContext, sealContext, openContext] { if let c { EVP_CIPHER_CTX_free(c) } }
+    }
+
+    /// AES-128-CTR (encrypting), AES-128-GCM sealing and opening.
+    var ctr: OpaquePointer { ctrContext ?? Self.make(EVP_aes_128_ctr(), encrypt: true, into: &ctrContext) }
+    var seal: OpaquePointer { sealContext ?? Self.make(EVP_aes_128_gcm(), encrypt: true, into: &sealContext) }
+    var open: OpaquePointer { openContext ?? Self.make(EVP_aes_128_gcm(), encrypt: false, into: &openContext) }
+
+    private static func make(_ cipher: OpaquePointer?, encrypt: Bool, into slot: inout OpaquePointer?) -> OpaquePointer {
+        let c = EVP_CIPHER_CTX_new()!
+        precondition((encrypt ? EVP_EncryptInit_ex(c, cipher, nil, nil, nil) : EVP_DecryptInit_ex(c, cipher, nil, nil, nil)) == 1)
+        slot = c
+        return c
     }
 
     /// A number no other key of these contexts has had (never reused, unlike an address).
@@ -41,22 +45,19 @@ public final class SRTPCipherContexts: @unchecked Sendable {
     }
 }
 
-/// The OpenSSL state for one SRTP key: AES-128-CTR for counter mode and key derivation,
-/// AES-128-GCM seal and open for AEAD (contexts of its own, each created on its first use, or
-/// turns in shared `SRTPCipherContexts`), and HMAC-SHA1 as two SHA-1 states precomputed over the
-/// key's inner and outer pads (RFC 2104 §2), copied per packet. That last one bypasses EVP_MAC,
-/// whose per-call re-init copies digest contexts through the provider layer and allocates: 0.71 µs
-/// instead of 0.90 µs for a 1200-byte packet on the benchmark machine (docs/PERFORMANCE.md), same
-/// SHA-NI code. No allocation per packet in steady state.
+/// The OpenSSL state for one SRTP key: AES-128-CTR for counter mode and key derivation and
+/// AES-128-GCM seal and open for AEAD, in `SRTPCipherContexts` (shared, or its own), and HMAC-SHA1
+/// as two SHA-1 chaining values precomputed over the key's inner and outer pads (RFC 2104 §2),
+/// resumed per packet. That last one bypasses EVP_MAC, whose per-call re-init copies digest
+/// contexts through the provider layer and allocates: 0.71 µs instead of 0.90 µs for a 1200-byte
+/// packet on the benchmark machine (docs/PERFORMANCE.md), same SHA-NI code. No allocation per
+/// packet in steady state.
 ///
 /// @unchecked Sendable: never shared between threads; a context belongs to one media worker.
 final class SRTPCipher: @unchecked Sendable {
     private let key: (UInt64, UInt64)
-    private let shared: SRTPCipherContexts?
+    private let contexts: SRTPCipherContexts
     private let keyID: UInt64
-    private var ctr: OpaquePointer?
-    private var gcmEncrypt: OpaquePointer?
-    private var gcmDecrypt: OpaquePointer?
     /// SHA-1 chaining values (h0…h4) after absorbing the one block (K xor ipad), and after
     /// (K xor opad); nil without an auth key. 40 bytes instead of two 96-byte SHA_CTX: a state
     /// that has absorbed exactly one block is its chaining value, 512 bits counted, nothing
@@ -78,23 +79,13 @@ final class SRTPCipher: @unchecked Sendable {
         var k: (UInt64, UInt64) = (0, 0)
         withUnsafeMutableBytes(of: &k) { $0.copyBytes(from: key) }
         self.key = k
-        self.shared = shared
-        keyID = shared?.newKeyID() ?? 0
+        contexts = shared ?? SRTPCipherContexts()
+        keyID = contexts.newKeyID()
         hmacPads = authKey.map(Self.pads)
     }
 
-    /// A cipher context for `cipher` under this key, for encryption or decryption.
-    private func makeContext(_ cipher: OpaquePointer?, encrypt: Bool) -> OpaquePointer {
-        let context = EVP_CIPHER_CTX_new()!
-        withUnsafeBytes(of: key) { k in
-            let p = k.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            precondition((encrypt ? EVP_EncryptInit_ex(context, cipher, nil, p, nil) : EVP_DecryptInit_ex(context, cipher, nil, p, nil)) == 1)
-        }
-        return context
-    }
-
     /// Starts an operation on `context` with `iv`, setting our key first when `holder` (the key
-    /// the shared context holds) is another's.
+    /// the context holds) is another's.
     @inline(__always)
     private func begin(_ context: OpaquePointer, iv: UnsafePointer<UInt8>, encrypt: Bool, holder: inout UInt64) {
         if holder == keyID {
@@ -127,25 +118,13 @@ final class SRTPCipher: @unchecked Sendable {
         return ((inner.h0, inner.h1, inner.h2, inner.h3, inner.h4), (outer.h0, outer.h1, outer.h2, outer.h3, outer.h4))
     }
 
-    deinit {
-        if let ctr { EVP_CIPHER_CTX_free(ctr) }
-        if let gcmEncrypt { EVP_CIPHER_CTX_free(gcmEncrypt) }
-        if let gcmDecrypt { EVP_CIPHER_CTX_free(gcmDecrypt) }
-    }
-
     /// XORs `data` in place with the AES-CTR keystream starting at counter block `iv` (16 bytes).
     @inline(__always)
     func ctrXOR(iv: UnsafePointer<UInt8>, _ data: UnsafeMutableRawBufferPointer) {
         guard data.count > 0 else { return }
         var outLength: Int32 = 0
-        let ctr: OpaquePointer
-        if let shared {
-            ctr = shared.ctr
-            begin(ctr, iv: iv, encrypt: true, holder: &shared.ctrKey)
-        } else {
-            if let c = self.ctr { ctr = c } else { ctr = makeContext(EVP_aes_128_ctr(), encrypt: true); self.ctr = ctr }
-            precondition(EVP_EncryptInit_ex(ctr, nil, nil, nil, iv) == 1)
-        }
+        let ctr = contexts.ctr
+        begin(ctr, iv: iv, encrypt: true, holder: &contexts.ctrKey)
         let p = data.baseAddress!.assumingMemoryBound(to: UInt8.self)
         precondition(EVP_EncryptUpdate(ctr, p, &outLength, p, Int32(data.count)) == 1)
     }
@@ -170,14 +149,8 @@ final class SRTPCipher: @unchecked Sendable {
     @inline(__always)
     func gcmSeal(iv: UnsafePointer<UInt8>, aad: UnsafeRawBufferPointer, _ aad2: UnsafeRawBufferPointer, _ plaintext: UnsafeMutableRawBufferPointer, tag: UnsafeMutablePointer<UInt8>) {
         var n: Int32 = 0
-        let gcmEncrypt: OpaquePointer
-        if let shared {
-            gcmEncrypt = shared.gcmSeal
-            begin(gcmEncrypt, iv: iv, encrypt: true, holder: &shared.sealKey)
-        } else {
-            if let c = self.gcmEncrypt { gcmEncrypt = c } else { gcmEncrypt = makeContext(EVP_aes_128_gcm(), encrypt: true); self.gcmEncrypt = gcmEncrypt }
-            precondition(EVP_EncryptInit_ex(gcmEncrypt, nil, nil, nil, iv) == 1)
-        }
+        let gcmEncrypt = contexts.seal
+        begin(gcmEncrypt, iv: iv, encrypt: true, holder: &contexts.sealKey)
         if aad.count > 0 { precondition(EVP_EncryptUpdate(gcmEncrypt, nil, &n, aad.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad.count)) == 1) }
         if aad2.count > 0 { precondition(EVP_EncryptUpdate(gcmEncrypt, nil, &n, aad2.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad2.count)) == 1) }
         if plaintext.count > 0 {
@@ -192,14 +165,8 @@ final class SRTPCipher: @unchecked Sendable {
     @inline(__always)
     func gcmOpen(iv: UnsafePointer<UInt8>, aad: UnsafeRawBufferPointer, _ aad2: UnsafeRawBufferPointer, _ ciphertext: UnsafeMutableRawBufferPointer, tag: UnsafePointer<UInt8>) -> Bool {
         var n: Int32 = 0
-        let gcmDecrypt: OpaquePointer
-        if let shared {
-            gcmDecrypt = shared.gcmOpen
-            begin(gcmDecrypt, iv: iv, encrypt: false, holder: &shared.openKey)
-        } else {
-            if let c = self.gcmDecrypt { gcmDecrypt = c } else { gcmDecrypt = makeContext(EVP_aes_128_gcm(), encrypt: false); self.gcmDecrypt = gcmDecrypt }
-            precondition(EVP_DecryptInit_ex(gcmDecrypt, nil, nil, nil, iv) == 1)
-        }
+        let gcmDecrypt = contexts.open
+        begin(gcmDecrypt, iv: iv, encrypt: false, holder: &contexts.openKey)
         if aad.count > 0 { precondition(EVP_DecryptUpdate(gcmDecrypt, nil, &n, aad.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad.count)) == 1) }
         if aad2.count > 0 { precondition(EVP_DecryptUpdate(gcmDecrypt, nil, &n, aad2.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad2.count)) == 1) }
         if ciphertext.count > 0 {

@@ -3,6 +3,9 @@ import TestSupport
 import MediaFuzzing
 
 /// The media datagram entry point: committed fuzz inputs and seeded random datagrams never trap.
+/// Serialized: both tests drive the fuzz target's one shared router, which, like the server's,
+/// belongs to one thread (run in parallel they raced on its tables and crashed the test process).
+@Suite(.serialized)
 struct MediaFuzzRegressionTests {
     /// Every committed input for the media-datagram target runs clean.
     @Test func replay() throws {

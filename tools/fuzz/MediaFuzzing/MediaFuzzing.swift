@@ -7,7 +7,8 @@ import SFU
 /// that does not come from a validated address, except answers to valid STUN checks.
 public enum MediaFuzzing {
     /// One router with one transport (known ICE credentials), shared across inputs like a server.
-    /// nonisolated(unsafe): libFuzzer and the replay test call the target from one thread only.
+    /// nonisolated(unsafe): libFuzzer and the regression tests (a serialized suite) call the target
+    /// from one thread at a time.
     nonisolated(unsafe) static var router: MediaRouter = makeRouter()
     static let certificate = try! DTLSCertificate.generate()
 
