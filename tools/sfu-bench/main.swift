@@ -4,7 +4,10 @@
 // same packet, the crypto work a forwarded packet cannot avoid. docs/PERFORMANCE.md.
 //
 //   swift build -c release --product sfu-bench && .build/release/sfu-bench [--quick] [--cm] | --memory
-if CommandLine.arguments.contains("--memory") {
+//   | --arena same|thread   (ArenaProbe: heap left by a handshake storm, handshakes here or elsewhere)
+if let i = CommandLine.arguments.firstIndex(of: "--arena") {
+    ArenaProbe.run(count: 1000, handshakesOnAnotherThread: CommandLine.arguments.dropFirst(i + 1).first == "thread")
+} else if CommandLine.arguments.contains("--memory") {
     MemoryProbe.run(count: 1000)
 } else {
     SFUBench.run(quick: CommandLine.arguments.contains("--quick"),

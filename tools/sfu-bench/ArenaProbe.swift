@@ -1,0 +1,56 @@
+import CShims
+import Foundation
+import MediaCrypto
+
+/// Whether running DTLS handshakes on a thread of their own (glibc gives each thread its own
+/// malloc arena) would stop a handshake storm from fragmenting the heap: `count` server
+/// transports, each created here and kept (the long-lived part), handshaken here or on another
+/// thread, then released; RSS and live heap after `malloc_trim`. One variant per process, so that
+/// neither reuses the other's freed memory (docs/PERFORMANCE.md, memory per subscriber).
+enum ArenaProbe {
+    static func run(count n: Int, handshakesOnAnotherThread: Bool) {
+        let certificate = try! DTLSCertificate.generate()
+        let server = DTLSContext(certificate: certificate)
+        let client = DTLSContext(certificate: try! DTLSCertificate.generate())
+        _ = shihui_malloc_trim()
+        let before = MemoryProbe.rssKiB(), heapBefore = shihui_heap_in_use()
+        var kept: [DTLSTransport] = []
+        var keys: [[UInt8]] = []  // long-lived allocations made between handshakes, as a server makes them
+        func handshake(_ s: DTLSTransport, _ i: Int) {
+            let c = DTLSTransport(context: client, role: .client, remoteFingerprint: certificate.fingerprint)
+            var toServer: [[UInt8]] = c.start(now: 0).compactMap { if case .send(let d) = $0 { d } else { nil } }
+            var rounds = 0
+            while !toServer.isEmpty, rounds < 20 {
+                var toClient: [[UInt8]] = []
+                for d in toServer { for e in s.receive(d, now: UInt64(i)) { if case .send(let x) = e { toClient.append(x) } } }
+                toServer = []
+                for d in toClient { for e in c.receive(d, now: UInt64(i)) { if case .send(let x) = e { toServer.append(x) } } }
+                rounds += 1
+            }
+            precondition(s.state == .connected, "handshake \(i) did not complete")
+        }
+        // A Thread of its own (DispatchQueue.sync would run the block on this thread).
+        let go = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var job: (() -> Void)? = nil
+        if handshakesOnAnotherThread {
+            Thread { while true { go.wait(); job?(); done.signal() } }.start()
+        }
+        for i in 0..<n {
+            let s = DTLSTransport(context: server, role: .server, remoteFingerprint: client.certificate.fingerprint)
+            if handshakesOnAnotherThread {
+                job = { handshake(s, i) }
+                go.signal()
+                done.wait()
+            } else {
+                handshake(s, i)
+            }
+            keys.append(SecureRandom.bytes(200))
+            kept.append(s)
+        }
+        for s in kept { s.releaseAssociation() }
+        _ = shihui_malloc_trim()
+        let rss = (MemoryProbe.rssKiB() - before) * 1024 / n, live = (Int(shihui_heap_in_use()) - Int(heapBefore)) / n
+        print("DTLS handshakes \(handshakesOnAnotherThread ? "on another thread" : "on this thread"), \(n) kept transports after release: RSS \(rss) bytes, live heap \(live) bytes each")
+        withExtendedLifetime((kept, keys)) {}
+    }
+}
