@@ -8,7 +8,7 @@ import MediaCrypto
 /// thread, then released; RSS and live heap after `malloc_trim`. One variant per process, so that
 /// neither reuses the other's freed memory (docs/PERFORMANCE.md, memory per subscriber).
 enum ArenaProbe {
-    static func run(count n: Int, handshakesOnAnotherThread: Bool) {
+    static func run(count n: Int, handshakesOnAnotherThread: Bool, dropKept: Bool) {
         let certificate = try! DTLSCertificate.generate()
         let server = DTLSContext(certificate: certificate)
         let client = DTLSContext(certificate: try! DTLSCertificate.generate())
@@ -48,9 +48,12 @@ enum ArenaProbe {
             kept.append(s)
         }
         for s in kept { s.releaseAssociation() }
+        // `dropKept`: free the transports too, leaving only the small arrays made between
+        // handshakes: what the transports' own objects pin.
+        if dropKept { kept = [] }
         _ = shihui_malloc_trim()
         let rss = (MemoryProbe.rssKiB() - before) * 1024 / n, live = (Int(shihui_heap_in_use()) - Int(heapBefore)) / n
-        print("DTLS handshakes \(handshakesOnAnotherThread ? "on another thread" : "on this thread"), \(n) kept transports after release: RSS \(rss) bytes, live heap \(live) bytes each")
+        print("DTLS handshakes \(handshakesOnAnotherThread ? "on another thread" : "on this thread"), \(n) \(dropKept ? "transports freed, their 200-byte arrays kept" : "kept transports") after release: RSS \(rss) bytes, live heap \(live) bytes each")
         withExtendedLifetime((kept, keys)) {}
     }
 }

@@ -4,9 +4,10 @@
 // same packet, the crypto work a forwarded packet cannot avoid. docs/PERFORMANCE.md.
 //
 //   swift build -c release --product sfu-bench && .build/release/sfu-bench [--quick] [--cm] | --memory
-//   | --arena same|thread   (ArenaProbe: heap left by a handshake storm, handshakes here or elsewhere)
+//   | --arena same|thread [--drop-kept]   (ArenaProbe: heap left by a handshake storm)
 if let i = CommandLine.arguments.firstIndex(of: "--arena") {
-    ArenaProbe.run(count: 1000, handshakesOnAnotherThread: CommandLine.arguments.dropFirst(i + 1).first == "thread")
+    ArenaProbe.run(count: 1000, handshakesOnAnotherThread: CommandLine.arguments.dropFirst(i + 1).first == "thread",
+                   dropKept: CommandLine.arguments.contains("--drop-kept"))
 } else if CommandLine.arguments.contains("--memory") {
     MemoryProbe.run(count: 1000)
 } else {
