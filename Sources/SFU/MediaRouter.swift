@@ -259,13 +259,13 @@ public final class MediaRouter {
 
     func releaseAssociations(now: UInt64) {
         for t in transports.values {
-            guard let connected = t.connectedAt else { continue }
+            guard let connected = t.connectedAt, !t.dtls.isReleased || t.dtls.holdsFinalFlight else { continue }
             let quiet = elapsed(now, since: connected) >= Self.associationQuietPeriod && elapsed(now, since: t.lastDTLSAt) >= Self.associationQuietPeriod
             if !t.dtls.isReleased {
                 guard t.publishedTracks.isEmpty || quiet else { continue }
                 t.dtls.releaseAssociation()
                 if t.dtls.isReleased { stats.dtlsReleased += 1 }
-            } else if quiet && t.dtls.holdsFinalFlight {
+            } else if quiet {
                 t.dtls.forgetFinalFlight()
             }
         }

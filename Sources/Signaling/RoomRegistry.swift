@@ -89,12 +89,15 @@ public struct RoomRegistry: Sendable {
         if let replaced {
             // Those who saw the old session hear of an update, those who did not of a join, and
             // those who saw it but may not see the new one (its grants changed) of a departure.
+            let updated = JSONWriter.encode(["type": "participant_updated", "participant": participant.encoded])
+            let joined = JSONWriter.encode(["type": "participant_joined", "participant": participant.encoded])
+            let left = JSONWriter.encode(["type": "participant_left", "identity": replaced.identity, "sid": replaced.sid, "reason": "left the stage"])
             for other in room.participants where other.session != session {
                 let saw = other.sees(replaced), sees = other.sees(participant)
                 if sees {
-                    out.append(.send(other.session, JSONWriter.encode(["type": saw ? "participant_updated" : "participant_joined", "participant": participant.encoded])))
+                    out.append(.send(other.session, saw ? updated : joined))
                 } else if saw {
-                    out.append(.send(other.session, JSONWriter.encode(["type": "participant_left", "identity": replaced.identity, "sid": replaced.sid, "reason": "left the stage"])))
+                    out.append(.send(other.session, left))
                 }
             }
         } else if !participant.isOnStage {

@@ -16,19 +16,7 @@ enum ArenaProbe {
         let before = MemoryProbe.rssKiB(), heapBefore = shihui_heap_in_use()
         var kept: [DTLSTransport] = []
         var keys: [[UInt8]] = []  // long-lived allocations made between handshakes, as a server makes them
-        func handshake(_ s: DTLSTransport, _ i: Int) {
-            let c = DTLSTransport(context: client, role: .client, remoteFingerprint: certificate.fingerprint)
-            var toServer: [[UInt8]] = c.start(now: 0).compactMap { if case .send(let d) = $0 { d } else { nil } }
-            var rounds = 0
-            while !toServer.isEmpty, rounds < 20 {
-                var toClient: [[UInt8]] = []
-                for d in toServer { for e in s.receive(d, now: UInt64(i)) { if case .send(let x) = e { toClient.append(x) } } }
-                toServer = []
-                for d in toClient { for e in c.receive(d, now: UInt64(i)) { if case .send(let x) = e { toServer.append(x) } } }
-                rounds += 1
-            }
-            precondition(s.state == .connected, "handshake \(i) did not complete")
-        }
+        func handshake(_ s: DTLSTransport, _ i: Int) { MemoryProbe.handshake(s, with: client, expecting: certificate, now: UInt64(i)) }
         // A Thread of its own (DispatchQueue.sync would run the block on this thread).
         let go = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var job: (() -> Void)? = nil

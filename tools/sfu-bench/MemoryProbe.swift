@@ -20,6 +20,22 @@ enum MemoryProbe {
         return 0
     }
 
+    /// Completes `server`'s handshake in memory with a fresh client transport (from `client`,
+    /// expecting `certificate`), which is dropped afterwards.
+    static func handshake(_ server: DTLSTransport, with client: DTLSContext, expecting certificate: DTLSCertificate, now: UInt64) {
+        let c = DTLSTransport(context: client, role: .client, remoteFingerprint: certificate.fingerprint)
+        var toServer: [[UInt8]] = c.start(now: 0).compactMap { if case .send(let d) = $0 { d } else { nil } }
+        var rounds = 0
+        while !toServer.isEmpty, rounds < 20 {
+            var toClient: [[UInt8]] = []
+            for d in toServer { for e in server.receive(d, now: now) { if case .send(let x) = e { toClient.append(x) } } }
+            toServer = []
+            for d in toClient { for e in c.receive(d, now: now) { if case .send(let x) = e { toServer.append(x) } } }
+            rounds += 1
+        }
+        precondition(server.state == .connected, "handshake did not complete: \(server.state)")
+    }
+
     static func run(count n: Int) {
         let certificate = try! DTLSCertificate.generate()
         let server = DTLSContext(certificate: certificate)
@@ -29,17 +45,7 @@ enum MemoryProbe {
         let handshakeStart = shihui_monotonic_ns()
         for i in 0..<n {
             let s = DTLSTransport(context: server, role: .server, remoteFingerprint: client.certificate.fingerprint)
-            let c = DTLSTransport(context: client, role: .client, remoteFingerprint: certificate.fingerprint)
-            var toServer: [[UInt8]] = c.start(now: 0).compactMap { if case .send(let d) = $0 { d } else { nil } }
-            var rounds = 0
-            while !toServer.isEmpty, rounds < 20 {
-                var toClient: [[UInt8]] = []
-                for d in toServer { for e in s.receive(d, now: UInt64(i)) { if case .send(let x) = e { toClient.append(x) } } }
-                toServer = []
-                for d in toClient { for e in c.receive(d, now: UInt64(i)) { if case .send(let x) = e { toServer.append(x) } } }
-                rounds += 1
-            }
-            precondition(s.state == .connected, "handshake \(i) did not complete: \(s.state)")
+            handshake(s, with: client, expecting: certificate, now: UInt64(i))
             kept.append(s)
         }
         let handshakeNanos = shihui_monotonic_ns() - handshakeStart
