@@ -7,7 +7,8 @@
 // once per input packet HMAC-SHA1 over the packet and AES-128-CTR over its payload (the cost of
 // an SRTP unprotect, RFC 3711 §3.3), and per destination AES-128-CTR over the payload plus an
 // HMAC-SHA1-80 tag over header, payload and ROC (an SRTP protect). Keys are random per
-// destination; the output is not meant to be decrypted, only to cost what SRTP costs.
+// destination; the output is not meant to be decrypted, only to cost what SRTP costs (but see
+// CLEAR: the send time stays readable).
 //
 // Usage: reflector ADDR PORT plain|srtp      (runs until SIGTERM/SIGINT)
 #define _GNU_SOURCE
@@ -88,9 +89,15 @@ static void auth_tag(EVP_MAC_CTX *m, const unsigned char *data, int n, unsigned 
     memcpy(out, full, TAG);
 }
 
+// The first CLEAR payload bytes (the VP8 payload descriptor or Opus TOC, then the generator's
+// 8-byte send time) are left unencrypted so that the generator can time the srtp floor as it
+// times the SFU: 12 of ~1,180 bytes, 1 % less AES work than an SRTP protect.
+#define CLEAR 12
+
 static void ctr(EVP_CIPHER_CTX *c, const unsigned char salt[14], unsigned char *rtp, int n) {
     unsigned char iv[16];
     int h = header_length(rtp, n), out = 0;
+    if (n - h > CLEAR) h += CLEAR;
     make_iv(iv, salt, rtp);
     EVP_EncryptInit_ex(c, NULL, NULL, NULL, iv);
     EVP_EncryptUpdate(c, rtp + h, &out, rtp + h, n - h);

@@ -120,6 +120,10 @@ enum BenchRun {
         if let v = totals.latency.quantile(0.5) { result["latency_p50_us"] = v }
         if let v = totals.latency.quantile(0.99) { result["latency_p99_us"] = v }
         if let v = totals.latency.quantile(0.999) { result["latency_p999_us"] = v }
+        // The same packets timed to when the generator's receiver thread read them (its own scheduling
+        // included): how far the kernel-stamped figures above are from what an application would see.
+        if let v = totals.readLatency.quantile(0.5) { result["read_latency_p50_us"] = v }
+        if let v = totals.readLatency.quantile(0.99) { result["read_latency_p99_us"] = v }
         let connect = viewers.filter { $0.connectedAt > 0 }.map { Double($0.connectedAt &- $0.joinStartedAt) / 1e6 }.sorted()
         if let v = pick(connect, 0.5) { result["join_p50_ms"] = v }
         if let v = pick(connect, 0.99) { result["join_p99_ms"] = v }

@@ -61,6 +61,9 @@ final class Endpoint: @unchecked Sendable {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) } }
+        // Latency is measured to the kernel's arrival time, not to when the receiver thread got
+        // round to reading the socket (one thread reads every viewer's socket).
+        if role == .viewer { MediaEngine.enableArrivalTimestamps(socketFD) }
         fd = socketFD
         localAddress = SocketAddress.transportAddress(storage) ?? TransportAddress(ip: bind, port: 0)
         if role == .publisher { ring = .allocate(byteCount: Self.ringSize * Self.slot, alignment: 16) }

@@ -13,12 +13,18 @@ import SocketAddress
 ///   per frame), answers keyframe and NACK requests, sends consent checks.
 /// - Receiver thread: epoll over all connected sockets, recvmmsg batches; per packet it reads the
 ///   RTP header and counts (sequence, bytes); one packet in `authSample` per stream is fully
-///   SRTP-unprotected (authentication checked) and its embedded send time gives the latency.
+///   SRTP-unprotected (authentication checked) and its embedded send time gives the latency:
+///   to the kernel's receive timestamp (SO_TIMESTAMPNS), the packet's arrival at the viewer's
+///   socket, and, as `readLatency`, to when this thread read it.
 ///   RTCP to publishers (PLI, NACK) is unprotected and turned into requests.
+/// BENCH_DEBUG_LAT (set by run.py from its own BENCH_DEBUG_LAT=FILE): every sampled packet's
+/// send time, latency and stream on stderr, and a `reset` line where the measured window starts.
+let debugLatency = getenv("BENCH_DEBUG_LAT") != nil
 final class MediaEngine: @unchecked Sendable {
     struct Totals {
         var packets = 0, bytes = 0, expected = 0, authFailures = 0, replayed = 0, sampled = 0
         var latency = LatencyHistogram()
+        var readLatency = LatencyHistogram()
     }
 
     let authSample: Int
@@ -30,6 +36,7 @@ final class MediaEngine: @unchecked Sendable {
     private let lock = Lock()
     private var stopping = false
     private var resetRequested = false
+    private var nacksPending = false  // set by the receiver when a publisher got a NACK
     private var snapshot: Totals? = nil
     private var snapshotRequested = false
     private var senderThread: Thread?
@@ -38,6 +45,8 @@ final class MediaEngine: @unchecked Sendable {
 
     enum FloorMode: String { case plain, srtp }
 
+    static let minimumSleep: UInt64 = 100_000
+
     init(capacity: Int, authSample: Int, floorMode: FloorMode?) {
         self.authSample = max(1, authSample)
         self.floorMode = floorMode
@@ -45,6 +54,9 @@ final class MediaEngine: @unchecked Sendable {
     }
 
     func add(_ e: Endpoint) { endpoints.append(e) }
+
+    /// Asks the kernel to stamp each datagram `fd` receives with its arrival time.
+    static func enableArrivalTimestamps(_ fd: Int32) { _ = shihui_enable_rx_timestamps(fd) }
 
     // MARK: Connect loop
 
@@ -148,36 +160,43 @@ final class MediaEngine: @unchecked Sendable {
         var headers = [shihui_mmsghdr](repeating: shihui_mmsghdr(), count: batch)
         var iovecs = [iovec](repeating: iovec(), count: batch)
         var name = sockaddr_storage()
-        var schedule: [(endpoint: Endpoint, stream: Int, due: UInt64, interval: UInt64)] = []
+        // Endpoints by index, not reference: a pass visits every stream, and copying a reference
+        // out of the array costs a retain and a release each.
+        var schedule: [(endpoint: Int, stream: Int, due: UInt64, interval: UInt64)] = []
         var known = 0
-        var pacedPublishers: [Endpoint] = []
+        var pacedActive: [Int] = []  // publishers with paced packets queued
         var lastConsent = shihui_monotonic_ns()
         while true {
             let now = shihui_monotonic_ns()
             var registered: [Endpoint] = []
-            let stop = lock.locked { () -> Bool in
+            let (stop, nacks) = lock.locked { () -> (Bool, Bool) in
                 if media.count > known { registered = Array(media[known...]) }
-                return stopping
+                defer { nacksPending = false }
+                return (stopping, nacksPending)
             }
             if stop { break }
             known += registered.count
-            for e in registered where e.role == .publisher && e.pacingBitsPerSecond > 0 { pacedPublishers.append(e) }
             for e in registered where e.role == .publisher {
                 for (i, s) in e.streams.enumerated() {
                     let interval: UInt64 = s.kind == "video" ? UInt64(1_000_000_000) * UInt64(s.tick) / 90_000 : UInt64(s.tick) * 1_000_000_000 / 48_000
-                    schedule.append((e, i, now, interval))
+                    // Each stream at a phase of its own, as independent browsers are: publishers
+                    // started together would otherwise send every frame in the same instant, a
+                    // burst the server queues (90 audio packets at once every 20 ms in rooms 30×3).
+                    schedule.append((e.index, i, now &+ UInt64.random(in: 0..<interval), interval))
                 }
             }
             var nextDue = now &+ 2_000_000
             for k in schedule.indices {
-                let item = schedule[k]
-                if item.due <= now {
-                    let e = item.endpoint
+                if schedule[k].due <= now {
+                    let item = schedule[k]
+                    let e = endpoints[item.endpoint]
                     if e.streams[item.stream].kind == "video", e.requestLock.locked({ () -> Bool in
                         defer { e.keyframeRequested = false }
                         return e.keyframeRequested
                     }) { e.streams[item.stream].keyframeWanted = true }
-                    e.streams[item.stream].nextFrame(now: now, buffer: buffer, slot: Endpoint.slot, lengths: &lengths)
+                    // Stamped now, not at the top of the pass: with hundreds of publishers, the
+                    // frames built before this one would otherwise count as server latency.
+                    e.streams[item.stream].nextFrame(now: shihui_monotonic_ns(), buffer: buffer, slot: Endpoint.slot, lengths: &lengths)
                     let video = e.streams[item.stream].kind == "video"
                     let paced = video && e.pacingBitsPerSecond > 0
                     for (i, n) in lengths.enumerated() {
@@ -187,7 +206,10 @@ final class MediaEngine: @unchecked Sendable {
                         if paced { e.paced.append(seq) } else { lengths[i] = protect(p, length: n, endpoint: e) }
                     }
                     if paced {
-                        if e.paced.count == lengths.count { e.pacedNextAt = max(e.pacedNextAt, now) }
+                        if e.paced.count == lengths.count {
+                            e.pacedNextAt = max(e.pacedNextAt, now)
+                            pacedActive.append(e.index)
+                        }
                     } else {
                         sendBatch(e, buffer: buffer, lengths: lengths, headers: &headers, iovecs: &iovecs, name: &name)
                     }
@@ -197,17 +219,28 @@ final class MediaEngine: @unchecked Sendable {
                 }
                 nextDue = min(nextDue, schedule[k].due)
             }
-            for e in pacedPublishers where !e.paced.isEmpty {
+            var k = 0
+            while k < pacedActive.count {
+                let e = endpoints[pacedActive[k]]
                 sendPaced(e, buffer: buffer)
-                if !e.paced.isEmpty { nextDue = min(nextDue, e.pacedNextAt) }
+                if e.paced.isEmpty {
+                    pacedActive.swapAt(k, pacedActive.count - 1)
+                    pacedActive.removeLast()
+                } else {
+                    nextDue = min(nextDue, e.pacedNextAt)
+                    k += 1
+                }
             }
-            answerNACKs(buffer: buffer)
+            if nacks { answerNACKs(buffer: buffer) }
             if now &- lastConsent > 500_000_000 {
                 lastConsent = now
                 for e in lock.locked({ media }) { if let peer = e.peer { for d in peer.tick(now: now) { e.send(d) } } }
             }
             let clock = shihui_monotonic_ns()  // read once: the clock moves between two reads
-            let wait = nextDue > clock ? nextDue - clock : 0
+            // At least 100 µs between passes (a pass visits every stream): with hundreds of
+            // publishers at phases of their own, waking for each one would make this thread,
+            // not the server, the limit. Each packet is stamped when it leaves, not when due.
+            let wait = nextDue > clock ? max(nextDue - clock, Self.minimumSleep) : 0
             if wait > 0 {
                 var ts = timespec(tv_sec: Int(wait / 1_000_000_000), tv_nsec: Int(wait % 1_000_000_000))
                 nanosleep(&ts, nil)
@@ -289,6 +322,10 @@ final class MediaEngine: @unchecked Sendable {
     }
 
     private func receiveLoop() {
+        // The receiver shares a core with the sender. Arrival times come from the kernel, so the
+        // receiver may wait; the sender must not (a send delayed after its time stamp would count
+        // as server latency): this thread runs at the lowest priority (per-thread nice on Linux).
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)  // who 0: this thread (Linux)
         let batch = 32
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: batch * Endpoint.slot, alignment: 16)
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Endpoint.slot, alignment: 16)
@@ -296,6 +333,9 @@ final class MediaEngine: @unchecked Sendable {
             buffer.deallocate()
             scratch.deallocate()
         }
+        let controlSpace = shihui_cmsg_space_timestamp()
+        let control = UnsafeMutableRawBufferPointer.allocate(byteCount: batch * controlSpace, alignment: 16)
+        defer { control.deallocate() }
         var headers = [shihui_mmsghdr](repeating: shihui_mmsghdr(), count: batch)
         var iovecs = [iovec](repeating: iovec(), count: batch)
         var events = [shihui_epoll_event](repeating: shihui_epoll_event(), count: 512)
@@ -306,28 +346,37 @@ final class MediaEngine: @unchecked Sendable {
                 iov[i] = iovec(iov_base: buffer.baseAddress! + i * Endpoint.slot, iov_len: Endpoint.slot)
                 headers[i].msg_hdr.msg_iov = iov.baseAddress! + i
                 headers[i].msg_hdr.msg_iovlen = 1
+                headers[i].msg_hdr.msg_control = control.baseAddress! + i * controlSpace
             }
         }
         while true {
             let n = shihui_epoll_wait(mediaEpoll, &events, Int32(events.count), 10)
-            let now = shihui_monotonic_ns()
             for k in 0..<max(0, Int(n)) {
                 let e = endpoints[Int(events[k].token)]
                 while true {
+                    for i in 0..<batch { headers[i].msg_hdr.msg_controllen = controlSpace }  // recvmmsg overwrites it
                     let got = shihui_recvmmsg(e.fd, &headers, UInt32(batch), 0)
                     if got <= 0 { break }
+                    // The kernel stamps arrivals with CLOCK_REALTIME; the send times are monotonic.
+                    let now = shihui_monotonic_ns()
+                    let realtimeAhead = Int64(bitPattern: shihui_realtime_ns() &- now)
                     for i in 0..<Int(got) {
                         let d = UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + i * Endpoint.slot, count: Int(headers[i].msg_len))
-                        handle(d, endpoint: e, now: now, scratch: scratch, totals: &totals)
+                        let stamped = shihui_cmsg_get_rx_timestamp_ns(&headers[i].msg_hdr)
+                        let arrived = stamped == 0 ? now : UInt64(bitPattern: Int64(bitPattern: stamped) &- realtimeAhead)
+                        handle(d, endpoint: e, now: now, arrived: arrived, scratch: scratch, totals: &totals)
                     }
                     if got < Int32(batch) { break }
                 }
             }
             let (stop, reset, want) = lock.locked { (stopping, resetRequested, snapshotRequested) }
             if reset {
+                if debugLatency { FileHandle.standardError.write(Data("LAT \(shihui_monotonic_ns()) 0 reset\n".utf8)) }
                 base = totals
                 base.latency = LatencyHistogram()
                 totals.latency = LatencyHistogram()
+                base.readLatency = LatencyHistogram()
+                totals.readLatency = LatencyHistogram()
                 lock.locked { resetRequested = false }
             }
             if want {
@@ -349,7 +398,7 @@ final class MediaEngine: @unchecked Sendable {
     }
 
     @inline(__always)
-    private func handle(_ d: UnsafeMutableRawBufferPointer, endpoint e: Endpoint, now: UInt64,
+    private func handle(_ d: UnsafeMutableRawBufferPointer, endpoint e: Endpoint, now: UInt64, arrived: UInt64,
                         scratch: UnsafeMutableRawBufferPointer, totals: inout Totals) {
         guard d.count >= 12, d[0] >= 128, d[0] <= 191 else { return }  // STUN/DTLS after connect: ignored
         if d[1] >= 192 && d[1] <= 223 {
@@ -384,14 +433,15 @@ final class MediaEngine: @unchecked Sendable {
                 return
             }
             plain = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(scratch)[0..<n])
-        } else if floorMode == .srtp {
-            return  // the floor's re-encrypted payload hides the send time
-        }
+        }  // the srtp floor leaves the send time in clear (tools/floor/reflector.c, CLEAR)
         guard let header = try? RTPHeader.parse(plain) else { return }
         let offset = header.payloadOffset + (header.payloadType == ClientSDP.audioPT ? SyntheticStream.audioTimeOffset : SyntheticStream.videoTimeOffset)
         guard offset + 8 <= plain.count else { return }
         let sent = plain.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-        if now >= sent, now - sent < 10_000_000_000 { totals.latency.record(nanoseconds: now - sent) }
+        if arrived >= sent, arrived - sent < 10_000_000_000 { totals.latency.record(nanoseconds: arrived - sent)
+            if debugLatency { FileHandle.standardError.write(Data("LAT \(sent) \(arrived - sent) ep=\(e.index) pt=\(header.payloadType) seq=\(header.sequenceNumber) read=\(now - sent) ssrc=\(header.ssrc)\n".utf8)) }
+        }
+        if now >= sent, now - sent < 10_000_000_000 { totals.readLatency.record(nanoseconds: now - sent) }
     }
 
     private func handleRTCP(_ d: UnsafeMutableRawBufferPointer, endpoint e: Endpoint) {
@@ -400,7 +450,9 @@ final class MediaEngine: @unchecked Sendable {
         for p in packets {
             switch p {
             case .pictureLossIndication, .fullIntraRequest: e.requestLock.locked { e.keyframeRequested = true }
-            case .nack(let nack): e.requestLock.locked { e.nackRequested += nack.lostSequenceNumbers }
+            case .nack(let nack):
+                e.requestLock.locked { e.nackRequested += nack.lostSequenceNumbers }
+                lock.locked { nacksPending = true }
             default: break
             }
         }

@@ -68,4 +68,15 @@ size_t shihui_heap_free(void);
 
 /// CLOCK_MONOTONIC in nanoseconds: the packet path's clock (no Foundation `Date`).
 uint64_t shihui_monotonic_ns(void);
+/// CLOCK_REALTIME in nanoseconds (the clock of the kernel's receive timestamps).
+uint64_t shihui_realtime_ns(void);
+
+/// Enables SO_TIMESTAMPNS: each datagram then carries the time the kernel received it
+/// (CLOCK_REALTIME), for measuring when a packet arrived rather than when it was read. 0 or -errno.
+int shihui_enable_rx_timestamps(int fd);
+/// Reads an SCM_TIMESTAMPNS receive time (CLOCK_REALTIME, ns) from a received control buffer;
+/// 0 when absent.
+uint64_t shihui_cmsg_get_rx_timestamp_ns(const struct msghdr *msg);
+/// Space one SCM_TIMESTAMPNS control message needs.
+size_t shihui_cmsg_space_timestamp(void);
 #endif
