@@ -92,6 +92,9 @@ public struct KeyframeRequestLimiter: Sendable {
         return true
     }
 
+    /// A request was deferred and has not gone out yet.
+    public var isPending: Bool { pending }
+
     /// A keyframe arrived: deferred requests are satisfied.
     public mutating func keyframeReceived() { pending = false }
 }
