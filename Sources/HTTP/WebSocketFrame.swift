@@ -77,12 +77,20 @@ public struct WebSocketFrameParser: Sendable {
         self.requireMask = requireMask
     }
 
+    /// All consumed: keep a small buffer (≤ 1 KiB), give a larger one (an SDP) back at once, not
+    /// at the next append: idle sockets are most of a big meeting's connections, and a viewer's
+    /// last message (its SDP answer) would otherwise stay allocated for as long as it watches.
+    private mutating func releaseConsumed() {
+        buffer.removeAll(keepingCapacity: buffer.capacity <= 1024)
+        start = 0
+    }
+
+    /// Bytes of buffer this parser holds (capacity, not content): for memory tests.
+    public var bufferCapacity: Int { buffer.capacity }
+
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         if start > 0 && start == buffer.count {
-            // All consumed: keep a small buffer (≤ 1 KiB), give a larger one (an SDP) back; idle sockets
-            // are most of a big meeting's connections.
-            buffer.removeAll(keepingCapacity: buffer.capacity <= 1024)
-            start = 0
+            releaseConsumed()
         } else if start > 65536 {
             buffer.removeFirst(start)
             start = 0
@@ -138,6 +146,7 @@ public struct WebSocketFrameParser: Sendable {
             for i in 0..<n { payload[i] ^= k[i & 3] }
         }
         start += offset + n
+        if start == buffer.count { releaseConsumed() }
         return WebSocketFrame(fin: fin, opcode: opcode, payload: payload)
     }
 }

@@ -28,6 +28,23 @@ struct WebSocketTests {
         #expect(b64k[0].payload.count == 65536)
     }
 
+    /// A large message (a viewer's SDP answer) is not kept once parsed: an idle connection holds
+    /// at most a 1 KiB buffer, however big its last message was; a partial frame stays buffered.
+    @Test func aParsedLargeFrameLeavesNoBigBuffer() throws {
+        var p = WebSocketFrameParser(maxFramePayload: 1 << 20, requireMask: true)
+        let answer = WebSocketFrame(opcode: .text, payload: [UInt8](repeating: 0x61, count: 3_000)).serialized(maskingKey: 0x01020304)
+        p.append(answer)
+        #expect(p.bufferCapacity >= 3_000)
+        #expect(try p.next()?.payload.count == 3_000)
+        #expect(p.bufferCapacity <= 1024 && p.bufferedCount == 0)
+        p.append(Array(answer.prefix(2_000)))
+        #expect(try p.next() == nil)
+        #expect(p.bufferedCount == 2_000)
+        p.append(Array(answer.dropFirst(2_000)))
+        #expect(try p.next()?.payload == [UInt8](repeating: 0x61, count: 3_000))
+        #expect(p.bufferCapacity <= 1024)
+    }
+
     /// Serialised frames parse back, masked or not, at all three length encodings.
     @Test func serialiseRoundTrip() throws {
         for size in [0, 125, 126, 65535, 65536] {
