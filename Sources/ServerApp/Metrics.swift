@@ -1,4 +1,5 @@
 import CShims
+import MediaCrypto
 import SFU
 import ServerIO
 
@@ -21,6 +22,11 @@ enum Metrics {
         // heap fragmentation keeps resident (docs/PERFORMANCE.md, memory per subscriber).
         gauge("shihui_heap_bytes_in_use", "Bytes in live heap allocations (glibc mallinfo2 uordblks + hblkhd).", Int(shihui_heap_in_use()))
         gauge("shihui_heap_bytes_free", "Bytes the allocator holds free (glibc mallinfo2 fordblks).", Int(shihui_heap_free()))
+        // OpenSSL's own heap (MediaCrypto.CryptoHeap): live bytes are not in the figures above.
+        let crypto = CryptoHeap.usage
+        gauge("shihui_crypto_heap_bytes_mapped", "Bytes mapped by OpenSSL's heap (slabs and large blocks; 0 when OpenSSL uses malloc).", crypto.mappedBytes)
+        gauge("shihui_crypto_heap_bytes_in_use", "Bytes in live OpenSSL allocations in its heap.", crypto.liveBytes)
+        counter("shihui_crypto_heap_allocations_total", "Allocations OpenSSL made from its heap (none per packet: handshakes and contexts only).", crypto.allocations)
         counter("shihui_http_connections_accepted_total", "TCP connections accepted.", server.connectionsAccepted)
         counter("shihui_http_connections_refused_total", "TCP connections refused (limit or shutdown).", server.connectionsRefused)
         counter("shihui_http_timeouts_total", "Requests or WebSockets closed by a timeout.", server.timeouts)

@@ -20,6 +20,9 @@ final class LoopBound<T>: @unchecked Sendable {
 public enum ServerMain {
     /// Returns the process exit status.
     public static func main(arguments: [String], environment: [String: String]) -> Int32 {
+        // Before anything calls OpenSSL (it takes allocator functions only before its first
+        // allocation). SHIHUI_CRYPTO_HEAP=malloc leaves OpenSSL on malloc, for A/B measurements.
+        if environment["SHIHUI_CRYPTO_HEAP"] != "malloc" { CryptoHeap.install() }
         if arguments.first == "token" { return token(Array(arguments.dropFirst()), environment: environment) }
         if arguments.contains("--help") || arguments.contains("-h") {
             print(ServerConfiguration.help)

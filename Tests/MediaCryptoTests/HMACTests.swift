@@ -20,6 +20,21 @@ struct HMACTests {
                 == hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"))
     }
 
+    /// RFC2202Section3 test case 6 and RFC4231Section4 test case 6: a key longer than the
+    /// 64-byte block is hashed first (RFC 2104 §2).
+    @Test func keysLongerThanABlock() {
+        #expect(HMAC.authenticate(.sha1, key: [UInt8](repeating: 0xAA, count: 80),
+                                  message: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8))
+                == hex("aa4ae5e15272d00e95705637ce8a3b55ed402112"))
+        #expect(HMAC.authenticate(.sha256, key: [UInt8](repeating: 0xAA, count: 131),
+                                  message: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8))
+                == hex("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"))
+        // A key of exactly one block is used as it is (no hashing): RFC 4231 has none; this one
+        // is checked against the long-key path's own definition, H(key) ≠ key.
+        let block = [UInt8](repeating: 0x42, count: 64)
+        #expect(HMAC.authenticate(.sha1, key: block, message: [1]) != HMAC.authenticate(.sha1, key: Digest.hash(.sha1, block), message: [1]))
+    }
+
     /// Empty key and message are accepted (OpenSSL gets a valid pointer).
     @Test func emptyInputs() {
         #expect(HMAC.authenticate(.sha1, key: [], message: []) == hex("fbdb1d1b18aa6c08324b7d64b71fb76370690e1d"))

@@ -5,6 +5,10 @@
 //
 //   swift build -c release --product sfu-bench && .build/release/sfu-bench [--quick] [--cm] | --memory
 //   | --arena same|thread [--drop-kept]   (ArenaProbe: heap left by a handshake storm)
+//   --crypto-heap (first): OpenSSL allocates from MediaCrypto.CryptoHeap, as in shihui-server
+import MediaCrypto
+
+if CommandLine.arguments.contains("--crypto-heap") { precondition(CryptoHeap.install(), "OpenSSL allocated before install") }
 if let i = CommandLine.arguments.firstIndex(of: "--arena") {
     ArenaProbe.run(count: 1000, handshakesOnAnotherThread: CommandLine.arguments.dropFirst(i + 1).first == "thread",
                    dropKept: CommandLine.arguments.contains("--drop-kept"))

@@ -82,6 +82,7 @@ enum BenchRun {
 
         usleep(UInt32(o.warmup * 1e6))
         engine.resetWindow()
+        let heapAtStart = o.target == .shihui ? Self.heapInUse(o.http) : nil
         let cpu0 = ProcessSample.read(pid: o.serverPID)
         let self0 = ProcessSample.read(pid: getpid())
         let t0 = shihui_monotonic_ns()
@@ -117,6 +118,10 @@ enum BenchRun {
             result["server_heap_kib_after"] = heapAfter.inUse / 1024
             result["server_heap_free_kib_after"] = heapAfter.free / 1024
         }
+        if let heapAfter, let heapAtStart {
+            // OpenSSL allocations while media flowed: none are expected per packet.
+            result["server_crypto_allocations_in_window"] = heapAfter.cryptoAllocations - heapAtStart.cryptoAllocations
+        }
         if let v = totals.latency.quantile(0.5) { result["latency_p50_us"] = v }
         if let v = totals.latency.quantile(0.99) { result["latency_p99_us"] = v }
         if let v = totals.latency.quantile(0.999) { result["latency_p999_us"] = v }
@@ -134,12 +139,13 @@ enum BenchRun {
     }
 
     /// The server's live heap in bytes (its `shihui_heap_bytes_in_use` metric), nil if unreadable.
-    static func heapInUse(_ http: TransportAddress) -> (inUse: Int, free: Int)? {
+    static func heapInUse(_ http: TransportAddress) -> (inUse: Int, free: Int, cryptoAllocations: Int)? {
         guard let r = try? HTTPClient.request("GET", http, "/metrics", timeoutSeconds: 5) else { return nil }
         let lines = String(decoding: r.body, as: UTF8.self).split(separator: "\n")
         func gauge(_ name: String) -> Int? { lines.first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ")[1]) } }
         guard let inUse = gauge("shihui_heap_bytes_in_use"), let free = gauge("shihui_heap_bytes_free") else { return nil }
-        return (inUse, free)
+        // OpenSSL's heap (when the server runs it) holds live memory too: counted with the rest.
+        return (inUse + (gauge("shihui_crypto_heap_bytes_in_use") ?? 0), free, gauge("shihui_crypto_heap_allocations_total") ?? 0)
     }
 
     static func raiseOpenFileLimit() {
