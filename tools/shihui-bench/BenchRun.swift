@@ -117,6 +117,8 @@ enum BenchRun {
             result["server_heap_kib_before"] = heapBefore.inUse / 1024
             result["server_heap_kib_after"] = heapAfter.inUse / 1024
             result["server_heap_free_kib_after"] = heapAfter.free / 1024
+            result["server_crypto_heap_mapped_kib_after"] = heapAfter.cryptoMapped / 1024
+            result["server_crypto_heap_in_use_kib_after"] = heapAfter.cryptoInUse / 1024
         }
         if let heapAfter, let heapAtStart {
             // OpenSSL allocations while media flowed: none are expected per packet.
@@ -139,13 +141,14 @@ enum BenchRun {
     }
 
     /// The server's live heap in bytes (its `shihui_heap_bytes_in_use` metric), nil if unreadable.
-    static func heapInUse(_ http: TransportAddress) -> (inUse: Int, free: Int, cryptoAllocations: Int)? {
+    static func heapInUse(_ http: TransportAddress) -> (inUse: Int, free: Int, cryptoAllocations: Int, cryptoMapped: Int, cryptoInUse: Int)? {
         guard let r = try? HTTPClient.request("GET", http, "/metrics", timeoutSeconds: 5) else { return nil }
         let lines = String(decoding: r.body, as: UTF8.self).split(separator: "\n")
         func gauge(_ name: String) -> Int? { lines.first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ")[1]) } }
         guard let inUse = gauge("shihui_heap_bytes_in_use"), let free = gauge("shihui_heap_bytes_free") else { return nil }
         // OpenSSL's heap (when the server runs it) holds live memory too: counted with the rest.
-        return (inUse + (gauge("shihui_crypto_heap_bytes_in_use") ?? 0), free, gauge("shihui_crypto_heap_allocations_total") ?? 0)
+        return (inUse + (gauge("shihui_crypto_heap_bytes_in_use") ?? 0), free, gauge("shihui_crypto_heap_allocations_total") ?? 0,
+                gauge("shihui_crypto_heap_bytes_mapped") ?? 0, gauge("shihui_crypto_heap_bytes_in_use") ?? 0)
     }
 
     static func raiseOpenFileLimit() {
