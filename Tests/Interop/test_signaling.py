@@ -196,5 +196,11 @@ def test_healthz_metrics_and_errors(server):
     assert 'shihui_http_requests_total{code="200"}' in text
     heap = [line for line in text.splitlines() if line.startswith("shihui_heap_bytes_in_use ")]
     assert len(heap) == 1 and int(heap[0].split()[1]) > 100_000, heap  # a running server holds more than 100 kB live
+    # OpenSSL allocates from its own heap in the server (CryptoHeap.install before anything else):
+    # the DTLS context and certificate already live there; 0 would mean OpenSSL fell back to malloc.
+    gauges = {line.split()[0]: int(line.split()[1]) for line in text.splitlines() if line.startswith("shihui_crypto_heap_")}
+    assert gauges.get("shihui_crypto_heap_bytes_mapped", 0) >= 65_536, gauges
+    assert 0 < gauges.get("shihui_crypto_heap_bytes_in_use", 0) <= gauges["shihui_crypto_heap_bytes_mapped"], gauges
+    assert gauges.get("shihui_crypto_heap_allocations_total", 0) > 0, gauges
     status, _, body = http_get(f"{server.base}/nowhere")
     assert status == 404 and json.loads(body)["error"]["code"] == "not_found"

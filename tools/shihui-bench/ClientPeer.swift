@@ -28,8 +28,11 @@ final class ClientPeer {
     private(set) var startedAt: UInt64 = 0
     private(set) var connectedAt: UInt64? = nil
 
-    /// Consent freshness (RFC 7675 §5.1): a check about every 2.5 s once connected.
+    /// Consent freshness (RFC 7675 §5.1): a check about every 2.5 s once connected, each interval
+    /// drawn from 0.8–1.2 × that (§5.1 randomises too), so that peers connected together do not
+    /// check together.
     static let consentInterval: UInt64 = 2_500_000_000
+    static func nextConsentInterval() -> UInt64 { UInt64.random(in: consentInterval * 4 / 5 ... consentInterval * 6 / 5) }
     static let checkRetransmit: UInt64 = 50_000_000
 
     /// `local` are the credentials our SDP carried; the rest comes from the peer's SDP.
@@ -73,7 +76,7 @@ final class ClientPeer {
         if case .failed = state { return [] }
         if now >= nextCheckAt {
             out.append(check())
-            nextCheckAt = now &+ (state == .checking ? Self.checkRetransmit : Self.consentInterval)
+            nextCheckAt = now &+ (state == .checking ? Self.checkRetransmit : Self.nextConsentInterval())
         }
         if state == .handshaking { out += sends(dtls.tick(now: now), now: now) }
         return out
@@ -100,7 +103,7 @@ final class ClientPeer {
               remoteKey.withUnsafeBytes({ STUNIntegrity.verifyMessageIntegrity(m, raw: datagram, key: $0) }) else { return [] }
         guard state == .checking else { return [] }
         state = .handshaking
-        nextCheckAt = now &+ Self.consentInterval
+        nextCheckAt = now &+ Self.nextConsentInterval()
         return dtls.role == .client ? sends(dtls.start(now: now), now: now) : []
     }
 

@@ -160,9 +160,10 @@ final class MediaEngine: @unchecked Sendable {
         var headers = [shihui_mmsghdr](repeating: shihui_mmsghdr(), count: batch)
         var iovecs = [iovec](repeating: iovec(), count: batch)
         var name = sockaddr_storage()
-        // Endpoints by index, not reference: a pass visits every stream, and copying a reference
-        // out of the array costs a retain and a release each.
-        var schedule: [(endpoint: Int, stream: Int, due: UInt64, interval: UInt64)] = []
+        // Endpoints by index, not reference (copying a reference out costs a retain and a
+        // release); the frames due come from a heap ordered by due time.
+        var schedule: [(endpoint: Int, stream: Int, interval: UInt64)] = []
+        var queue = DueQueue()
         var known = 0
         var pacedActive: [Int] = []  // publishers with paced packets queued
         var lastConsent = shihui_monotonic_ns()
@@ -182,43 +183,41 @@ final class MediaEngine: @unchecked Sendable {
                     // Each stream at a phase of its own, as independent browsers are: publishers
                     // started together would otherwise send every frame in the same instant, a
                     // burst the server queues (90 audio packets at once every 20 ms in rooms 30×3).
-                    schedule.append((e.index, i, now &+ UInt64.random(in: 0..<interval), interval))
+                    queue.push(now &+ UInt64.random(in: 0..<interval), slot: schedule.count)
+                    schedule.append((e.index, i, interval))
                 }
             }
-            var nextDue = now &+ 2_000_000
-            for k in schedule.indices {
-                if schedule[k].due <= now {
-                    let item = schedule[k]
-                    let e = endpoints[item.endpoint]
-                    if e.streams[item.stream].kind == "video", e.requestLock.locked({ () -> Bool in
-                        defer { e.keyframeRequested = false }
-                        return e.keyframeRequested
-                    }) { e.streams[item.stream].keyframeWanted = true }
-                    // Stamped now, not at the top of the pass: with hundreds of publishers, the
-                    // frames built before this one would otherwise count as server latency.
-                    e.streams[item.stream].nextFrame(now: shihui_monotonic_ns(), buffer: buffer, slot: Endpoint.slot, lengths: &lengths)
-                    let video = e.streams[item.stream].kind == "video"
-                    let paced = video && e.pacingBitsPerSecond > 0
-                    for (i, n) in lengths.enumerated() {
-                        let p = UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + i * Endpoint.slot, count: Endpoint.slot)
-                        let seq = UInt16(p[2]) << 8 | UInt16(p[3])
-                        if video { e.remember(UnsafeRawBufferPointer(rebasing: p[0..<n]), sequenceNumber: seq) }
-                        if paced { e.paced.append(seq) } else { lengths[i] = protect(p, length: n, endpoint: e) }
-                    }
-                    if paced {
-                        if e.paced.count == lengths.count {
-                            e.pacedNextAt = max(e.pacedNextAt, now)
-                            pacedActive.append(e.index)
-                        }
-                    } else {
-                        sendBatch(e, buffer: buffer, lengths: lengths, headers: &headers, iovecs: &iovecs, name: &name)
-                    }
-                    var due = item.due &+ item.interval
-                    if due &+ 1_000_000_000 < now { due = now &+ item.interval }  // fell far behind: do not burst
-                    schedule[k].due = due
+            while let due = queue.earliest, due <= now, let (itemDue, k) = queue.pop() {
+                let item = schedule[k]
+                let e = endpoints[item.endpoint]
+                if e.streams[item.stream].kind == "video", e.requestLock.locked({ () -> Bool in
+                    defer { e.keyframeRequested = false }
+                    return e.keyframeRequested
+                }) { e.streams[item.stream].keyframeWanted = true }
+                // Stamped now, not at the top of the pass: with hundreds of publishers, the
+                // frames built before this one would otherwise count as server latency.
+                e.streams[item.stream].nextFrame(now: shihui_monotonic_ns(), buffer: buffer, slot: Endpoint.slot, lengths: &lengths)
+                let video = e.streams[item.stream].kind == "video"
+                let paced = video && e.pacingBitsPerSecond > 0
+                for (i, n) in lengths.enumerated() {
+                    let p = UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + i * Endpoint.slot, count: Endpoint.slot)
+                    let seq = UInt16(p[2]) << 8 | UInt16(p[3])
+                    if video { e.remember(UnsafeRawBufferPointer(rebasing: p[0..<n]), sequenceNumber: seq) }
+                    if paced { e.paced.append(seq) } else { lengths[i] = protect(p, length: n, endpoint: e) }
                 }
-                nextDue = min(nextDue, schedule[k].due)
+                if paced {
+                    if e.paced.count == lengths.count {
+                        e.pacedNextAt = max(e.pacedNextAt, now)
+                        pacedActive.append(e.index)
+                    }
+                } else {
+                    sendBatch(e, buffer: buffer, lengths: lengths, headers: &headers, iovecs: &iovecs, name: &name)
+                }
+                var next = itemDue &+ item.interval
+                if next &+ 1_000_000_000 < now { next = now &+ item.interval }  // fell far behind: do not burst
+                queue.push(next, slot: k)
             }
+            var nextDue = min(now &+ 2_000_000, queue.earliest ?? UInt64.max)
             var k = 0
             while k < pacedActive.count {
                 let e = endpoints[pacedActive[k]]
@@ -237,9 +236,9 @@ final class MediaEngine: @unchecked Sendable {
                 for e in lock.locked({ media }) { if let peer = e.peer { for d in peer.tick(now: now) { e.send(d) } } }
             }
             let clock = shihui_monotonic_ns()  // read once: the clock moves between two reads
-            // At least 100 µs between passes (a pass visits every stream): with hundreds of
-            // publishers at phases of their own, waking for each one would make this thread,
-            // not the server, the limit. Each packet is stamped when it leaves, not when due.
+            // At least 100 µs between passes: with thousands of publishers at phases of their
+            // own, waking for each frame would make this thread, not the server, the limit.
+            // Each packet is stamped when it leaves, not when due.
             let wait = nextDue > clock ? max(nextDue - clock, Self.minimumSleep) : 0
             if wait > 0 {
                 var ts = timespec(tv_sec: Int(wait / 1_000_000_000), tv_nsec: Int(wait % 1_000_000_000))
