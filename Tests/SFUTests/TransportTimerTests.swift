@@ -1,0 +1,119 @@
+import MediaCrypto
+import MediaWire
+import Glibc
+import Testing
+@testable import SFU
+
+/// The router's transport timers, driven by `tick` with a manual clock: DTLS retransmission for
+/// transports still handshaking (RFC 6347 §4.2.4.1) and consent expiry (RFC 7675 §5.1), checked
+/// once a second for all transports.
+struct TransportTimerTests {
+    static let ms: UInt64 = 1_000_000
+    static let address = TransportAddress(ip: .loopbackV4, port: 40_000)
+
+    /// A router whose one transport (the DTLS server) passed an ICE check from `address` at 1 s.
+    static func checkedTransport(consentTimeout: UInt64? = nil) throws -> (MediaRouter, DTLSTransport, (([UInt8], UInt64) -> [[UInt8]])) {
+        let serverCertificate = try DTLSCertificate.generate(), clientCertificate = try DTLSCertificate.generate()
+        let router = MediaRouter(dtlsContext: DTLSContext(certificate: serverCertificate))
+        if let consentTimeout { router.consentTimeout = consentTimeout }
+        var answer = RTCPReportTests.answer(.sendonly)
+        answer.remoteUfrag = "cliU"
+        answer.remoteFingerprint = clientCertificate.fingerprint
+        _ = router.addTransport(answer: answer, localUfrag: "srvU", localPassword: ICELiteAgentTests.password)
+        let deliver: ([UInt8], UInt64) -> [[UInt8]] = { datagram, now in
+            var sent: [[UInt8]] = []
+            datagram.withUnsafeBytes { router.handle($0, from: Self.address, now: now) { bytes, to in if to == Self.address { sent.append(Array(bytes)) } } }
+            return sent
+        }
+        #expect(deliver(ICELiteAgentTests.check(useCandidate: true).1, 1_000 * Self.ms).count == 1)
+        let client = DTLSTransport(context: DTLSContext(certificate: clientCertificate), role: .client, remoteFingerprint: serverCertificate.fingerprint)
+        return (router, client, deliver)
+    }
+
+    static func ticks(_ router: MediaRouter, at now: UInt64) -> [[UInt8]] {
+        var sent: [[UInt8]] = []
+        router.tick(now: now) { bytes, to in if to == Self.address { sent.append(Array(bytes)) } }
+        return sent
+    }
+
+    /// The router's flight toward a client that never answers is sent again by a later tick
+    /// (the retransmission timer starts at 250 ms), not by one right after it; a connected
+    /// transport is no longer visited by the 50 ms pass.
+    @Test func aHandshakingTransportRetransmitsItsFlight() throws {
+        let (router, client, deliver) = try Self.checkedTransport()
+        var flight: [[UInt8]] = []
+        var toRouter = client.start(now: 0).compactMap { if case .send(let d) = $0 { d } else { nil } }
+        // Play the client until the router answers with its handshake flight (after any cookie
+        // exchange), then stop answering it.
+        for _ in 0..<3 {
+            flight = toRouter.flatMap { deliver($0, 1_010 * Self.ms) }
+            let replies = flight.flatMap { d in client.receive(d, now: 0).compactMap { if case .send(let x) = $0 { x } else { nil } } }
+            if flight.contains(where: { $0.count > 300 }) { break }  // the certificate flight
+            toRouter = replies
+        }
+        #expect(flight.contains { $0.count > 300 })
+        #expect(Self.ticks(router, at: 1_060 * Self.ms).isEmpty)
+        // OpenSSL consults its own clock as well (DTLSTransport.tick): let 400 ms really pass.
+        usleep(400_000)
+        let again = Self.ticks(router, at: 2_500 * Self.ms)
+        #expect(!again.isEmpty)
+        #expect(again.allSatisfy { PacketDemultiplexer.classify($0.withUnsafeBytes { $0 }) == .dtls })
+        #expect(router.handshakingCount == 1)
+        // The client takes the retransmitted flight and finishes; the next pass drops the transport.
+        let finish = again.flatMap { d in client.receive(d, now: 0).compactMap { if case .send(let x) = $0 { x } else { nil } } }
+        for d in finish { _ = deliver(d, 2_510 * Self.ms) }
+        #expect(router.stats.transportsConnected == 1)
+        _ = Self.ticks(router, at: 2_600 * Self.ms)
+        #expect(router.handshakingCount == 0)
+    }
+
+    /// A transport whose peer stops its consent checks fails once the timeout has passed, at
+    /// the next once-a-second pass, and not before the timeout.
+    @Test func consentExpiresWithinASecondOfTheTimeout() throws {
+        let (router, _, _) = try Self.checkedTransport(consentTimeout: 5_000 * Self.ms)
+        _ = Self.ticks(router, at: 1_100 * Self.ms)
+        _ = Self.ticks(router, at: 5_900 * Self.ms)
+        #expect(router.takeEvents().isEmpty)
+        for t in stride(from: UInt64(6_000), through: 7_200, by: 100) { _ = Self.ticks(router, at: t * Self.ms) }
+        let events = router.takeEvents()
+        #expect(events == [.failed(1, "ICE consent expired")])
+    }
+}
+
+extension TransportTimerTests {
+    /// Associations are freed at most `releasesPerPass` per report pass, the rest on the next:
+    /// 40 viewers that connected together are released over two passes, not in one stall.
+    @Test func associationsAreReleasedAFewPerPass() throws {
+        let serverCertificate = try DTLSCertificate.generate(), clientCertificate = try DTLSCertificate.generate()
+        let router = MediaRouter(dtlsContext: DTLSContext(certificate: serverCertificate))
+        let clientContext = DTLSContext(certificate: clientCertificate)
+        let n = MediaRouter.releasesPerPass + 8
+        for i in 0..<n {
+            var answer = RTCPReportTests.answer(.sendonly)
+            answer.remoteUfrag = "cliU"
+            answer.remoteFingerprint = clientCertificate.fingerprint
+            _ = router.addTransport(answer: answer, localUfrag: "srv\(i)", localPassword: ICELiteAgentTests.password)
+            let address = TransportAddress(ip: .loopbackV4, port: UInt16(41_000 + i))
+            let deliver: ([UInt8]) -> [[UInt8]] = { datagram in
+                var sent: [[UInt8]] = []
+                datagram.withUnsafeBytes { router.handle($0, from: address, now: 1_000 * Self.ms) { bytes, to in if to == address { sent.append(Array(bytes)) } } }
+                return sent
+            }
+            _ = deliver(ICELiteAgentTests.check(username: "srv\(i):cliU", useCandidate: true).1)
+            let client = DTLSTransport(context: clientContext, role: .client, remoteFingerprint: serverCertificate.fingerprint)
+            var toRouter = client.start(now: 0).compactMap { if case .send(let d) = $0 { d } else { nil } }
+            for _ in 0..<10 where client.state != .connected {
+                let answered = toRouter.flatMap(deliver)
+                toRouter = answered.flatMap { d in client.receive(d, now: 0).compactMap { if case .send(let x) = $0 { x } else { nil } } }
+            }
+            _ = toRouter.flatMap(deliver)
+        }
+        #expect(router.stats.transportsConnected == n)
+        router.tick(now: 1_100 * Self.ms) { _, _ in }
+        #expect(router.stats.dtlsReleased == MediaRouter.releasesPerPass)
+        router.tick(now: 1_150 * Self.ms) { _, _ in }  // not a report pass yet
+        #expect(router.stats.dtlsReleased == MediaRouter.releasesPerPass)
+        router.tick(now: 1_250 * Self.ms) { _, _ in }
+        #expect(router.stats.dtlsReleased == n)
+    }
+}
