@@ -231,7 +231,7 @@ public final class MediaRouter {
         t.ice.assumeSelected(address)
         t.dtlsConnected(keys, sharing: cipherContexts)
         t.connectedAt = now
-        byAddress[address] = id
+        route(address, to: t)
     }
 
     /// Pauses or resumes forwarding of a publisher's track (mute). Subscribers' streams start a
@@ -250,6 +250,16 @@ public final class MediaRouter {
     /// Whether a publisher currently has a track of this kind.
     public func hasTrack(_ key: TrackKey) -> Bool { tracks[key] != nil }
 
+    /// Routes datagrams from `address` to `t`, remembering the address on `t` so that its removal
+    /// can drop exactly its own entries. The list keeps only addresses still routed to `t` once it
+    /// grows past a few (a peer that moved between networks).
+    private func route(_ address: TransportAddress, to t: WebRTCTransport) {
+        guard byAddress[address] != t.id else { return }
+        byAddress[address] = t.id
+        if t.mappedAddresses.count >= 8 { t.mappedAddresses.removeAll { byAddress[$0] != t.id } }
+        if !t.mappedAddresses.contains(address) { t.mappedAddresses.append(address) }
+    }
+
     /// A viewer needs a keyframe from `track`'s publisher: requested on the next tick.
     private func wantKeyframe(_ track: Track) {
         track.keyframePending = true
@@ -267,8 +277,10 @@ public final class MediaRouter {
     public func removeTransport(_ id: WebRTCTransport.ID, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
         guard let t = transports.removeValue(forKey: id) else { return }
         for e in t.dtls.close() { if case .send(let d) = e, let to = t.destination { d.withUnsafeBytes { send($0, to) } } }
-        byUfrag = byUfrag.filter { $0.value != id }
-        byAddress = byAddress.filter { $0.value != id }
+        // The transport's own keys, not a filter over every entry: with thousands of transports
+        // leaving at a meeting's end, rebuilding both maps per removal was quadratic.
+        if byUfrag[t.ice.localUfrag] == id { byUfrag[t.ice.localUfrag] = nil }
+        for a in t.mappedAddresses where byAddress[a] == id { byAddress[a] = nil }
         for track in tracksByTransport.removeValue(forKey: id) ?? [] where tracks[track.key] === track {
             tracks[track.key] = nil
             track.published = false
@@ -413,7 +425,7 @@ public final class MediaRouter {
                 events.append(.failed(id, "ICE consent expired"))
             }
         }
-        if t.ice.isValidated(from) { byAddress[from] = id }
+        if t.ice.isValidated(from) { route(from, to: t) }
         if t.ice.selected != nil, t.dtls.role == .client, t.dtls.state == .handshaking {
             handleDTLS(t, t.dtls.start(now: now), now: now, send: send)
         }

@@ -15,6 +15,8 @@ public final class WebRTCTransport {
     public private(set) var failure: String?
     /// The tracks this transport publishes (MediaRouter.publish), found by payload type per packet.
     var publishedTracks: [MediaRouter.Track] = []
+    /// Addresses the router routes to this transport (MediaRouter.route), for its removal.
+    var mappedAddresses: [TransportAddress] = []
     /// When DTLS completed, and when the peer last sent a DTLS datagram (for dropping the kept
     /// final flight and releasing publishers' associations, MediaRouter.releaseAssociations).
     var connectedAt: UInt64? = nil

@@ -117,3 +117,30 @@ extension TransportTimerTests {
         #expect(router.stats.dtlsReleased == n)
     }
 }
+
+/// Removing a transport drops its own routes (its ufrag, the addresses that passed its checks)
+/// and nobody else's.
+struct TransportRemovalTests {
+    @Test func aRemovedTransportNoLongerRoutesAndOthersStill() throws {
+        let (router, publisher, viewer) = try RTCPReportTests.publisherAndViewer()
+        // The viewer (transport 2) also passes an ICE check from a second address.
+        let moved = TransportAddress(ip: .loopbackV4, port: 20_001)
+        var sent: [TransportAddress] = []
+        let capture: (UnsafeRawBufferPointer, TransportAddress) -> Void = { sent.append($1) }
+        let check = ICELiteAgentTests.check(username: "s:x", password: "s", useCandidate: true).1
+        check.withUnsafeBytes { router.handle($0, from: moved, now: 0, send: capture) }
+        #expect(sent == [moved])  // answered: the check was valid
+        router.removeTransport(2, send: capture)
+        sent.removeAll()
+        let dropped = router.stats.droppedUnknownSource
+        for from in [viewer.address, moved] {
+            check.withUnsafeBytes { router.handle($0, from: from, now: 1, send: capture) }  // its ufrag is gone
+        }
+        #expect(sent.isEmpty && router.stats.droppedUnknownSource == dropped + 2)
+        // The publisher's route is intact: its packets are still taken (and, with no viewer
+        // left, forwarded to nobody).
+        try FeedbackTimerTests.sendVideo(router, publisher, seq: 1, now: 2, FeedbackTimerTests.Capture())
+        #expect(router.stats.droppedUnknownSource == dropped + 2)
+        #expect(router.stats.droppedSRTP == 0)
+    }
+}

@@ -105,38 +105,67 @@ enum MemoryProbe {
     /// A router with one publisher (video + audio) and `count` viewers, each connected (keys, no
     /// handshake) and subscribed to both tracks, their DTLS associations released: what the
     /// media plane keeps per viewer besides the shared packet cache.
-    static func routerViewers(count n: Int, context: DTLSContext) -> (viewer: Int, transport: Int) {
+    /// `sfu-bench --removal`: a router with one publisher and `n` connected viewers, then every
+    /// viewer removed, as at a briefing's end; prints the time per removal.
+    static func removal(count n: Int) {
+        let context = DTLSContext(certificate: try! DTLSCertificate.generate())
+        let router = routerWithPublisher(context: context)
+        let ids = addViewers(n, to: router)
+        connectAndSubscribe(ids, in: router)
+        let start = shihui_monotonic_ns()
+        for id in ids { router.removeTransport(id) { _, _ in } }
+        let nanos = shihui_monotonic_ns() - start
+        print("removing \(n) viewers: \(nanos / 1_000_000) ms, \(nanos / UInt64(n) / 1000) µs each")
+    }
+
+    static func answer(_ direction: SDPDirection) -> SDPAnswerer.Result {
+        SDPAnswerer.Result(answer: SessionDescription(sessionID: 1), media: [
+            SDPAnswerer.NegotiatedMedia(mid: "0", kind: "video", payloadType: 96, codec: "VP8", clockRate: 90000,
+                                        extensions: [SDPOfferer.midURI: 1], remoteSSRCs: [], direction: direction),
+            SDPAnswerer.NegotiatedMedia(mid: "1", kind: "audio", payloadType: 111, codec: "opus", clockRate: 48000,
+                                        extensions: [SDPOfferer.midURI: 1], remoteSSRCs: [], direction: direction),
+        ], remoteUfrag: "remoteufrag", remotePassword: "remotepasswordremotepass", remoteFingerprint: [UInt8](repeating: 7, count: 32), dtlsRole: .server)
+    }
+
+    static func keys() -> DTLSTransport.SRTPKeys {
+        DTLSTransport.SRTPKeys(profile: .aes128CmHmacSha1_80, localKey: SecureRandom.bytes(16), localSalt: SecureRandom.bytes(14),
+                               remoteKey: SecureRandom.bytes(16), remoteSalt: SecureRandom.bytes(14))
+    }
+
+    /// A router with one connected publisher ("room/p", video + audio).
+    static func routerWithPublisher(context: DTLSContext) -> MediaRouter {
         let router = MediaRouter(dtlsContext: context)
-        func answer(_ direction: SDPDirection) -> SDPAnswerer.Result {
-            SDPAnswerer.Result(answer: SessionDescription(sessionID: 1), media: [
-                SDPAnswerer.NegotiatedMedia(mid: "0", kind: "video", payloadType: 96, codec: "VP8", clockRate: 90000,
-                                            extensions: [SDPOfferer.midURI: 1], remoteSSRCs: [], direction: direction),
-                SDPAnswerer.NegotiatedMedia(mid: "1", kind: "audio", payloadType: 111, codec: "opus", clockRate: 48000,
-                                            extensions: [SDPOfferer.midURI: 1], remoteSSRCs: [], direction: direction),
-            ], remoteUfrag: "remoteufrag", remotePassword: "remotepasswordremotepass", remoteFingerprint: [UInt8](repeating: 7, count: 32), dtlsRole: .server)
-        }
-        func keys() -> DTLSTransport.SRTPKeys {
-            DTLSTransport.SRTPKeys(profile: .aes128CmHmacSha1_80, localKey: SecureRandom.bytes(16), localSalt: SecureRandom.bytes(14),
-                                   remoteKey: SecureRandom.bytes(16), remoteSalt: SecureRandom.bytes(14))
-        }
         let publisher = router.addTransport(answer: answer(.recvonly), localUfrag: "pub", localPassword: "pub")
         router.connectWithoutHandshake(transport: publisher, keys: keys(), address: TransportAddress(ip: .loopbackV4, port: 9))
         router.publish(transport: publisher, publisher: "room/p")
-        _ = shihui_malloc_trim()
-        let start = rssKiB()
-        var ids: [WebRTCTransport.ID] = []
-        ids.reserveCapacity(n)
-        for i in 0..<n {
+        return router
+    }
+
+    /// Adds `n` viewer transports (not yet connected).
+    static func addViewers(_ n: Int, to router: MediaRouter) -> [WebRTCTransport.ID] {
+        (0..<n).map { i in
             let ufrag = String(format: "v%07d", i)
-            ids.append(router.addTransport(answer: answer(.sendonly), localUfrag: ufrag, localPassword: ufrag + "passwordpassword"))
+            return router.addTransport(answer: answer(.sendonly), localUfrag: ufrag, localPassword: ufrag + "passwordpassword")
         }
-        let afterTransports = rssKiB()
+    }
+
+    /// Connects the viewers and subscribes each to both tracks.
+    static func connectAndSubscribe(_ ids: [WebRTCTransport.ID], in router: MediaRouter) {
         for (i, id) in ids.enumerated() {
             router.connectWithoutHandshake(transport: id, keys: keys(), address: TransportAddress(ip: .loopbackV4, port: UInt16(10_000 + i % 50_000)))
             for kind in ["video", "audio"] {
                 router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: "room/p", kind: kind), ssrc: UInt32(2 * i + 100), now: 0)
             }
         }
+    }
+
+    static func routerViewers(count n: Int, context: DTLSContext) -> (viewer: Int, transport: Int) {
+        let router = routerWithPublisher(context: context)
+        _ = shihui_malloc_trim()
+        let start = rssKiB()
+        let ids = addViewers(n, to: router)
+        let afterTransports = rssKiB()
+        connectAndSubscribe(ids, in: router)
         router.tick(now: 10_000_000_000) { _, _ in }  // releases every quiet association
         _ = shihui_malloc_trim()
         let end = rssKiB()

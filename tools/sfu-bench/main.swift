@@ -5,6 +5,7 @@
 //
 //   swift build -c release --product sfu-bench && .build/release/sfu-bench [--quick] [--cm] | --memory
 //   | --arena same|thread [--drop-kept]   (ArenaProbe: heap left by a handshake storm)
+//   | --removal (3,000 viewers removed from a router, time per removal)
 //   --crypto-heap (first): OpenSSL allocates from MediaCrypto.CryptoHeap, as in shihui-server
 import MediaCrypto
 
@@ -12,6 +13,8 @@ if CommandLine.arguments.contains("--crypto-heap") { precondition(CryptoHeap.ins
 if let i = CommandLine.arguments.firstIndex(of: "--arena") {
     ArenaProbe.run(count: 1000, handshakesOnAnotherThread: CommandLine.arguments.dropFirst(i + 1).first == "thread",
                    dropKept: CommandLine.arguments.contains("--drop-kept"))
+} else if CommandLine.arguments.contains("--removal") {
+    MemoryProbe.removal(count: 3000)
 } else if CommandLine.arguments.contains("--memory") {
     MemoryProbe.run(count: 1000)
 } else {
