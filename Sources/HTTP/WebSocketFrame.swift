@@ -77,9 +77,10 @@ public struct WebSocketFrameParser: Sendable {
         self.requireMask = requireMask
     }
 
-    /// All consumed: keep a small buffer (≤ 1 KiB), give a larger one (an SDP) back at once, not
-    /// at the next append: idle sockets are most of a big meeting's connections, and a viewer's
-    /// last message (its SDP answer) would otherwise stay allocated for as long as it watches.
+    /// All consumed (`next` calls it after the last buffered frame): keep a small buffer
+    /// (≤ 1 KiB), give a larger one (an SDP) back at once, not at the next append: idle sockets
+    /// are most of a big meeting's connections, and a viewer's last message (its SDP answer)
+    /// would otherwise stay allocated for as long as it watches.
     private mutating func releaseConsumed() {
         buffer.removeAll(keepingCapacity: buffer.capacity <= 1024)
         start = 0
@@ -89,9 +90,7 @@ public struct WebSocketFrameParser: Sendable {
     public var bufferCapacity: Int { buffer.capacity }
 
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        if start > 0 && start == buffer.count {
-            releaseConsumed()
-        } else if start > 65536 {
+        if start > 65536 {
             buffer.removeFirst(start)
             start = 0
         }

@@ -23,9 +23,6 @@ public enum CryptoHeap {
         return ok
     }
 
-    /// Whether OpenSSL allocates from the crypto heap in this process.
-    public static var isInstalled: Bool { installed }
-
     /// Mapped and live bytes of the crypto heap (zero when not installed).
     public static var usage: SlabHeap.Usage { heap.current }
 }

@@ -71,7 +71,6 @@ public final class SlabHeap: @unchecked Sendable {
     private let sizes: UnsafeMutablePointer<Int>
     /// Class index for a size of 1…16,384 bytes, by (size - 1) / 16.
     private let classOf: UnsafeMutablePointer<UInt8>
-    private let classCount = SlabHeap.classSizes.count
     private let largestClass = SlabHeap.classSizes.last!
 
     public init(emptyBytesKept: Int = 4 << 20) {

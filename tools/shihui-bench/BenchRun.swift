@@ -140,15 +140,16 @@ enum BenchRun {
         return result
     }
 
-    /// The server's live heap in bytes (its `shihui_heap_bytes_in_use` metric), nil if unreadable.
+    /// The server's live heap in bytes (its `shihui_heap_bytes_in_use` metric plus OpenSSL's heap),
+    /// malloc's free bytes, and OpenSSL's heap counters; nil if unreadable.
     static func heapInUse(_ http: TransportAddress) -> (inUse: Int, free: Int, cryptoAllocations: Int, cryptoMapped: Int, cryptoInUse: Int)? {
         guard let r = try? HTTPClient.request("GET", http, "/metrics", timeoutSeconds: 5) else { return nil }
         let lines = String(decoding: r.body, as: UTF8.self).split(separator: "\n")
         func gauge(_ name: String) -> Int? { lines.first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ")[1]) } }
         guard let inUse = gauge("shihui_heap_bytes_in_use"), let free = gauge("shihui_heap_bytes_free") else { return nil }
         // OpenSSL's heap (when the server runs it) holds live memory too: counted with the rest.
-        return (inUse + (gauge("shihui_crypto_heap_bytes_in_use") ?? 0), free, gauge("shihui_crypto_heap_allocations_total") ?? 0,
-                gauge("shihui_crypto_heap_bytes_mapped") ?? 0, gauge("shihui_crypto_heap_bytes_in_use") ?? 0)
+        let crypto = gauge("shihui_crypto_heap_bytes_in_use") ?? 0
+        return (inUse + crypto, free, gauge("shihui_crypto_heap_allocations_total") ?? 0, gauge("shihui_crypto_heap_bytes_mapped") ?? 0, crypto)
     }
 
     static func raiseOpenFileLimit() {
