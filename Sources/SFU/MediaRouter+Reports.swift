@@ -11,8 +11,9 @@ import MediaWire
 ///   and video of one publisher share that delay, so lip sync survives the hop
 ///   (docs/forwarding.md, "RTCP reports").
 ///
-/// Each stream reports at a random interval in [0.5, 1.5] × 1 s (§6.3.1 randomisation); a pass
-/// over all streams runs every 100 ms from `tick`.
+/// Each transport reports at a random interval in [0.5, 1.5] × 1 s (§6.3.1 randomisation), its
+/// first in the pass after it connects; a pass every 100 ms from `tick` takes the transports
+/// that came due (`ReportWheel`).
 extension MediaRouter {
     /// How often `tick` looks for due reports.
     static let reportPassInterval: UInt64 = 100_000_000
@@ -23,48 +24,53 @@ extension MediaRouter {
     static let rtcpDatagramLimit = 1200
     static let cname = "shihui"
 
+    /// The report pass: the transports whose reports are due (`reportWheel`), each sent its RR
+    /// (if it publishes) and its SRs (if it receives), then scheduled 0.5–1.5 s on.
     func sendReports(now: UInt64, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
-        for (id, published) in tracksByTransport {
-            guard let t = transports[id], t.isConnected, now >= t.nextReportAt else { continue }
-            t.nextReportAt = now &+ Self.randomizedInterval()
-            var blocks: [RTCPReportBlock] = []
-            for track in published {
-                guard let ssrc = track.ssrc else { continue }
-                blocks.append(track.receive.reportBlock(ssrc: ssrc, now: now))
-            }
-            guard !blocks.isEmpty else { continue }
-            let rr = RTCPReceiverReport(ssrc: Self.rtcpSenderSSRC, reports: Array(blocks.prefix(31)))
-            sendRTCP([.receiverReport(rr), .sourceDescription(RTCPSourceDescription(source: Self.rtcpSenderSSRC, cname: Self.cname))],
-                     on: t, send: send)
-        }
-        // Toward subscribers: one compound per viewer transport carrying an SR for each of its
-        // streams (RFC 8108 §5.3 aggregation), not a datagram per stream: a meeting participant
-        // receiving 24 streams costs two SRTCP protects and sends a second, not 24. The SDES
-        // names the first SR's source only (§6.1 asks for one CNAME per compound; aiortc 1.9
-        // misreads the padding of any SDES chunk but the last and drops the whole compound).
         let ntp = NTPTimestamp.fromUnix(nanoseconds: unixTimeAtZero &+ now)
-        var due: [WebRTCTransport.ID: (viewer: WebRTCTransport, reports: [RTCPSenderReport])] = [:]
-        for track in tracks.values {
-            let source = sourceTimestamp(of: track, at: now)
-            for sub in track.subscriptions {
-                let viewer = sub.viewer
-                guard now >= viewer.nextSenderReportAt, viewer.isConnected,
-                      let rtp = sub.rewriter.outputTimestamp(at: now, sourceTimestamp: source) else { continue }
-                let sr = RTCPSenderReport(ssrc: sub.rewriter.outboundSSRC, ntpTimestamp: ntp, rtpTimestamp: rtp,
-                                          packetCount: sub.packetsSent, octetCount: sub.octetsSent)
-                due[viewer.id, default: (viewer, [])].reports.append(sr)
-            }
+        reportWheel.take(now: now, into: &reportsDue)
+        for id in reportsDue {
+            guard let t = transports[id] else { continue }  // removed
+            reportWheel.schedule(id, at: now &+ Self.randomizedInterval())
+            guard t.isConnected else { continue }
+            sendReceiverReport(on: t, now: now, send: send)
+            sendSenderReports(on: t, ntp: ntp, now: now, send: send)
         }
-        for (_, entry) in due {
-            entry.viewer.nextSenderReportAt = now &+ Self.randomizedInterval()
-            // An SR is 28 bytes: 16 streams and the SDES stay well under the datagram limit.
-            var rest = entry.reports[...]
-            while let first = rest.first {
-                let part = rest.prefix(16)
-                rest = rest.dropFirst(16)
-                sendRTCP(part.map { .senderReport($0) } + [.sourceDescription(RTCPSourceDescription(source: first.ssrc, cname: Self.cname))],
-                         on: entry.viewer, send: send)
-            }
+        reportsDue.removeAll(keepingCapacity: true)
+    }
+
+    /// Toward a publisher: one RR with a block per stream it sends us, and our CNAME.
+    private func sendReceiverReport(on t: WebRTCTransport, now: UInt64, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        var blocks: [RTCPReportBlock] = []
+        for track in t.publishedTracks {
+            guard let ssrc = track.ssrc else { continue }
+            blocks.append(track.receive.reportBlock(ssrc: ssrc, now: now))
+        }
+        guard !blocks.isEmpty else { return }
+        let rr = RTCPReceiverReport(ssrc: Self.rtcpSenderSSRC, reports: Array(blocks.prefix(31)))
+        sendRTCP([.receiverReport(rr), .sourceDescription(RTCPSourceDescription(source: Self.rtcpSenderSSRC, cname: Self.cname))],
+                 on: t, send: send)
+    }
+
+    /// Toward a subscriber: one compound carrying an SR for each of its streams (RFC 8108 §5.3
+    /// aggregation), not a datagram per stream: a meeting participant receiving 24 streams costs
+    /// two SRTCP protects and sends a second, not 24. The SDES names the first SR's source only
+    /// (§6.1 asks for one CNAME per compound; aiortc 1.9 misreads the padding of any SDES chunk
+    /// but the last and drops the whole compound).
+    private func sendSenderReports(on viewer: WebRTCTransport, ntp: UInt64, now: UInt64, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        var reports: [RTCPSenderReport] = []
+        for sub in viewer.subscriptions {
+            guard let rtp = sub.rewriter.outputTimestamp(at: now, sourceTimestamp: sourceTimestamp(of: sub.track, at: now)) else { continue }
+            reports.append(RTCPSenderReport(ssrc: sub.rewriter.outboundSSRC, ntpTimestamp: ntp, rtpTimestamp: rtp,
+                                            packetCount: sub.packetsSent, octetCount: sub.octetsSent))
+        }
+        // An SR is 28 bytes: 16 streams and the SDES stay well under the datagram limit.
+        var rest = reports[...]
+        while let first = rest.first {
+            let part = rest.prefix(16)
+            rest = rest.dropFirst(16)
+            sendRTCP(part.map { .senderReport($0) } + [.sourceDescription(RTCPSourceDescription(source: first.ssrc, cname: Self.cname))],
+                     on: viewer, send: send)
         }
     }
 

@@ -15,16 +15,14 @@ public final class WebRTCTransport {
     public private(set) var failure: String?
     /// The tracks this transport publishes (MediaRouter.publish), found by payload type per packet.
     var publishedTracks: [MediaRouter.Track] = []
+    /// The streams this transport receives as a viewer (MediaRouter.Subscription).
+    var subscriptions: [MediaRouter.Subscription] = []
     /// Addresses the router routes to this transport (MediaRouter.route), for its removal.
     var mappedAddresses: [TransportAddress] = []
     /// When DTLS completed, and when the peer last sent a DTLS datagram (for dropping the kept
     /// final flight and releasing publishers' associations, MediaRouter.releaseAssociations).
     var connectedAt: UInt64? = nil
     var lastDTLSAt: UInt64 = 0
-    /// When our next RTCP receiver report (to a publisher) and next sender reports (to a
-    /// subscriber, one compound for all its streams) are due on this transport (MediaRouter+Reports).
-    var nextReportAt: UInt64 = 0
-    var nextSenderReportAt: UInt64 = 0
     /// The peer's RTCP BYE for all it publishes was seen (reported once).
     var saidGoodbye = false
 

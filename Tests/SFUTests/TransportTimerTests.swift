@@ -143,4 +143,101 @@ struct TransportRemovalTests {
         #expect(router.stats.droppedUnknownSource == dropped + 2)
         #expect(router.stats.droppedSRTP == 0)
     }
+
+    /// Adds a second connected viewer (transport 3, SSRC 2000) of "room/p" video.
+    static func secondViewer(_ router: MediaRouter) -> RTCPReportTests.Leg {
+        let leg = RTCPReportTests.Leg(port: 20_100)
+        let id = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "s2", localPassword: "s2")
+        router.connectWithoutHandshake(transport: id, keys: leg.keys, address: leg.address)
+        router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: "room/p", kind: "video"), ssrc: 2000, now: 0)
+        return leg
+    }
+
+    /// A viewer that leaves takes its own stream only: the other viewer still gets packets and
+    /// its PLI (by its own SSRC) still reaches the publisher.
+    @Test func aViewersRemovalDropsItsStreamOnly() throws {
+        let (router, publisher, viewer) = try RTCPReportTests.publisherAndViewer()
+        let other = Self.secondViewer(router)
+        let capture = FeedbackTimerTests.Capture()
+        router.removeTransport(2, send: capture.send)
+        try FeedbackTimerTests.sendVideo(router, publisher, seq: 1, now: 1, capture)
+        #expect(capture.sent.map(\.to) == [other.address])
+        capture.clear()
+        let pli = RTCPPacket.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 77, mediaSSRC: 2000))
+        var bytes = pli.serialized() + [UInt8](repeating: 0, count: 32)
+        let n = try bytes.withUnsafeMutableBytes { try other.peerSend.protectRTCP($0, length: pli.serializedSize) }
+        bytes.withUnsafeBytes { router.handle(UnsafeRawBufferPointer(rebasing: $0[0..<n]), from: other.address, now: 2_000 * TransportTimerTests.ms, send: capture.send) }
+        #expect(capture.plis(publisher) == 1)
+        _ = viewer
+    }
+
+    /// A publisher that leaves takes its track out of its viewers' lists: a viewer's PLI for
+    /// the stream it had is ignored, and its report pass sends it no SR for that stream.
+    @Test func aPublishersRemovalEmptiesItsViewersLists() throws {
+        let (router, publisher, viewer) = try RTCPReportTests.publisherAndViewer()
+        let capture = FeedbackTimerTests.Capture()
+        try FeedbackTimerTests.sendVideo(router, publisher, seq: 1, now: 1, capture)
+        #expect(router.transports[2]?.subscriptions.count == 1)
+        router.removeTransport(1, send: capture.send)
+        #expect(router.transports[2]?.subscriptions.isEmpty == true)
+        capture.clear()
+        let requests = router.stats.keyframeRequests
+        try FeedbackTimerTests.viewerPLI(router, viewer, now: 2_000 * TransportTimerTests.ms, capture)
+        router.tick(now: 3_000 * TransportTimerTests.ms, send: capture.send)
+        router.tick(now: 4_600 * TransportTimerTests.ms, send: capture.send)
+        #expect(capture.sent.isEmpty)
+        #expect(router.stats.keyframeRequests == requests)
+    }
+
+    /// A republish (same publisher and kind, a new transport) moves the viewers to the new
+    /// track; the old transport, until it leaves, forwards to nobody, even after a viewer left.
+    @Test func aRepublishMovesTheViewers() throws {
+        let (router, publisher, viewer) = try RTCPReportTests.publisherAndViewer()
+        let again = RTCPReportTests.Leg(port: 10_100)
+        let id = router.addTransport(answer: RTCPReportTests.answer(.recvonly), localUfrag: "p2", localPassword: "p2")
+        router.connectWithoutHandshake(transport: id, keys: again.keys, address: again.address)
+        router.publish(transport: id, publisher: "room/p")
+        let capture = FeedbackTimerTests.Capture()
+        try FeedbackTimerTests.sendVideo(router, again, seq: 1, now: 1, capture)
+        #expect(capture.sent.map(\.to) == [viewer.address])
+        capture.clear()
+        try FeedbackTimerTests.sendVideo(router, publisher, seq: 2, now: 2, capture)
+        #expect(capture.sent.isEmpty)
+        router.removeTransport(2, send: capture.send)
+        try FeedbackTimerTests.sendVideo(router, publisher, seq: 3, now: 3, capture)
+        try FeedbackTimerTests.sendVideo(router, again, seq: 2, now: 4, capture)
+        #expect(capture.sent.isEmpty)
+    }
+
+    /// Removals fill the gap in a track's list with its last viewer: after the first of three
+    /// leaves and then the one moved into its place, the middle one still gets every packet.
+    @Test func removalsInAnyOrderKeepTheRest() throws {
+        let (router, publisher, _) = try RTCPReportTests.publisherAndViewer()
+        let second = Self.secondViewer(router)
+        let third = RTCPReportTests.Leg(port: 20_200)
+        let id = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "s3", localPassword: "s3")
+        router.connectWithoutHandshake(transport: id, keys: third.keys, address: third.address)
+        router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: "room/p", kind: "video"), ssrc: 3000, now: 0)
+        let capture = FeedbackTimerTests.Capture()
+        try FeedbackTimerTests.sendVideo(router, publisher, seq: 1, now: 1, capture)
+        #expect(capture.sent.count == 3)
+        router.removeTransport(2, send: capture.send)
+        router.removeTransport(id, send: capture.send)
+        capture.clear()
+        try FeedbackTimerTests.sendVideo(router, publisher, seq: 2, now: 2, capture)
+        #expect(capture.sent.map(\.to) == [second.address])
+        router.removeTransport(3, send: capture.send)
+        capture.clear()
+        try FeedbackTimerTests.sendVideo(router, publisher, seq: 3, now: 3, capture)
+        #expect(capture.sent.isEmpty)
+    }
+
+    /// Reports are sent from the wheel: a removed transport leaves it once its slot comes.
+    @Test func aRemovedTransportLeavesTheReportWheel() throws {
+        let (router, _, _) = try RTCPReportTests.publisherAndViewer()
+        #expect(router.reportWheel.count == 2)
+        router.removeTransport(2) { _, _ in }
+        for t in stride(from: UInt64(100), through: 4_000, by: 100) { router.tick(now: t * TransportTimerTests.ms) { _, _ in } }
+        #expect(router.reportWheel.count == 1)
+    }
 }
