@@ -13,14 +13,36 @@ public final class SRTPContext: @unchecked Sendable {
     public let profile: SRTPProfile
     private let rtp: SRTPCipher
     private let rtcp: SRTPCipher
-    private let rtpSalt: [UInt8]
-    private let rtcpSalt: [UInt8]
+    private let rtpSalt: Salt
+    private let rtcpSalt: Salt
     var streams = SRTPStreamTable()
     /// Streams tracked at most (SSRCs a hostile peer can make us remember).
     public static let maximumStreams = 1024
 
     /// Replay window width in packets (RFC 3711 §3.3.2 requires at least 64).
     public static let replayWindow: UInt64 = 64
+
+    /// A session salt (14 bytes for AES-CM, 12 for GCM) inline, zero-padded to 16: an array each
+    /// was a heap chunk of its own, four per viewer (~250 bytes with malloc's overhead, massif).
+    struct Salt {
+        private let storage: (UInt64, UInt64)
+
+        init(_ bytes: [UInt8]) {
+            precondition(bytes.count <= 16)
+            var s: (UInt64, UInt64) = (0, 0)
+            withUnsafeMutableBytes(of: &s) { $0.copyBytes(from: bytes) }
+            storage = s
+        }
+
+        @inline(__always)
+        subscript(i: Int) -> UInt8 { withUnsafeBytes(of: storage) { $0[i] } }
+
+        /// Writes all 16 bytes (the salt, then zeros) to `to`.
+        @inline(__always)
+        func copy(to: UnsafeMutablePointer<UInt8>) {
+            withUnsafeBytes(of: storage) { UnsafeMutableRawPointer(to).copyMemory(from: $0.baseAddress!, byteCount: 16) }
+        }
+    }
 
     struct StreamState {
         var roc: UInt32 = 0
@@ -48,8 +70,8 @@ public final class SRTPContext: @unchecked Sendable {
         let auth = profile.authKeyLength
         rtp = SRTPCipher(key: k(.rtpEncryption, 16), authKey: auth > 0 ? k(.rtpAuthentication, auth) : nil, sharing: shared)
         rtcp = SRTPCipher(key: k(.rtcpEncryption, 16), authKey: auth > 0 ? k(.rtcpAuthentication, auth) : nil, sharing: shared)
-        rtpSalt = k(.rtpSalt, saltLength)
-        rtcpSalt = k(.rtcpSalt, saltLength)
+        rtpSalt = Salt(k(.rtpSalt, saltLength))
+        rtcpSalt = Salt(k(.rtcpSalt, saltLength))
     }
 
     /// For RFC 7714's vectors, which give session keys directly (no derivation).
@@ -57,8 +79,8 @@ public final class SRTPContext: @unchecked Sendable {
         self.profile = profile
         rtp = SRTPCipher(key: sessionKey, authKey: authKey)
         rtcp = SRTPCipher(key: sessionKey, authKey: authKey)
-        rtpSalt = sessionSalt
-        rtcpSalt = sessionSalt
+        rtpSalt = Salt(sessionSalt)
+        rtcpSalt = Salt(sessionSalt)
     }
 
     // MARK: SRTP
@@ -70,7 +92,7 @@ public final class SRTPContext: @unchecked Sendable {
         guard length + profile.tagLength <= buffer.count else { throw .noCapacity }
         let ssrc = buffer.loadBE32(8)
         let seq = buffer.loadBE16(2)
-        var state = streams.slot(of: ssrc).map { streams.states[$0] } ?? StreamState()
+        var state = streams.slot(of: ssrc).map { streams[slot: $0] } ?? StreamState()
         // RFC 3711 §3.3.1: the ROC counts wraps of the highest sequence sent; a packet sent
         // late (a NACK retransmission) from before the last wrap keeps the ROC it had.
         var v = state.roc
@@ -262,7 +284,7 @@ public final class SRTPContext: @unchecked Sendable {
     /// this is a compare, not a second search); a new SSRC is added while there is room.
     @inline(__always)
     private func storeStream(_ ssrc: UInt32, _ state: StreamState) {
-        if let i = streams.slot(of: ssrc) ?? streams.insert(ssrc, limit: Self.maximumStreams) { streams.states[i] = state }
+        if let i = streams.slot(of: ssrc) ?? streams.insert(ssrc, limit: Self.maximumStreams) { streams[slot: i] = state }
     }
 
     /// RFC 3711 §3.3.2: refuse an index already seen or older than the window.
@@ -288,11 +310,9 @@ public final class SRTPContext: @unchecked Sendable {
 
     /// AES-CM IV (RFC 3711 §4.1.1): (salt << 16) XOR (SSRC << 64) XOR (index << 16).
     @inline(__always)
-    private func withCounterIV<R>(salt: [UInt8], ssrc: UInt32, index: UInt64, _ body: (UnsafePointer<UInt8>) -> R) -> R {
+    private func withCounterIV<R>(salt: Salt, ssrc: UInt32, index: UInt64, _ body: (UnsafePointer<UInt8>) -> R) -> R {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { iv in
-            for i in 0..<14 { iv[i] = salt[i] }
-            iv[14] = 0
-            iv[15] = 0
+            salt.copy(to: iv.baseAddress!)  // 14 salt bytes, then the two zero bytes of the counter
             iv[4] ^= UInt8(truncatingIfNeeded: ssrc >> 24)
             iv[5] ^= UInt8(truncatingIfNeeded: ssrc >> 16)
             iv[6] ^= UInt8(truncatingIfNeeded: ssrc >> 8)
@@ -305,7 +325,7 @@ public final class SRTPContext: @unchecked Sendable {
     /// GCM IV (RFC 7714 §8.1, §9.1): (0x0000 || SSRC || 48-bit value) XOR salt, 12 bytes, where the
     /// value is ROC || SEQ for SRTP and 0x0000 || 31-bit SRTCP index for SRTCP.
     @inline(__always)
-    private func withGCMIV<R>(salt: [UInt8], ssrc: UInt32, value: UInt64, _ body: (UnsafePointer<UInt8>) -> R) -> R {
+    private func withGCMIV<R>(salt: Salt, ssrc: UInt32, value: UInt64, _ body: (UnsafePointer<UInt8>) -> R) -> R {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 12) { iv in
             iv[0] = salt[0]
             iv[1] = salt[1]

@@ -127,7 +127,7 @@ public final class MediaRouter {
         var rewriter: RTPStreamRewriter
         /// One-byte RFC 8285 block carrying the subscriber's BUNDLE mid (RFC 8843 §15), written
         /// into every packet so receivers demultiplex by mid; empty when not negotiated.
-        let midExtension: [UInt8]
+        let midExtension: MidExtensionBlock
         /// Sender information for our SRs on this stream (RFC 3550 §6.4.1): packets and payload
         /// octets sent, retransmissions included.
         var packetsSent: UInt32 = 0
@@ -138,16 +138,7 @@ public final class MediaRouter {
             self.track = track
             self.payloadType = media.payloadType
             rewriter = RTPStreamRewriter(outboundSSRC: ssrc, clockRate: clockRate, initialSequenceNumber: UInt16.random(in: 1...0x7FFF))
-            midExtension = Self.midBlock(id: media.extensions[SDPOfferer.midURI], mid: Array(media.mid.utf8))
-        }
-
-        static func midBlock(id: UInt16?, mid: [UInt8]) -> [UInt8] {
-            guard let id, (1...14).contains(id), (1...16).contains(mid.count) else { return [] }
-            let data = 1 + mid.count
-            let words = (data + 3) / 4
-            var block: [UInt8] = [0xBE, 0xDE, UInt8(words >> 8), UInt8(words & 0xFF), UInt8(id) << 4 | UInt8(mid.count - 1)] + mid
-            block += [UInt8](repeating: 0, count: words * 4 - data)
-            return block
+            midExtension = MidExtensionBlock(id: media.extensions[SDPOfferer.midURI], mid: media.mid.utf8)
         }
     }
 
@@ -165,6 +156,8 @@ public final class MediaRouter {
     private var byUfrag: [String: WebRTCTransport.ID] = [:]
     private var byAddress: [TransportAddress: WebRTCTransport.ID] = [:]
     var tracks: [TrackKey: Track] = [:]
+    /// Transports' negotiated sections, one copy of each distinct list.
+    var mediaSections = MediaSectionsInterner()
     /// Publisher transport + payload type → track.
     var tracksByTransport: [WebRTCTransport.ID: [Track]] = [:]
     /// Tracks with a keyframe request or NACKs outstanding, the only ones `tick` visits.
@@ -228,7 +221,7 @@ public final class MediaRouter {
         let ice = ICELiteAgent(localUfrag: localUfrag, localPassword: localPassword, remoteUfrag: answer.remoteUfrag)
         ice.consentTimeout = consentTimeout
         let dtls = DTLSTransport(context: dtlsContext, role: answer.dtlsRole, remoteFingerprint: answer.remoteFingerprint)
-        transports[id] = WebRTCTransport(id: id, ice: ice, dtls: dtls, media: answer.media)
+        transports[id] = WebRTCTransport(id: id, ice: ice, dtls: dtls, media: mediaSections.shared(answer.media))
         byUfrag[localUfrag] = id
         handshaking.append(id)
         return id
@@ -271,7 +264,7 @@ public final class MediaRouter {
     public func updateSubscriber(transport id: WebRTCTransport.ID, media: [SDPAnswerer.NegotiatedMedia],
                                  subscriptions: [(mid: String, key: TrackKey, ssrc: UInt32)], now: UInt64) {
         guard let t = transports[id] else { return }
-        t.media = media
+        t.media = mediaSections.shared(media)
         for s in subscriptions {
             guard let track = tracks[s.key], let m = media.first(where: { $0.mid == s.mid }) else { continue }
             if t.subscriptions.contains(where: { $0.track === track && $0.rewriter.outboundSSRC == s.ssrc }) { continue }

@@ -55,7 +55,7 @@ public enum SDPAnswerer {
     }
 
     /// What one accepted m-section carries.
-    public struct NegotiatedMedia: Sendable, Equatable {
+    public struct NegotiatedMedia: Sendable, Hashable {
         public init(mid: String, kind: String, payloadType: UInt8, codec: String, clockRate: UInt32,
                     extensions: [String: UInt16], remoteSSRCs: [UInt32], direction: SDPDirection) {
             self.mid = mid

@@ -129,9 +129,11 @@ final class MediaService {
     struct Subscriber {
         var ufrag: String
         var password: String
-        var sections: [SDPOfferer.Section] = []
-        /// Publisher key ("room/identity") and kind of the track in each live section, by mid.
-        var sources: [String: MediaRouter.TrackKey] = [:]
+        /// The offered sections, each with the publisher key ("room/identity") and kind of the
+        /// track it carries (nil once that track ended). One list, not a second map by mid:
+        /// a dictionary per viewer was ~150 bytes (massif).
+        var sections: [(section: SDPOfferer.Section, source: MediaRouter.TrackKey?)] = []
+        var offered: [SDPOfferer.Section] { sections.map(\.section) }
         var version: UInt64 = 1
         var awaitingAnswer = false
         /// Sections changed while an offer awaited its answer: the next offer is due at the answer.
@@ -155,19 +157,18 @@ final class MediaService {
             for kind in publishers[key]?.kinds ?? [] { desired.append(MediaRouter.TrackKey(publisher: key, kind: kind)) }
         }
         var changed = false
-        for i in sub.sections.indices where sub.sections[i].track != nil {
-            if let source = sub.sources[sub.sections[i].mid], !desired.contains(source) {
-                sub.sections[i].track = nil
-                sub.sources[sub.sections[i].mid] = nil
+        for i in sub.sections.indices where sub.sections[i].section.track != nil {
+            if let source = sub.sections[i].source, !desired.contains(source) {
+                sub.sections[i].section.track = nil
+                sub.sections[i].source = nil
                 changed = true
             }
         }
-        for key in desired where !sub.sources.values.contains(key) {
+        for key in desired where !sub.sections.contains(where: { $0.source == key }) {
             let mid = "\(sub.sections.count)"
             let publisherIdentity = String(key.publisher.dropFirst(room.count + 1))
-            sub.sections.append(SDPOfferer.Section(mid: mid, kind: key.kind, track: SDPAnswerer.OutboundTrack(
-                ssrc: SecureRandom.uint32() | 1, cname: "shihui-\(publisherIdentity)", streamID: publisherIdentity, trackID: "\(publisherIdentity)-\(key.kind)")))
-            sub.sources[mid] = key
+            sub.sections.append((SDPOfferer.Section(mid: mid, kind: key.kind, track: SDPAnswerer.OutboundTrack(
+                ssrc: SecureRandom.uint32() | 1, cname: "shihui-\(publisherIdentity)", streamID: publisherIdentity, trackID: "\(publisherIdentity)-\(key.kind)")), key))
             changed = true
         }
         if sub.awaitingAnswer {
@@ -185,7 +186,7 @@ final class MediaService {
         sub.version += 1
         sub.awaitingAnswer = true
         subscribers[session] = sub
-        return SDPOfferer.offer(sessionID: sessionID, version: sub.version, sections: sub.sections, iceUfrag: sub.ufrag, icePassword: sub.password,
+        return SDPOfferer.offer(sessionID: sessionID, version: sub.version, sections: sub.offered, iceUfrag: sub.ufrag, icePassword: sub.password,
                                 fingerprint: certificate.fingerprint, candidates: candidates).serialized()
     }
 
@@ -196,10 +197,11 @@ final class MediaService {
         let parsed: SessionDescription
         do throws(WireError) { parsed = try SessionDescription.parse(sdp) } catch { return .failure(AnswerRefused(reason: "\(error)")) }
         let result: SDPAnswerer.Result
-        do throws(SDPAnswerer.Error) { result = try SDPOfferer.readAnswer(parsed, sections: sub.sections) } catch { return .failure(AnswerRefused(reason: "\(error)")) }
+        do throws(SDPAnswerer.Error) { result = try SDPOfferer.readAnswer(parsed, sections: sub.offered) } catch { return .failure(AnswerRefused(reason: "\(error)")) }
         sub.awaitingAnswer = false
-        let subscriptions = result.media.compactMap { m in
-            sub.sources[m.mid].flatMap { key in sub.sections.first { $0.mid == m.mid }?.track.map { (mid: m.mid, key: key, ssrc: $0.ssrc) } }
+        let subscriptions = result.media.compactMap { m -> (mid: String, key: MediaRouter.TrackKey, ssrc: UInt32)? in
+            guard let entry = sub.sections.first(where: { $0.section.mid == m.mid }), let key = entry.source, let track = entry.section.track else { return nil }
+            return (m.mid, key, track.ssrc)
         }
         let state = mediaState, resource = sub.resource, ufrag = sub.ufrag, password = sub.password
         loop.perform { router in

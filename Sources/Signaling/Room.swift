@@ -28,8 +28,11 @@ public struct Participant: Equatable, Sendable {
     public var joinedAt: Int64 { didSet { encode() } }
     public var tracks: [TrackInfo] { didSet { encode() } }
     public var session: SessionID
-    /// `json`, serialised.
-    public private(set) var encoded = JSONWriter.Fragment("")
+    /// `json`, serialised: kept for the stage, whose entries go into every `joined` list; an
+    /// audience member's is written when asked for (it is listed to the stage only, once per
+    /// stage join), and keeping it was ~220 bytes per viewer (massif, 1 → 300).
+    private var cachedEncoding: JSONWriter.Fragment? = nil
+    public var encoded: JSONWriter.Fragment { cachedEncoding ?? JSONWriter.Fragment(JSONWriter.encode(json)) }
 
     init(sid: String, identity: String, name: String, metadata: String, grants: Grants, joinedAt: Int64, tracks: [TrackInfo], session: SessionID) {
         self.sid = sid
@@ -49,7 +52,7 @@ public struct Participant: Equatable, Sendable {
          "tracks": tracks.map(\.json)]
     }
 
-    private mutating func encode() { encoded = JSONWriter.Fragment(JSONWriter.encode(json)) }
+    private mutating func encode() { cachedEncoding = isOnStage ? JSONWriter.Fragment(JSONWriter.encode(json)) : nil }
 
     /// On the stage: may publish or administer the room. The stage is listed to, and hears about,
     /// everyone; the audience (everyone else) is listed to and announced to the stage only

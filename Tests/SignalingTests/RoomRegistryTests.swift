@@ -185,6 +185,8 @@ struct RoomRegistryTests {
         let update = r.receive(session: 2, text: #"{"type":"update_metadata","name":"Viewer One"}"#, now: Self.at(2))
         #expect(Self.types(update, to: 1) == ["participant_updated"] && Self.types(update, to: 4) == ["participant_updated"])
         #expect(Self.types(update, to: 2).contains("participant_updated") && Self.types(update, to: 3).isEmpty)
+        // Written when asked for (an audience entry keeps no serialised copy): the new name.
+        #expect((Self.messages(update, to: 1).first?["participant"] as? [String: Any])?["name"] as? String == "Viewer One")
         let gone = r.disconnected(session: 2, now: Self.at(3))
         #expect(Self.types(gone, to: 1) == ["participant_left"] && Self.types(gone, to: 5) == ["participant_left"])
         #expect(Self.types(gone, to: 3).isEmpty)
