@@ -46,7 +46,8 @@ public final class DTLSTransport: @unchecked Sendable {
     private var ssl: OpaquePointer?
     private let readBIO: OpaquePointer
     private let writeBIO: OpaquePointer
-    private let remoteFingerprint: [UInt8]
+    /// Checked once, at the handshake's end; dropped with the association (a chunk per viewer).
+    private var remoteFingerprint: [UInt8]
     private let mtu: Int
     private var started = false
     /// The datagrams of our last flight (a server's ChangeCipherSpec and Finished), kept after the
@@ -90,6 +91,7 @@ public final class DTLSTransport: @unchecked Sendable {
         SSL_free(ssl)
         self.ssl = nil
         nextTimeout = nil
+        remoteFingerprint = []
     }
 
     /// Drops the kept final flight (once the peer has been quiet long enough to have

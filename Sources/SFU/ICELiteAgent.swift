@@ -33,17 +33,26 @@ public final class ICELiteAgent {
     public let localPassword: String
     public var remoteUfrag: String?
     public private(set) var selected: TransportAddress?
-    public private(set) var validated: [TransportAddress] = []
+    private var validatedAddresses = AddressList()
+    public var validated: [TransportAddress] { Array(validatedAddresses) }
     public private(set) var droppedRequests = 0
     private var lastConsent: UInt64? = nil
     private var expired = false
-    private let key: [UInt8]
 
     public init(localUfrag: String, localPassword: String, remoteUfrag: String? = nil) {
         self.localUfrag = localUfrag
         self.localPassword = localPassword
         self.remoteUfrag = remoteUfrag
-        key = STUNIntegrity.shortTermKey(password: localPassword)
+    }
+
+    /// The short-term key (RFC 8489 §9.2.1): our password's bytes. Not stored (an array per
+    /// transport, ~70 bytes with malloc's overhead, massif): read in place to verify a check,
+    /// copied for a response.
+    private var key: [UInt8] { STUNIntegrity.shortTermKey(password: localPassword) }
+
+    private func withKey<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        var password = localPassword
+        return password.withUTF8 { body(UnsafeRawBufferPointer($0)) }
     }
 
     /// Random credentials: ufrag of 8 and password of 24 ice-chars (RFC 8839 §5.4 asks ≥ 4 and ≥ 22).
@@ -60,7 +69,7 @@ public final class ICELiteAgent {
     }
 
     /// Whether media from `address` is acceptable (it passed a connectivity check).
-    public func isValidated(_ address: TransportAddress) -> Bool { validated.contains(address) }
+    public func isValidated(_ address: TransportAddress) -> Bool { validatedAddresses.contains(address) }
 
     /// A STUN datagram from `address`.
     public func handle(_ raw: UnsafeRawBufferPointer, from address: TransportAddress, now: UInt64) -> [Event] {
@@ -68,7 +77,7 @@ public final class ICELiteAgent {
         guard let request = try? STUNMessage.parse(raw), request.method == .binding, request.messageClass == .request,
               let username = request.username, Self.localUfrag(fromUsername: username) == Substring(localUfrag),
               remoteUfrag.map({ username == "\(localUfrag):\($0)" }) ?? true,
-              key.withUnsafeBytes({ STUNIntegrity.verifyMessageIntegrity(request, raw: raw, key: $0) }),
+              withKey({ STUNIntegrity.verifyMessageIntegrity(request, raw: raw, key: $0) }),
               STUNIntegrity.verifyFingerprint(request, raw: raw) else {
             droppedRequests += 1
             return []
@@ -80,9 +89,9 @@ public final class ICELiteAgent {
             ]).encoded(integrityKey: key, fingerprint: true)
             return [.send(response, to: address)]
         }
-        if !validated.contains(address) {
-            if validated.count >= Self.maximumValidatedAddresses { validated.removeFirst() }
-            validated.append(address)
+        if !validatedAddresses.contains(address) {
+            if validatedAddresses.count >= Self.maximumValidatedAddresses { validatedAddresses.removeFirst() }
+            validatedAddresses.append(address)
         }
         let response = STUNMessage(class: .successResponse, transactionID: request.transactionID, attributes: [
             .xorMappedAddress(address, transactionID: request.transactionID),
@@ -102,7 +111,7 @@ public final class ICELiteAgent {
 
     /// Treats `address` as checked and nominated (benchmarks; see `MediaRouter.connectWithoutHandshake`).
     func assumeSelected(_ address: TransportAddress) {
-        if !validated.contains(address) { validated.append(address) }
+        if !validatedAddresses.contains(address) { validatedAddresses.append(address) }
         selected = address
     }
 

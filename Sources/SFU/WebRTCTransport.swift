@@ -18,7 +18,7 @@ public final class WebRTCTransport {
     /// The streams this transport receives as a viewer (MediaRouter.Subscription).
     var subscriptions: [MediaRouter.Subscription] = []
     /// Addresses the router routes to this transport (MediaRouter.route), for its removal.
-    var mappedAddresses: [TransportAddress] = []
+    var mappedAddresses = AddressList()
     /// When DTLS completed, and when the peer last sent a DTLS datagram (for dropping the kept
     /// final flight and releasing publishers' associations, MediaRouter.releaseAssociations).
     var connectedAt: UInt64? = nil

@@ -129,16 +129,36 @@ final class MediaService {
     struct Subscriber {
         var ufrag: String
         var password: String
-        /// The offered sections, each with the publisher key ("room/identity") and kind of the
-        /// track it carries (nil once that track ended). One list, not a second map by mid:
-        /// a dictionary per viewer was ~150 bytes (massif).
-        var sections: [(section: SDPOfferer.Section, source: MediaRouter.TrackKey?)] = []
-        var offered: [SDPOfferer.Section] { sections.map(\.section) }
+        /// The offered sections in order (section i has mid "i"), each as the track it carries
+        /// and our SSRC for it; `SDPOfferer.Section`s with their names are built from these
+        /// per offer. Kept per viewer, so small: full sections and a map by mid were ~450 bytes
+        /// per viewer (massif, 1 → 300).
+        var sections: [SubscriberSection] = []
+        var offered: [SDPOfferer.Section] { sections.indices.map { sections[$0].offered(mid: "\($0)") } }
+
+        func section(mid: String) -> SubscriberSection? {
+            guard let i = Int(mid), String(i) == mid, sections.indices.contains(i) else { return nil }
+            return sections[i]
+        }
         var version: UInt64 = 1
         var awaitingAnswer = false
         /// Sections changed while an offer awaited its answer: the next offer is due at the answer.
         var stale = false
         var resource: String
+    }
+
+    /// One section of a subscriber connection: `source`'s track (publisher "room/identity" and
+    /// kind) sent with `ssrc`, until the track ends (`live` false: the section stays, port 0).
+    struct SubscriberSection {
+        var source: MediaRouter.TrackKey
+        var ssrc: UInt32
+        var live = true
+
+        func offered(mid: String) -> SDPOfferer.Section {
+            let identity = String(source.publisher[(source.publisher.firstIndex(of: "/").map(source.publisher.index(after:)) ?? source.publisher.startIndex)...])
+            return SDPOfferer.Section(mid: mid, kind: source.kind, track: live ? SDPAnswerer.OutboundTrack(
+                ssrc: ssrc, cname: "shihui-\(identity)", streamID: identity, trackID: "\(identity)-\(source.kind)") : nil)
+        }
     }
 
     private var subscribers: [SessionID: Subscriber] = [:]
@@ -157,18 +177,12 @@ final class MediaService {
             for kind in publishers[key]?.kinds ?? [] { desired.append(MediaRouter.TrackKey(publisher: key, kind: kind)) }
         }
         var changed = false
-        for i in sub.sections.indices where sub.sections[i].section.track != nil {
-            if let source = sub.sections[i].source, !desired.contains(source) {
-                sub.sections[i].section.track = nil
-                sub.sections[i].source = nil
-                changed = true
-            }
+        for i in sub.sections.indices where sub.sections[i].live && !desired.contains(sub.sections[i].source) {
+            sub.sections[i].live = false
+            changed = true
         }
-        for key in desired where !sub.sections.contains(where: { $0.source == key }) {
-            let mid = "\(sub.sections.count)"
-            let publisherIdentity = String(key.publisher.dropFirst(room.count + 1))
-            sub.sections.append((SDPOfferer.Section(mid: mid, kind: key.kind, track: SDPAnswerer.OutboundTrack(
-                ssrc: SecureRandom.uint32() | 1, cname: "shihui-\(publisherIdentity)", streamID: publisherIdentity, trackID: "\(publisherIdentity)-\(key.kind)")), key))
+        for key in desired where !sub.sections.contains(where: { $0.live && $0.source == key }) {
+            sub.sections.append(SubscriberSection(source: key, ssrc: SecureRandom.uint32() | 1))
             changed = true
         }
         if sub.awaitingAnswer {
@@ -200,8 +214,8 @@ final class MediaService {
         do throws(SDPAnswerer.Error) { result = try SDPOfferer.readAnswer(parsed, sections: sub.offered) } catch { return .failure(AnswerRefused(reason: "\(error)")) }
         sub.awaitingAnswer = false
         let subscriptions = result.media.compactMap { m -> (mid: String, key: MediaRouter.TrackKey, ssrc: UInt32)? in
-            guard let entry = sub.sections.first(where: { $0.section.mid == m.mid }), let key = entry.source, let track = entry.section.track else { return nil }
-            return (m.mid, key, track.ssrc)
+            guard let entry = sub.section(mid: m.mid), entry.live else { return nil }
+            return (m.mid, entry.source, entry.ssrc)
         }
         let state = mediaState, resource = sub.resource, ufrag = sub.ufrag, password = sub.password
         loop.perform { router in
