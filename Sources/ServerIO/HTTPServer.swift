@@ -277,9 +277,12 @@ public final class HTTPServer {
                 return
             }
         }
-        // Keep a small output buffer (≤ 1 KiB); a larger one (a `joined` listing a big room, an SDP offer)
-        // goes back to malloc, since thousands of idle WebSockets would each hold theirs.
-        c.output.removeAll(keepingCapacity: c.output.capacity <= 1024)
+        // A keep-alive HTTP connection keeps a small output buffer (≤ 1 KiB) for its next response;
+        // a WebSocket gives its buffer back (thousands of idle viewers would each hold theirs,
+        // and their messages are few), as does any connection after a large write.
+        var isWebSocket = false
+        if case .webSocket = c.mode { isWebSocket = true }
+        c.output.removeAll(keepingCapacity: !isWebSocket && c.output.capacity <= 1024)
         c.outputStart = 0
         if c.wantsWrite {
             c.wantsWrite = false
