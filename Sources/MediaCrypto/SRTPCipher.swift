@@ -53,10 +53,16 @@ public final class SRTPCipherContexts: @unchecked Sendable {
 /// packet on the benchmark machine (docs/PERFORMANCE.md), same SHA-NI code. No allocation per
 /// packet in steady state.
 ///
+/// A value kept inline in its `SRTPContext`, not an object of its own: four objects per viewer
+/// were ~160 bytes with their headers and malloc's overhead (massif). It holds its cipher
+/// contexts without reference counting, so reading it on the packet path retains nothing (a
+/// counted reference made every forwarded packet ~10 % slower in sfu-bench); whoever makes it
+/// keeps `contexts` alive for as long as it is used (`SRTPContext` holds them).
+///
 /// @unchecked Sendable: never shared between threads; a context belongs to one media worker.
-final class SRTPCipher: @unchecked Sendable {
+struct SRTPCipher: @unchecked Sendable {
     private let key: (UInt64, UInt64)
-    private let contexts: SRTPCipherContexts
+    private unowned(unsafe) let contexts: SRTPCipherContexts
     private let keyID: UInt64
     /// SHA-1 chaining values (h0…h4) after absorbing the one block (K xor ipad), and after
     /// (K xor opad); nil without an auth key. 40 bytes instead of two 96-byte SHA_CTX: a state
@@ -74,12 +80,13 @@ final class SRTPCipher: @unchecked Sendable {
         return c
     }
 
-    init(key: [UInt8], authKey: [UInt8]?, sharing shared: SRTPCipherContexts? = nil) {
+    /// `contexts` must outlive the cipher's use (it is not retained).
+    init(key: [UInt8], authKey: [UInt8]?, contexts: SRTPCipherContexts) {
         precondition(key.count == 16)
         var k: (UInt64, UInt64) = (0, 0)
         withUnsafeMutableBytes(of: &k) { $0.copyBytes(from: key) }
         self.key = k
-        contexts = shared ?? SRTPCipherContexts()
+        self.contexts = contexts
         keyID = contexts.newKeyID()
         hmacPads = authKey.map(Self.pads)
     }
@@ -193,8 +200,11 @@ public enum SRTPKeyDerivation {
         for (i, b) in masterSalt.enumerated() { iv[i] = b }
         iv[7] ^= label.rawValue  // key_id = label || r (48-bit r = 0), XORed into bits 48..55 of x
         var out = [UInt8](repeating: 0, count: length)
-        let cipher = SRTPCipher(key: masterKey, authKey: nil)
-        iv.withUnsafeBufferPointer { ivp in out.withUnsafeMutableBytes { cipher.ctrXOR(iv: ivp.baseAddress!, $0) } }
+        let contexts = SRTPCipherContexts()
+        withExtendedLifetime(contexts) {
+            let cipher = SRTPCipher(key: masterKey, authKey: nil, contexts: contexts)
+            iv.withUnsafeBufferPointer { ivp in out.withUnsafeMutableBytes { cipher.ctrXOR(iv: ivp.baseAddress!, $0) } }
+        }
         return out
     }
 }

@@ -11,6 +11,9 @@
 /// @unchecked Sendable: a context is owned by one media worker thread.
 public final class SRTPContext: @unchecked Sendable {
     public let profile: SRTPProfile
+    /// The OpenSSL contexts `rtp` and `rtcp` use (shared with the router's other keys, or this
+    /// context's own), kept alive here: the ciphers do not retain them.
+    private let contexts: SRTPCipherContexts
     private let rtp: SRTPCipher
     private let rtcp: SRTPCipher
     private let rtpSalt: Salt
@@ -68,8 +71,10 @@ public final class SRTPContext: @unchecked Sendable {
             SRTPKeyDerivation.derive(masterKey: masterKey, masterSalt: masterSalt, label: label, length: n)
         }
         let auth = profile.authKeyLength
-        rtp = SRTPCipher(key: k(.rtpEncryption, 16), authKey: auth > 0 ? k(.rtpAuthentication, auth) : nil, sharing: shared)
-        rtcp = SRTPCipher(key: k(.rtcpEncryption, 16), authKey: auth > 0 ? k(.rtcpAuthentication, auth) : nil, sharing: shared)
+        let contexts = shared ?? SRTPCipherContexts()
+        self.contexts = contexts
+        rtp = SRTPCipher(key: k(.rtpEncryption, 16), authKey: auth > 0 ? k(.rtpAuthentication, auth) : nil, contexts: contexts)
+        rtcp = SRTPCipher(key: k(.rtcpEncryption, 16), authKey: auth > 0 ? k(.rtcpAuthentication, auth) : nil, contexts: contexts)
         rtpSalt = Salt(k(.rtpSalt, saltLength))
         rtcpSalt = Salt(k(.rtcpSalt, saltLength))
     }
@@ -77,8 +82,10 @@ public final class SRTPContext: @unchecked Sendable {
     /// For RFC 7714's vectors, which give session keys directly (no derivation).
     init(profile: SRTPProfile, sessionKey: [UInt8], sessionSalt: [UInt8], authKey: [UInt8]? = nil) {
         self.profile = profile
-        rtp = SRTPCipher(key: sessionKey, authKey: authKey)
-        rtcp = SRTPCipher(key: sessionKey, authKey: authKey)
+        let contexts = SRTPCipherContexts()
+        self.contexts = contexts
+        rtp = SRTPCipher(key: sessionKey, authKey: authKey, contexts: contexts)
+        rtcp = SRTPCipher(key: sessionKey, authKey: authKey, contexts: contexts)
         rtpSalt = Salt(sessionSalt)
         rtcpSalt = Salt(sessionSalt)
     }

@@ -18,10 +18,13 @@ struct SRTPTests {
 
     /// RFC3711AppendixB2: the AES-CM keystream for session key 2B7E...3C, salt F0F1...FD, SSRC 0, index 0.
     @Test func rfc3711KeystreamSegments() {
-        let cipher = SRTPCipher(key: hex("2B7E151628AED2A6ABF7158809CF4F3C"), authKey: nil)
+        let contexts = SRTPCipherContexts()
+        let cipher = SRTPCipher(key: hex("2B7E151628AED2A6ABF7158809CF4F3C"), authKey: nil, contexts: contexts)
         var stream = [UInt8](repeating: 0, count: 16 * 0x10002)
         let iv = hex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD0000")
-        iv.withUnsafeBufferPointer { ivp in stream.withUnsafeMutableBytes { cipher.ctrXOR(iv: ivp.baseAddress!, $0) } }
+        withExtendedLifetime(contexts) {
+            iv.withUnsafeBufferPointer { ivp in stream.withUnsafeMutableBytes { cipher.ctrXOR(iv: ivp.baseAddress!, $0) } }
+        }
         func block(_ n: Int) -> [UInt8] { Array(stream[(n * 16)..<(n * 16 + 16)]) }
         #expect(block(0) == hex("E03EAD0935C95E80E166B16DD92B4EB4"))
         #expect(block(1) == hex("D23513162B02D0F72A43A2FE4A5F97AB"))
@@ -244,7 +247,9 @@ struct SRTPTests {
         ([UInt8](repeating: 0xAA, count: 80), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8), "aa4ae5e15272d00e95705637ce8a3b55ed402112"),
     ])
     func rfc2202HMACSHA1(key: [UInt8], message: [UInt8], digest: String) {
-        let cipher = SRTPCipher(key: [UInt8](repeating: 0, count: 16), authKey: key)
+        let contexts = SRTPCipherContexts()
+        defer { withExtendedLifetime(contexts) {} }
+        let cipher = SRTPCipher(key: [UInt8](repeating: 0, count: 16), authKey: key, contexts: contexts)
         for split in [0, 3, message.count] {
             var tag = [UInt8](repeating: 0, count: 20)
             message.withUnsafeBytes { m in
