@@ -113,7 +113,6 @@ public final class MediaRouter {
     /// and in its viewer's `subscriptions` (its RTCP feedback, its reports, its removal); a
     /// removal (viewer or track) takes it out of both.
     final class Subscription {
-        let transport: WebRTCTransport.ID
         /// The viewer's transport, held without reference counting on the packet path. Safe:
         /// `removeTransport` drops every subscription of a transport in the same call that
         /// releases it, and subscriptions are created only for transports in `transports`.
@@ -133,7 +132,6 @@ public final class MediaRouter {
         var packetsSent: UInt32 = 0
         var octetsSent: UInt32 = 0
         init(viewer: WebRTCTransport, track: Track, media: SDPAnswerer.NegotiatedMedia, ssrc: UInt32, clockRate: UInt32) {
-            self.transport = viewer.id
             self.viewer = viewer
             self.track = track
             self.payloadType = media.payloadType

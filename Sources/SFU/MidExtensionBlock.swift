@@ -4,11 +4,12 @@
 /// was a heap chunk of its own (~40 bytes each, massif).
 struct MidExtensionBlock {
     private var storage: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    private let length: UInt8
     /// Bytes in the block: 0 when not negotiated, else a multiple of 4.
-    let count: Int
+    var count: Int { Int(length) }
 
     static let empty = MidExtensionBlock()
-    private init() { count = 0 }
+    private init() { length = 0 }
 
     /// The block for `mid` under extension `id`; empty when the ID is not negotiated or either is
     /// out of the one-byte form's range (ID 1–14, 1–16 bytes of data, RFC 8285 §4.2).
@@ -16,7 +17,7 @@ struct MidExtensionBlock {
         guard let id, (1...14).contains(id), (1...16).contains(mid.count) else { self = .empty; return }
         let data = 1 + mid.count
         let words = (data + 3) / 4
-        count = 4 + words * 4
+        length = UInt8(4 + words * 4)
         withUnsafeMutableBytes(of: &storage) { b in
             b[0] = 0xBE; b[1] = 0xDE; b[2] = UInt8(words >> 8); b[3] = UInt8(words & 0xFF)
             b[4] = UInt8(id) << 4 | UInt8(mid.count - 1)

@@ -60,6 +60,15 @@ final class MediaService {
 
     private func newResourceID() -> String { SecureRandom.bytes(12).map { String(format: "%02x", $0) }.joined() }
 
+    /// A subscriber connection's key among the media thread's resources: never in a URL (unlike
+    /// a WHIP/WHEP resource, which is a capability and stays random), so a counter, short enough
+    /// to be a small string stored inline ("s" is not a hex digit: no clash with those).
+    private var subscriberCount = 0
+    private func newSubscriberResourceID() -> String {
+        subscriberCount += 1
+        return "s\(subscriberCount)"
+    }
+
     /// WHIP: answers the publisher's offer and creates its transport. Returns (resource ID, answer, kinds).
     func publish(offer text: String, room: String, identity: String, session: SessionID) throws(Failure) -> (String, String, [String]) {
         let offer: SessionDescription
@@ -169,7 +178,7 @@ final class MediaService {
     func subscriberOffer(session: SessionID, room: String, identity: String) -> String? {
         var sub = subscribers[session] ?? {
             let (u, p) = ICELiteAgent.randomCredentials()
-            return Subscriber(ufrag: u, password: p, resource: newResourceID())
+            return Subscriber(ufrag: u, password: p, resource: newSubscriberResourceID())
         }()
         // Desired: every track published in the room by someone else.
         var desired: [MediaRouter.TrackKey] = []
