@@ -257,7 +257,6 @@ public final class MediaRouter {
         wantKeyframe(s.track)
     }
 
-
     /// A renegotiated subscriber connection: replace its sections and subscribe `mid`s to tracks.
     public func updateSubscriber(transport id: WebRTCTransport.ID, media: [SDPAnswerer.NegotiatedMedia],
                                  subscriptions: [(mid: String, key: TrackKey, ssrc: UInt32)], now: UInt64) {
