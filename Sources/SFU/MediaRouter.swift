@@ -615,18 +615,18 @@ public final class MediaRouter {
     }
 
     /// The viewer's stream that it names by our SSRC in its RTCP feedback.
-    private func subscription(of viewer: WebRTCTransport, ssrc: UInt32) -> (Track, Subscription)? {
-        guard let s = viewer.subscriptions.first(where: { $0.rewriter.outboundSSRC == ssrc }) else { return nil }
-        return (s.track, s)
+    private func subscription(of viewer: WebRTCTransport, ssrc: UInt32) -> Subscription? {
+        viewer.subscriptions.first { $0.rewriter.outboundSSRC == ssrc }
     }
 
     private func keyframeWanted(by viewer: WebRTCTransport, mediaSSRC: UInt32, now: UInt64, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
-        guard let (track, _) = subscription(of: viewer, ssrc: mediaSSRC) else { return }
+        guard let track = subscription(of: viewer, ssrc: mediaSSRC)?.track else { return }
         if track.keyframes.request(now: now) { _ = sendPLI(for: track, now: now, send: send) } else { attend(track) }
     }
 
     private func answerNACK(_ nack: RTCPNack, viewer: WebRTCTransport, now: UInt64, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
-        guard let (track, sub) = subscription(of: viewer, ssrc: nack.mediaSSRC), let out = viewer.outbound, let to = viewer.destination else { return }
+        guard let sub = subscription(of: viewer, ssrc: nack.mediaSSRC), let out = viewer.outbound, let to = viewer.destination else { return }
+        let track = sub.track
         for outSeq in nack.lostSequenceNumbers {
             guard let inSeq = sub.rewriter.inputSequence(forOutput: outSeq), let cached = track.cache.packet(sequenceNumber: inSeq),
                   let header = try? RTPHeader.parse(cached) else { continue }

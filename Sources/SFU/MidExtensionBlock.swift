@@ -1,3 +1,5 @@
+import MediaWire
+
 /// The RFC 8285 one-byte header-extension block carrying a BUNDLE mid (RFC 8843 §15) that the
 /// router writes into every packet toward a subscriber, kept inline: a mid is at most 16 bytes,
 /// so the block is at most 24 (4 header + 1 + 16, padded to words). An array per subscription
@@ -13,16 +15,14 @@ struct MidExtensionBlock {
 
     /// The block for `mid` under extension `id`; empty when the ID is not negotiated or either is
     /// out of the one-byte form's range (ID 1–14, 1–16 bytes of data, RFC 8285 §4.2).
+    /// Written by MediaWire's RFC 8285 writer, once, when the subscription is made.
     init(id: UInt16?, mid: some Collection<UInt8>) {
-        guard let id, (1...14).contains(id), (1...16).contains(mid.count) else { self = .empty; return }
-        let data = 1 + mid.count
-        let words = (data + 3) / 4
-        length = UInt8(4 + words * 4)
-        withUnsafeMutableBytes(of: &storage) { b in
-            b[0] = 0xBE; b[1] = 0xDE; b[2] = UInt8(words >> 8); b[3] = UInt8(words & 0xFF)
-            b[4] = UInt8(id) << 4 | UInt8(mid.count - 1)
-            for (i, byte) in mid.enumerated() { b[5 + i] = byte }  // padding stays zero
-        }
+        guard let id, id <= 14, RTPHeaderExtensionForm.oneByte.canEncode(id: UInt8(id), length: mid.count) else { self = .empty; return }
+        let element = RTPHeaderExtensionElement(id: UInt8(id), value: Array(mid))
+        var s: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        let n = withUnsafeMutableBytes(of: &s) { RTPHeaderExtensionBlock.write([element], into: $0) }
+        storage = s
+        length = UInt8(n)
     }
 
     var isEmpty: Bool { count == 0 }

@@ -77,10 +77,12 @@ public struct RoomRegistry: Sendable {
                                       joinedAt: replaced?.joinedAt ?? now.unixSeconds, tracks: replaced?.tracks ?? [], session: session)
         // The `joined` list is written before the participant is appended, and the room is
         // mutated in place: a local copy of the room would copy its participant array on append.
+        // Written once here: an audience member's entry is not kept serialised (Participant.encoded).
+        let entry = participant.encoded
         let listed = rooms[token.room]!.participants.lazy.filter { participant.sees($0) }.map(\.encoded)
         var joinedRoom = rooms[token.room]!.json
         joinedRoom["numParticipants"] = rooms[token.room]!.participants.count + 1
-        out.append(.send(session, JSONWriter.encode(["type": "joined", "room": joinedRoom, "participant": participant.encoded,
+        out.append(.send(session, JSONWriter.encode(["type": "joined", "room": joinedRoom, "participant": entry,
                                                     "participants": Array(listed)])))
         rooms[token.room]!.participants.append(participant)
         rooms[token.room]!.emptySince = nil
@@ -89,8 +91,8 @@ public struct RoomRegistry: Sendable {
         if let replaced {
             // Those who saw the old session hear of an update, those who did not of a join, and
             // those who saw it but may not see the new one (its grants changed) of a departure.
-            let updated = JSONWriter.encode(["type": "participant_updated", "participant": participant.encoded])
-            let joined = JSONWriter.encode(["type": "participant_joined", "participant": participant.encoded])
+            let updated = JSONWriter.encode(["type": "participant_updated", "participant": entry])
+            let joined = JSONWriter.encode(["type": "participant_joined", "participant": entry])
             let left = JSONWriter.encode(["type": "participant_left", "identity": replaced.identity, "sid": replaced.sid, "reason": "left the stage"])
             for other in room.participants where other.session != session {
                 let saw = other.sees(replaced), sees = other.sees(participant)
@@ -103,7 +105,7 @@ public struct RoomRegistry: Sendable {
         } else if !participant.isOnStage {
             pendingJoinNotices[room.name, default: []].append(session)  // told on the next tick
         } else {
-            out += broadcast(room, about: participant, except: session, ["type": "participant_joined", "participant": participant.encoded])
+            out += broadcast(room, about: participant, except: session, ["type": "participant_joined", "participant": entry])
         }
         return out
     }
