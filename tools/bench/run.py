@@ -38,7 +38,8 @@ PIN = os.cpu_count() >= 2
 SERVER_CPU = ["taskset", "-c", "1"] if PIN else []
 CLIENT_CPU = ["taskset", "-c", "0"] if PIN else []
 BUILD = ROOT / ".build" / "release"
-BENCH = BUILD / "shihui-bench"
+# SHIHUI_BENCH_GENERATOR=PATH: another shihui-bench build, or a wrapper that profiles it.
+BENCH = Path(os.environ.get("SHIHUI_BENCH_GENERATOR", BUILD / "shihui-bench"))
 # SHIHUI_BENCH_SERVER=PATH: another shihui-server build (A/B comparisons of a change).
 SERVER = Path(os.environ.get("SHIHUI_BENCH_SERVER", BUILD / "shihui-server"))
 REFLECTOR = ROOT / ".build" / "floor" / "reflector"
