@@ -69,10 +69,10 @@ final class MeetingSignaling: Joiner, @unchecked Sendable {
         try part.lock.locked {
             let deadline = Date().addingTimeInterval(30)
             while part.answeredTracks < v.expectedTracks {
-                let offer = try part.pendingOffer ?? next(part, deadline: deadline, match: Self.subscriberOffer)
+                let offer = try ClientSDP.parse(part.pendingOffer ?? next(part, deadline: deadline, match: Self.subscriberOffer))
                 part.pendingOffer = nil
                 if part.subscriber == nil {
-                    try e.connect(remoteSDP: offer, credentials: part.credentials, context: context)
+                    e.connect(remote: offer, credentials: part.credentials, context: context)
                     part.subscriber = e
                 }
                 try answer(offer, part)
@@ -90,7 +90,8 @@ final class MeetingSignaling: Joiner, @unchecked Sendable {
                         try? part.ws.poll(timeoutMilliseconds: 0)
                         while let text = try? part.ws.receive(timeoutMilliseconds: 0) {
                             guard Self.worthParsing(text) else { continue }
-                            if let offer = Self.object(text).flatMap(Self.subscriberOffer), part.subscriber != nil { try? answer(offer, part) }
+                            if let offer = Self.object(text).flatMap(Self.subscriberOffer), part.subscriber != nil,
+                               let remote = try? ClientSDP.parse(offer) { try? answer(remote, part) }
                         }
                     }
                 }
@@ -117,8 +118,7 @@ final class MeetingSignaling: Joiner, @unchecked Sendable {
     }
 
     /// Our answer to a subscriber offer: every section received (recvonly), removed ones inactive.
-    private func answer(_ offer: String, _ part: Participant) throws {
-        let remote = try ClientSDP.parse(offer)
+    private func answer(_ remote: ClientSDP.Remote, _ part: Participant) throws {
         let sections = remote.sections.map { s in
             ClientSDP.Section(kind: s.kind, mid: s.mid, direction: s.ssrc == nil || s.direction == "inactive" ? "inactive" : "recvonly",
                               payloadType: s.payloadType ?? (s.kind == "video" ? ClientSDP.videoPT : ClientSDP.audioPT))
@@ -173,6 +173,6 @@ final class MeetingSignaling: Joiner, @unchecked Sendable {
     }
 
     static func json(_ object: [String: Any]) -> String {
-        String(decoding: (try? JSONSerialization.data(withJSONObject: object)) ?? Data(), as: UTF8.self)
+        JSONWriter.encode(object)
     }
 }

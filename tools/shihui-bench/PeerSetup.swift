@@ -29,7 +29,11 @@ extension Endpoint {
 
     /// The peer connection toward the server, from its SDP (candidate, credentials, fingerprint, role).
     func connect(remoteSDP: String, credentials: (ufrag: String, password: String), context: DTLSContext) throws {
-        let remote = try ClientSDP.parse(remoteSDP)
+        connect(remote: try ClientSDP.parse(remoteSDP), credentials: credentials, context: context)
+    }
+
+    /// The peer connection toward the server, from its SDP already parsed.
+    func connect(remote: ClientSDP.Remote, credentials: (ufrag: String, password: String), context: DTLSContext) {
         self.remote = remote.candidate
         peer = ClientPeer(local: credentials, remote: remote.candidate, remoteUfrag: remote.ufrag, remotePassword: remote.password,
                           remoteFingerprint: remote.fingerprint, dtlsRole: remote.dtlsRole, context: context)
