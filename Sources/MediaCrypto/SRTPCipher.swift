@@ -54,21 +54,22 @@ public final class SRTPCipherContexts: @unchecked Sendable {
 /// packet in steady state.
 ///
 /// A value kept inline in its `SRTPContext`, not an object of its own: four objects per viewer
-/// were ~160 bytes with their headers and malloc's overhead (massif). It holds its cipher
-/// contexts without reference counting, so reading it on the packet path retains nothing (a
-/// counted reference made every forwarded packet ~10 % slower in sfu-bench); whoever makes it
-/// keeps `contexts` alive for as long as it is used (`SRTPContext` holds them).
+/// were ~160 bytes with their headers and malloc's overhead (massif). 64 bytes: the cipher
+/// contexts are not stored here but passed to each operation by the `SRTPContext`, which keeps
+/// them alive, so reading a cipher on the packet path retains nothing (a counted reference made
+/// every forwarded packet ~10 % slower in sfu-bench) and four pointers per viewer are saved.
 ///
 /// @unchecked Sendable: never shared between threads; a context belongs to one media worker.
 struct SRTPCipher: @unchecked Sendable {
     private let key: (UInt64, UInt64)
-    private unowned(unsafe) let contexts: SRTPCipherContexts
+    /// Which key this is among those taking turns in the `SRTPCipherContexts` it was made for:
+    /// only those contexts may be passed to its operations.
     private let keyID: UInt64
     /// SHA-1 chaining values (h0…h4) after absorbing the one block (K xor ipad), and after
-    /// (K xor opad); nil without an auth key. 40 bytes instead of two 96-byte SHA_CTX: a state
-    /// that has absorbed exactly one block is its chaining value, 512 bits counted, nothing
-    /// buffered (`Self.resume`).
-    private let hmacPads: (inner: Midstate, outer: Midstate)?
+    /// (K xor opad); zeros without an auth key (AEAD profiles, which never call `hmacSHA1`).
+    /// 40 bytes instead of two 96-byte SHA_CTX: a state that has absorbed exactly one block is
+    /// its chaining value, 512 bits counted, nothing buffered (`Self.resume`).
+    private let hmacPads: (inner: Midstate, outer: Midstate)
 
     typealias Midstate = (UInt32, UInt32, UInt32, UInt32, UInt32)
 
@@ -80,15 +81,14 @@ struct SRTPCipher: @unchecked Sendable {
         return c
     }
 
-    /// `contexts` must outlive the cipher's use (it is not retained).
+    /// A key taking turns in `contexts`, which every operation must be given (not retained).
     init(key: [UInt8], authKey: [UInt8]?, contexts: SRTPCipherContexts) {
         precondition(key.count == 16)
         var k: (UInt64, UInt64) = (0, 0)
         withUnsafeMutableBytes(of: &k) { $0.copyBytes(from: key) }
         self.key = k
-        self.contexts = contexts
         keyID = contexts.newKeyID()
-        hmacPads = authKey.map(Self.pads)
+        hmacPads = authKey.map(Self.pads) ?? ((0, 0, 0, 0, 0), (0, 0, 0, 0, 0))
     }
 
     /// Starts an operation on `context` with `iv`, setting our key first when `holder` (the key
@@ -127,7 +127,7 @@ struct SRTPCipher: @unchecked Sendable {
 
     /// XORs `data` in place with the AES-CTR keystream starting at counter block `iv` (16 bytes).
     @inline(__always)
-    func ctrXOR(iv: UnsafePointer<UInt8>, _ data: UnsafeMutableRawBufferPointer) {
+    func ctrXOR(iv: UnsafePointer<UInt8>, _ data: UnsafeMutableRawBufferPointer, in contexts: SRTPCipherContexts) {
         guard data.count > 0 else { return }
         var outLength: Int32 = 0
         let ctr = contexts.ctr
@@ -136,10 +136,10 @@ struct SRTPCipher: @unchecked Sendable {
         precondition(EVP_EncryptUpdate(ctr, p, &outLength, p, Int32(data.count)) == 1)
     }
 
-    /// HMAC-SHA1 over `a` then `b`, first `tagLength` bytes written to `tag`.
+    /// HMAC-SHA1 over `a` then `b`, first `tagLength` bytes written to `tag` (a key made with
+    /// an auth key only).
     @inline(__always)
     func hmacSHA1(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, tag: UnsafeMutablePointer<UInt8>, tagLength: Int) {
-        guard let hmacPads else { preconditionFailure("no auth key") }
         var inner = Self.resume(hmacPads.inner)
         if a.count > 0 { SHA1_Update(&inner, a.baseAddress, a.count) }
         if b.count > 0 { SHA1_Update(&inner, b.baseAddress, b.count) }
@@ -154,7 +154,8 @@ struct SRTPCipher: @unchecked Sendable {
 
     /// AES-GCM seal in place: `plaintext` becomes ciphertext and the 16-byte tag goes to `tag`.
     @inline(__always)
-    func gcmSeal(iv: UnsafePointer<UInt8>, aad: UnsafeRawBufferPointer, _ aad2: UnsafeRawBufferPointer, _ plaintext: UnsafeMutableRawBufferPointer, tag: UnsafeMutablePointer<UInt8>) {
+    func gcmSeal(iv: UnsafePointer<UInt8>, aad: UnsafeRawBufferPointer, _ aad2: UnsafeRawBufferPointer, _ plaintext: UnsafeMutableRawBufferPointer,
+                 tag: UnsafeMutablePointer<UInt8>, in contexts: SRTPCipherContexts) {
         var n: Int32 = 0
         let gcmEncrypt = contexts.seal
         begin(gcmEncrypt, iv: iv, encrypt: true, holder: &contexts.sealKey)
@@ -170,7 +171,8 @@ struct SRTPCipher: @unchecked Sendable {
 
     /// AES-GCM open in place; false when the tag does not verify (the data is then garbage).
     @inline(__always)
-    func gcmOpen(iv: UnsafePointer<UInt8>, aad: UnsafeRawBufferPointer, _ aad2: UnsafeRawBufferPointer, _ ciphertext: UnsafeMutableRawBufferPointer, tag: UnsafePointer<UInt8>) -> Bool {
+    func gcmOpen(iv: UnsafePointer<UInt8>, aad: UnsafeRawBufferPointer, _ aad2: UnsafeRawBufferPointer, _ ciphertext: UnsafeMutableRawBufferPointer,
+                 tag: UnsafePointer<UInt8>, in contexts: SRTPCipherContexts) -> Bool {
         var n: Int32 = 0
         let gcmDecrypt = contexts.open
         begin(gcmDecrypt, iv: iv, encrypt: false, holder: &contexts.openKey)
@@ -203,7 +205,7 @@ public enum SRTPKeyDerivation {
         let contexts = SRTPCipherContexts()
         withExtendedLifetime(contexts) {
             let cipher = SRTPCipher(key: masterKey, authKey: nil, contexts: contexts)
-            iv.withUnsafeBufferPointer { ivp in out.withUnsafeMutableBytes { cipher.ctrXOR(iv: ivp.baseAddress!, $0) } }
+            iv.withUnsafeBufferPointer { ivp in out.withUnsafeMutableBytes { cipher.ctrXOR(iv: ivp.baseAddress!, $0, in: contexts) } }
         }
         return out
     }

@@ -10,14 +10,16 @@
 ///
 /// @unchecked Sendable: a context is owned by one media worker thread.
 public final class SRTPContext: @unchecked Sendable {
-    public let profile: SRTPProfile
+    // Stored in this order so that the object is 258 bytes, a 272-byte malloc chunk: a viewer
+    // has two (sfu-bench --layout).
     /// The OpenSSL contexts `rtp` and `rtcp` use (shared with the router's other keys, or this
-    /// context's own), kept alive here: the ciphers do not retain them.
+    /// context's own), kept alive here: the ciphers do not hold them.
     private let contexts: SRTPCipherContexts
     private let rtp: SRTPCipher
     private let rtcp: SRTPCipher
     private let rtpSalt: Salt
     private let rtcpSalt: Salt
+    public let profile: SRTPProfile
     var streams = SRTPStreamTable()
     /// Streams tracked at most (SSRCs a hostile peer can make us remember).
     public static let maximumStreams = 1024
@@ -25,14 +27,14 @@ public final class SRTPContext: @unchecked Sendable {
     /// Replay window width in packets (RFC 3711 §3.3.2 requires at least 64).
     public static let replayWindow: UInt64 = 64
 
-    /// A session salt (14 bytes for AES-CM, 12 for GCM) inline, zero-padded to 16: an array each
+    /// A session salt (14 bytes for AES-CM, 12 for GCM) inline, zero-padded to 14: an array each
     /// was a heap chunk of its own, four per viewer (~250 bytes with malloc's overhead, massif).
     struct Salt {
-        private let storage: (UInt64, UInt64)
+        private let storage: (UInt64, UInt32, UInt16)
 
         init(_ bytes: [UInt8]) {
-            precondition(bytes.count <= 16)
-            var s: (UInt64, UInt64) = (0, 0)
+            precondition(bytes.count <= 14)
+            var s: (UInt64, UInt32, UInt16) = (0, 0, 0)
             withUnsafeMutableBytes(of: &s) { $0.copyBytes(from: bytes) }
             storage = s
         }
@@ -40,25 +42,54 @@ public final class SRTPContext: @unchecked Sendable {
         @inline(__always)
         subscript(i: Int) -> UInt8 { withUnsafeBytes(of: storage) { $0[i] } }
 
-        /// Writes all 16 bytes (the salt, then zeros) to `to`.
+        /// Writes 16 bytes (the salt, then zeros) to `to`.
         @inline(__always)
         func copy(to: UnsafeMutablePointer<UInt8>) {
-            withUnsafeBytes(of: storage) { UnsafeMutableRawPointer(to).copyMemory(from: $0.baseAddress!, byteCount: 16) }
+            withUnsafeBytes(of: storage) { UnsafeMutableRawPointer(to).copyMemory(from: $0.baseAddress!, byteCount: 14) }
+            to[14] = 0
+            to[15] = 0
         }
     }
 
+    /// One SSRC's rollover and replay state. A context works one direction (it protects, or it
+    /// unprotects), so the sender's and the receiver's figures share fields: 28 bytes, not 48.
     struct StreamState {
-        var roc: UInt32 = 0
-        var highestSequence: UInt16 = 0
-        var started = false
-        /// Receiver: highest authenticated 48-bit index and a bitmap of the 64 before it.
-        var highestIndex: UInt64 = 0
+        /// RTP: the highest packet index sent or authenticated (ROC << 16 | SEQ, 48 bits),
+        /// bit 63 set once a packet went through.
+        private var rtpIndex: UInt64 = 0
+        /// Receiver: a bitmap of the 64 indices before the highest (bit n: highest − n seen).
         var window: UInt64 = 0
-        /// SRTCP: next index to send; receiver's highest index and window.
-        var rtcpSendIndex: UInt32 = 0
-        var rtcpHighest: UInt32 = 0
+        /// SRTCP receiver: the same for the 31-bit SRTCP index.
         var rtcpWindow: UInt64 = 0
-        var rtcpStarted = false
+        /// SRTCP: the sender's next index, or the receiver's highest with bit 31 set once one
+        /// was authenticated.
+        private var rtcpIndex: UInt32 = 0
+
+        private static let startedBit: UInt64 = 1 << 63
+
+        var started: Bool { rtpIndex & Self.startedBit != 0 }
+        /// The highest 48-bit index.
+        var highestIndex: UInt64 { rtpIndex & 0xFFFF_FFFF_FFFF }
+        var roc: UInt32 { UInt32(truncatingIfNeeded: highestIndex >> 16) }
+        var highestSequence: UInt16 { UInt16(truncatingIfNeeded: rtpIndex) }
+
+        /// Records `index` (ROC << 16 | SEQ) as the highest, and that the stream started.
+        @inline(__always)
+        mutating func setHighest(_ index: UInt64) { rtpIndex = index & 0xFFFF_FFFF_FFFF | Self.startedBit }
+
+        /// Sender: the next SRTCP index to use, advanced (31 bits, wrapping).
+        @inline(__always)
+        mutating func takeRTCPIndex() -> UInt32 {
+            let index = rtcpIndex & 0x7FFF_FFFF
+            rtcpIndex = (index &+ 1) & 0x7FFF_FFFF
+            return index
+        }
+
+        /// Receiver: the highest authenticated SRTCP index, nil before the first.
+        var rtcpHighest: UInt32? { rtcpIndex & 0x8000_0000 != 0 ? rtcpIndex & 0x7FFF_FFFF : nil }
+
+        @inline(__always)
+        mutating func setRTCPHighest(_ index: UInt32) { rtcpIndex = index & 0x7FFF_FFFF | 0x8000_0000 }
     }
 
     /// `sharing`: cipher contexts that this key takes turns in with others on the same thread
@@ -102,21 +133,23 @@ public final class SRTPContext: @unchecked Sendable {
         var state = streams.slot(of: ssrc).map { streams[slot: $0] } ?? StreamState()
         // RFC 3711 §3.3.1: the ROC counts wraps of the highest sequence sent; a packet sent
         // late (a NACK retransmission) from before the last wrap keeps the ROC it had.
-        var v = state.roc
-        if state.started && seq < state.highestSequence && state.highestSequence &- seq > 0x8000 {
-            state.roc &+= 1
-            v = state.roc
-        } else if state.started && seq > state.highestSequence && seq &- state.highestSequence > 0x8000 && state.roc > 0 {
-            v = state.roc &- 1
+        let highest = state.highestSequence
+        var roc = state.roc
+        var v = roc
+        if state.started && seq < highest && highest &- seq > 0x8000 {
+            roc &+= 1
+            v = roc
+        } else if state.started && seq > highest && seq &- highest > 0x8000 && roc > 0 {
+            v = roc &- 1
         }
-        if !state.started || SequenceCompare.isNewer(seq, than: state.highestSequence) { state.highestSequence = seq }
-        state.started = true
+        let newest = !state.started || SequenceCompare.isNewer(seq, than: highest) ? seq : highest
+        state.setHighest(UInt64(roc) << 16 | UInt64(newest))
         let index = UInt64(v) << 16 | UInt64(seq)
         storeStream(ssrc, state)
         let payload = UnsafeMutableRawBufferPointer(rebasing: buffer[headerLength..<length])
         switch profile {
         case .aes128CmHmacSha1_80:
-            withCounterIV(salt: rtpSalt, ssrc: ssrc, index: index) { rtp.ctrXOR(iv: $0, payload) }
+            withCounterIV(salt: rtpSalt, ssrc: ssrc, index: index) { rtp.ctrXOR(iv: $0, payload, in: contexts) }
             var roc = v.bigEndian
             withUnsafeBytes(of: &roc) { r in
                 rtp.hmacSHA1(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<length]), r,
@@ -125,7 +158,7 @@ public final class SRTPContext: @unchecked Sendable {
         case .aeadAes128Gcm:
             withGCMIV(salt: rtpSalt, ssrc: ssrc, value: index) { iv in
                 rtp.gcmSeal(iv: iv, aad: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<headerLength]), Self.empty, payload,
-                            tag: (buffer.baseAddress! + length).assumingMemoryBound(to: UInt8.self))
+                            tag: (buffer.baseAddress! + length).assumingMemoryBound(to: UInt8.self), in: contexts)
             }
         }
         return length + profile.tagLength
@@ -166,27 +199,22 @@ public final class SRTPContext: @unchecked Sendable {
                 ok = ConstantTime.equal(UnsafeRawBufferPointer(expected), UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[end..<length]))
             }
             guard ok else { throw .authenticationFailed }
-            withCounterIV(salt: rtpSalt, ssrc: ssrc, index: index) { rtp.ctrXOR(iv: $0, payload) }
+            withCounterIV(salt: rtpSalt, ssrc: ssrc, index: index) { rtp.ctrXOR(iv: $0, payload, in: contexts) }
         case .aeadAes128Gcm:
             let ok = withGCMIV(salt: rtpSalt, ssrc: ssrc, value: index) { iv in
                 rtp.gcmOpen(iv: iv, aad: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<headerLength]), Self.empty, payload,
-                            tag: (buffer.baseAddress! + end).assumingMemoryBound(to: UInt8.self))
+                            tag: (buffer.baseAddress! + end).assumingMemoryBound(to: UInt8.self), in: contexts)
             }
             guard ok else { throw .authenticationFailed }
         }
-        // Authenticated: now update ROC, highest sequence and the replay window.
+        // Authenticated: now update the highest index (ROC, sequence) and the replay window.
         if !state.started {
-            state.started = true
-            state.roc = v
-            state.highestSequence = seq
-            state.highestIndex = index
+            state.setHighest(index)
             state.window = 1
         } else if index > state.highestIndex {
             let shift = index - state.highestIndex
             state.window = shift >= 64 ? 1 : (state.window << shift) | 1
-            state.highestIndex = index
-            state.roc = v
-            state.highestSequence = seq
+            state.setHighest(index)
         } else {
             state.window |= 1 << (state.highestIndex - index)
         }
@@ -202,14 +230,13 @@ public final class SRTPContext: @unchecked Sendable {
         guard length + 4 + profile.tagLength <= buffer.count else { throw .noCapacity }
         let ssrc = buffer.loadBE32(4)
         var state = streams[ssrc: ssrc] ?? StreamState()
-        let index = state.rtcpSendIndex & 0x7FFF_FFFF
-        state.rtcpSendIndex = (index &+ 1) & 0x7FFF_FFFF
+        let index = state.takeRTCPIndex()
         storeStream(ssrc, state)
         let body = UnsafeMutableRawBufferPointer(rebasing: buffer[8..<length])
         let eIndex = 0x8000_0000 | index
         switch profile {
         case .aes128CmHmacSha1_80:
-            withCounterIV(salt: rtcpSalt, ssrc: ssrc, index: UInt64(index)) { rtcp.ctrXOR(iv: $0, body) }
+            withCounterIV(salt: rtcpSalt, ssrc: ssrc, index: UInt64(index)) { rtcp.ctrXOR(iv: $0, body, in: contexts) }
             buffer.storeBE32(eIndex, at: length)
             rtcp.hmacSHA1(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<(length + 4)]), UnsafeRawBufferPointer(start: nil, count: 0),
                           tag: (buffer.baseAddress! + length + 4).assumingMemoryBound(to: UInt8.self), tagLength: 10)
@@ -218,7 +245,7 @@ public final class SRTPContext: @unchecked Sendable {
             withUnsafeBytes(of: &trailer) { t in
                 withGCMIV(salt: rtcpSalt, ssrc: ssrc, value: UInt64(index)) { iv in
                     rtcp.gcmSeal(iv: iv, aad: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<8]), t, body,
-                                 tag: (buffer.baseAddress! + length).assumingMemoryBound(to: UInt8.self))
+                                 tag: (buffer.baseAddress! + length).assumingMemoryBound(to: UInt8.self), in: contexts)
                 }
             }
             buffer.storeBE32(eIndex, at: length + 16)
@@ -237,7 +264,7 @@ public final class SRTPContext: @unchecked Sendable {
         let index = eIndex & 0x7FFF_FFFF
         let known = streams[ssrc: ssrc]
         var state = known ?? StreamState()
-        if state.rtcpStarted { try Self.checkReplay(UInt64(index), highest: UInt64(state.rtcpHighest), window: state.rtcpWindow) }
+        if let highest = state.rtcpHighest { try Self.checkReplay(UInt64(index), highest: UInt64(highest), window: state.rtcpWindow) }
         let end: Int
         switch profile {
         case .aes128CmHmacSha1_80:
@@ -250,7 +277,7 @@ public final class SRTPContext: @unchecked Sendable {
             }
             guard ok else { throw .authenticationFailed }
             if encrypted {
-                withCounterIV(salt: rtcpSalt, ssrc: ssrc, index: UInt64(index)) { rtcp.ctrXOR(iv: $0, UnsafeMutableRawBufferPointer(rebasing: buffer[8..<end])) }
+                withCounterIV(salt: rtcpSalt, ssrc: ssrc, index: UInt64(index)) { rtcp.ctrXOR(iv: $0, UnsafeMutableRawBufferPointer(rebasing: buffer[8..<end]), in: contexts) }
             }
         case .aeadAes128Gcm:
             let tagAt = length - 4 - 16
@@ -259,25 +286,26 @@ public final class SRTPContext: @unchecked Sendable {
                 withGCMIV(salt: rtcpSalt, ssrc: ssrc, value: UInt64(index)) { iv in
                     if encrypted {
                         return rtcp.gcmOpen(iv: iv, aad: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<8]), UnsafeRawBufferPointer(trailer),
-                                            UnsafeMutableRawBufferPointer(rebasing: buffer[8..<tagAt]), tag: (buffer.baseAddress! + tagAt).assumingMemoryBound(to: UInt8.self))
+                                            UnsafeMutableRawBufferPointer(rebasing: buffer[8..<tagAt]), tag: (buffer.baseAddress! + tagAt).assumingMemoryBound(to: UInt8.self), in: contexts)
                     }
                     // E = 0 (RFC 7714 §9.2): everything is associated data, nothing is encrypted.
                     return rtcp.gcmOpen(iv: iv, aad: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<tagAt]), UnsafeRawBufferPointer(trailer),
-                                        UnsafeMutableRawBufferPointer(start: nil, count: 0), tag: (buffer.baseAddress! + tagAt).assumingMemoryBound(to: UInt8.self))
+                                        UnsafeMutableRawBufferPointer(start: nil, count: 0), tag: (buffer.baseAddress! + tagAt).assumingMemoryBound(to: UInt8.self), in: contexts)
                 }
             }
             guard ok else { throw .authenticationFailed }
         }
-        if !state.rtcpStarted {
-            state.rtcpStarted = true
-            state.rtcpHighest = index
-            state.rtcpWindow = 1
-        } else if index > state.rtcpHighest {
-            let shift = UInt64(index - state.rtcpHighest)
-            state.rtcpWindow = shift >= 64 ? 1 : (state.rtcpWindow << shift) | 1
-            state.rtcpHighest = index
+        if let highest = state.rtcpHighest {
+            if index > highest {
+                let shift = UInt64(index - highest)
+                state.rtcpWindow = shift >= 64 ? 1 : (state.rtcpWindow << shift) | 1
+                state.setRTCPHighest(index)
+            } else {
+                state.rtcpWindow |= 1 << UInt64(highest - index)
+            }
         } else {
-            state.rtcpWindow |= 1 << UInt64(state.rtcpHighest - index)
+            state.setRTCPHighest(index)
+            state.rtcpWindow = 1
         }
         storeStream(ssrc, state)
         return end
@@ -287,8 +315,8 @@ public final class SRTPContext: @unchecked Sendable {
 
     private static var empty: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
 
-    /// Writes `state` back (the slot found by the packet's lookup is the table's last hit, so
-    /// this is a compare, not a second search); a new SSRC is added while there is room.
+    /// Writes `state` back (one of two inline entries nearly always, so a compare or two); a new
+    /// SSRC is added while there is room.
     @inline(__always)
     private func storeStream(_ ssrc: UInt32, _ state: StreamState) {
         if let i = streams.slot(of: ssrc) ?? streams.insert(ssrc, limit: Self.maximumStreams) { streams[slot: i] = state }

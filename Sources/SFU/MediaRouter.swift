@@ -70,17 +70,17 @@ public final class MediaRouter {
         }
 
         func add(_ s: Subscription) {
-            s.index = subscriptions.count
+            s.index = UInt32(subscriptions.count)
             subscriptions.append(s)
         }
 
         func remove(_ s: Subscription) {
-            let i = s.index
+            let i = Int(s.index)
             guard i < subscriptions.count, subscriptions[i] === s else { return }
             let last = subscriptions.removeLast()
             if i < subscriptions.count {
                 subscriptions[i] = last
-                last.index = i
+                last.index = UInt32(i)
             }
         }
 
@@ -113,6 +113,8 @@ public final class MediaRouter {
     /// and in its viewer's `subscriptions` (its RTCP feedback, its reports, its removal); a
     /// removal (viewer or track) takes it out of both.
     final class Subscription {
+        // Declared in this order so that the object is 120 bytes, a 128-byte malloc chunk, not
+        // 160 (sfu-bench --layout): a viewer has one per stream it receives.
         /// The viewer's transport, held without reference counting on the packet path. Safe:
         /// `removeTransport` drops every subscription of a transport in the same call that
         /// releases it, and subscriptions are created only for transports in `transports`.
@@ -120,13 +122,13 @@ public final class MediaRouter {
         /// The track it forwards; moves to the new track when its publisher republishes. Safe
         /// for the same reason: a track that leaves `tracks` drops its subscriptions first.
         unowned(unsafe) var track: Track
-        /// Its place in `track.subscriptions`.
-        var index = 0
-        let payloadType: UInt8
         var rewriter: RTPStreamRewriter
+        let payloadType: UInt8
         /// One-byte RFC 8285 block carrying the subscriber's BUNDLE mid (RFC 8843 §15), written
         /// into every packet so receivers demultiplex by mid; empty when not negotiated.
         let midExtension: MidExtensionBlock
+        /// Its place in `track.subscriptions`.
+        var index: UInt32 = 0
         /// Sender information for our SRs on this stream (RFC 3550 §6.4.1): packets and payload
         /// octets sent, retransmissions included.
         var packetsSent: UInt32 = 0
@@ -292,6 +294,9 @@ public final class MediaRouter {
         }
     }
 
+    /// The transport with this ID, if it is still there (tests, memory probes).
+    public func transport(_ id: WebRTCTransport.ID) -> WebRTCTransport? { transports[id] }
+
     /// Whether a publisher currently has a track of this kind.
     public func hasTrack(_ key: TrackKey) -> Bool { tracks[key] != nil }
 
@@ -329,7 +334,7 @@ public final class MediaRouter {
 
     public func removeTransport(_ id: WebRTCTransport.ID, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
         guard let t = transports.removeValue(forKey: id) else { return }
-        for e in t.dtls.close() { if case .send(let d) = e, let to = t.destination { d.withUnsafeBytes { send($0, to) } } }
+        for e in t.dtls?.close() ?? [] { if case .send(let d) = e, let to = t.destination { d.withUnsafeBytes { send($0, to) } } }
         // The transport's own keys, not a filter over every entry: with thousands of transports
         // leaving at a meeting's end, rebuilding both maps per removal was quadratic.
         if byUfrag[t.ice.localUfrag] == id { byUfrag[t.ice.localUfrag] = nil }
@@ -374,21 +379,21 @@ public final class MediaRouter {
         var released = 0
         var k = 0
         while k < holdingAssociation.count {
-            guard let t = transports[holdingAssociation[k]], let connected = t.connectedAt,
-                  !t.dtls.isReleased || t.dtls.holdsFinalFlight else {
+            guard let t = transports[holdingAssociation[k]], let connected = t.connectedAt, let dtls = t.dtls,
+                  !dtls.isReleased || dtls.holdsFinalFlight else {
                 holdingAssociation.swapAt(k, holdingAssociation.count - 1)  // done with, or removed
                 holdingAssociation.removeLast()
                 continue
             }
             k += 1
             let quiet = elapsed(now, since: connected) >= Self.associationQuietPeriod && elapsed(now, since: t.lastDTLSAt) >= Self.associationQuietPeriod
-            if !t.dtls.isReleased {
+            if !dtls.isReleased {
                 guard t.publishedTracks.isEmpty || quiet, released < Self.releasesPerPass else { continue }
                 released += 1
-                t.dtls.releaseAssociation()
-                if t.dtls.isReleased { stats.dtlsReleased += 1 }
+                dtls.releaseAssociation()
+                if dtls.isReleased { stats.dtlsReleased += 1 }
             } else if quiet {
-                t.dtls.forgetFinalFlight()
+                t.dtlsFinished()  // the final flight is no longer needed: nothing of DTLS is left
             }
         }
     }
@@ -405,7 +410,8 @@ public final class MediaRouter {
         case .dtls:
             guard let id = byAddress[from], let t = transports[id] else { stats.droppedUnknownSource += 1; return }
             t.lastDTLSAt = now
-            handleDTLS(t, t.dtls.receive(datagram, now: now), now: now, send: send)
+            // After `dtlsFinished` DTLS is ignored, as a released association ignores it.
+            if let dtls = t.dtls { handleDTLS(t, dtls.receive(datagram, now: now), now: now, send: send) }
         case .rtp:
             guard let id = byAddress[from], let t = transports[id], let inbound = t.inbound else { stats.droppedUnknownSource += 1; return }
             forwardRTP(datagram, from: t, inbound: inbound, now: now, send: send)
@@ -426,13 +432,13 @@ public final class MediaRouter {
             nextTransportPass = now &+ Self.transportPassInterval
             var k = 0
             while k < handshaking.count {
-                guard let t = transports[handshaking[k]], t.dtls.state == .handshaking else {
+                guard let t = transports[handshaking[k]], let dtls = t.dtls, dtls.state == .handshaking else {
                     handshaking.swapAt(k, handshaking.count - 1)  // connected, failed or removed
                     handshaking.removeLast()
                     continue
                 }
                 if let to = t.destination {
-                    for e in t.dtls.tick(now: now) { if case .send(let d) = e { d.withUnsafeBytes { send($0, to) } } }
+                    for e in dtls.tick(now: now) { if case .send(let d) = e { d.withUnsafeBytes { send($0, to) } } }
                 }
                 k += 1
             }
@@ -490,8 +496,8 @@ public final class MediaRouter {
             }
         }
         if t.ice.isValidated(from) { route(from, to: t) }
-        if t.ice.selected != nil, t.dtls.role == .client, t.dtls.state == .handshaking {
-            handleDTLS(t, t.dtls.start(now: now), now: now, send: send)
+        if t.ice.selected != nil, let dtls = t.dtls, dtls.role == .client, dtls.state == .handshaking {
+            handleDTLS(t, dtls.start(now: now), now: now, send: send)
         }
     }
 

@@ -8,22 +8,24 @@
 /// timestamp advances by the wall-clock time elapsed since the last packet sent (at least 1 tick),
 /// so the receiver's jitter buffer sees neither a jump nor a gap.
 public struct RTPStreamRewriter: Sendable {
+    // Declared widest first, so that the struct is 46 bytes, not 53 (a subscription holds one:
+    // MediaRouter.Subscription).
+    private var lastSentAt: UInt64 = 0
     public let outboundSSRC: UInt32
     public let clockRate: UInt32
+    private var tsOffset: UInt32 = 0
+    private var lastOutTS: UInt32 = 0
     public private(set) var source: UInt32? = nil
     private var seqOffset: UInt16 = 0
-    private var tsOffset: UInt32 = 0
-    /// Highest input sequence number forwarded in the current epoch (nil before the first packet).
-    private var highestIn: UInt16? = nil
     /// First input sequence number of the current epoch: older packets belong to the previous
     /// source or pause and would collide with numbers already sent.
     private var epochStart: UInt16 = 0
+    /// Highest input sequence number forwarded in the current epoch (nil before the first packet).
+    private var highestIn: UInt16? = nil
     private var lastOutSeq: UInt16? = nil
-    private var lastOutTS: UInt32 = 0
-    private var lastSentAt: UInt64 = 0
-    private var resync = true
     /// Where the subscriber's sequence numbers start (nil: at the first input packet's number).
     private let initialSequenceNumber: UInt16?
+    private var resync = true
 
     /// `initialSequenceNumber`: the first packet's outgoing number. The router starts each
     /// stream below 2^15, as libwebrtc starts its own, so that at least 32,768 packets go out

@@ -8,7 +8,10 @@ public final class WebRTCTransport {
 
     public let id: ID
     public let ice: ICELiteAgent
-    public let dtls: DTLSTransport
+    /// Its DTLS association; nil once DTLS has nothing left to do: the association released and
+    /// its kept final flight dropped (`MediaRouter.releaseAssociations`). The released object
+    /// kept 128 bytes per viewer for as long as it watched (massif, 1 → 300).
+    public private(set) var dtls: DTLSTransport?
     public internal(set) var media: [SDPAnswerer.NegotiatedMedia]
     public private(set) var inbound: SRTPContext?
     public private(set) var outbound: SRTPContext?
@@ -17,6 +20,8 @@ public final class WebRTCTransport {
     var publishedTracks: [MediaRouter.Track] = []
     /// The streams this transport receives as a viewer (MediaRouter.Subscription).
     var subscriptions: [MediaRouter.Subscription] = []
+    /// Its subscriptions as plain objects, for memory probes (sfu-bench --layout).
+    public var subscriptionObjects: [AnyObject] { subscriptions }
     /// Addresses the router routes to this transport (MediaRouter.route), for its removal.
     var mappedAddresses = AddressList()
     /// When DTLS completed, and when the peer last sent a DTLS datagram (for dropping the kept
@@ -43,6 +48,9 @@ public final class WebRTCTransport {
     }
 
     func failed(_ reason: String) { failure = reason }
+
+    /// DTLS is over for good (released, final flight no longer needed): drop what is left of it.
+    func dtlsFinished() { dtls = nil }
 
     @inline(__always)
     func publishedTrack(payloadType: UInt8) -> MediaRouter.Track? {

@@ -23,7 +23,7 @@ struct SRTPTests {
         var stream = [UInt8](repeating: 0, count: 16 * 0x10002)
         let iv = hex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD0000")
         withExtendedLifetime(contexts) {
-            iv.withUnsafeBufferPointer { ivp in stream.withUnsafeMutableBytes { cipher.ctrXOR(iv: ivp.baseAddress!, $0) } }
+            iv.withUnsafeBufferPointer { ivp in stream.withUnsafeMutableBytes { cipher.ctrXOR(iv: ivp.baseAddress!, $0, in: contexts) } }
         }
         func block(_ n: Int) -> [UInt8] { Array(stream[(n * 16)..<(n * 16 + 16)]) }
         #expect(block(0) == hex("E03EAD0935C95E80E166B16DD92B4EB4"))

@@ -293,6 +293,21 @@ struct DTLSReleaseTests {
         #expect(h.client.state == .connected)
     }
 
+    /// After `associationQuietPeriod` without DTLS from the peer, the kept final flight is
+    /// dropped and with it the transport's DTLS object: a late retransmission gets no answer,
+    /// the transport stays, and its removal still works.
+    @Test func aQuietTransportDropsWhatIsLeftOfDTLS() throws {
+        let h = try Self.handshakeLosingTheFinalFlight(publishing: false)
+        let t = try #require(h.router.transports.values.first)
+        h.router.tick(now: 1_100_000_000) { _, _ in }
+        #expect(t.dtls?.isReleased == true && t.dtls?.holdsFinalFlight == true)
+        h.router.tick(now: 1_010_000_000 + MediaRouter.associationQuietPeriod + MediaRouter.reportPassInterval) { _, _ in }
+        #expect(t.dtls == nil && h.router.transports[t.id] === t)
+        #expect(h.lastClientFlight.flatMap { h.deliver($0, 7_000_000_000) }.isEmpty)
+        h.router.removeTransport(t.id) { _, _ in }
+        #expect(h.router.transports.isEmpty)
+    }
+
     /// A publisher's association is kept while the peer may still close it with close_notify,
     /// and freed after `associationQuietPeriod` of DTLS quiet; the lost final flight is answered
     /// either way.

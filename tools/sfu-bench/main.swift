@@ -13,6 +13,8 @@ if CommandLine.arguments.contains("--crypto-heap") { precondition(CryptoHeap.ins
 if let i = CommandLine.arguments.firstIndex(of: "--arena") {
     ArenaProbe.run(count: 1000, handshakesOnAnotherThread: CommandLine.arguments.dropFirst(i + 1).first == "thread",
                    dropKept: CommandLine.arguments.contains("--drop-kept"))
+} else if CommandLine.arguments.contains("--layout") {
+    LayoutProbe.run()
 } else if CommandLine.arguments.contains("--removal") {
     MemoryProbe.removal(count: 3000)
 } else if CommandLine.arguments.contains("--memory") {
