@@ -6,6 +6,7 @@
 //   swift build -c release --product sfu-bench && .build/release/sfu-bench [--quick] [--cm] | --memory
 //   | --arena same|thread [--drop-kept]   (ArenaProbe: heap left by a handshake storm)
 //   | --removal (3,000 viewers removed from a router, time per removal)
+//   | --layout (the heap objects a connected viewer keeps in the media plane, malloc chunk sizes)
 //   --crypto-heap (first): OpenSSL allocates from MediaCrypto.CryptoHeap, as in shihui-server
 import MediaCrypto
 
