@@ -24,20 +24,21 @@ public final class ICELiteAgent {
     }
 
     public static let defaultConsentTimeout: UInt64 = 30_000_000_000
-    /// No valid check from the selected address for this long expires the session (RFC 7675: 30 s).
-    public var consentTimeout: UInt64 = ICELiteAgent.defaultConsentTimeout
     /// Addresses that passed a check (media from them is accepted), bounded.
     public static let maximumValidatedAddresses = 8
 
+    // Stored in this order so that an agent is a 144-byte chunk, not 160 (a viewer has one).
     public let localUfrag: String
     public let localPassword: String
     public var remoteUfrag: String?
+    private var lastConsent: UInt64? = nil
+    private var expired = false
+    private var dropped: UInt32 = 0
     public private(set) var selected: TransportAddress?
     private var validatedAddresses = AddressList()
     public var validated: [TransportAddress] { Array(validatedAddresses) }
-    public private(set) var droppedRequests = 0
-    private var lastConsent: UInt64? = nil
-    private var expired = false
+    /// Requests refused (bad USERNAME, integrity or fingerprint).
+    public var droppedRequests: Int { Int(dropped) }
 
     public init(localUfrag: String, localPassword: String, remoteUfrag: String? = nil) {
         self.localUfrag = localUfrag
@@ -79,7 +80,7 @@ public final class ICELiteAgent {
               remoteUfrag.map({ username == "\(localUfrag):\($0)" }) ?? true,
               withKey({ STUNIntegrity.verifyMessageIntegrity(request, raw: raw, key: $0) }),
               STUNIntegrity.verifyFingerprint(request, raw: raw) else {
-            droppedRequests += 1
+            dropped &+= 1
             return []
         }
         if !request.unknownComprehensionRequired.isEmpty {
@@ -115,8 +116,9 @@ public final class ICELiteAgent {
         selected = address
     }
 
-    /// Expires consent when the selected address has been silent for 30 s.
-    public func tick(now: UInt64) -> [Event] {
+    /// Expires consent when the selected address has been silent for `consentTimeout` (RFC 7675:
+    /// 30 s; the router passes its own, the same for all its agents).
+    public func tick(now: UInt64, consentTimeout: UInt64 = ICELiteAgent.defaultConsentTimeout) -> [Event] {
         guard !expired, selected != nil, let last = lastConsent, elapsed(now, since: last) > consentTimeout else { return [] }
         expired = true
         return [.consentExpired]

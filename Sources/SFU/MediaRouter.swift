@@ -219,7 +219,6 @@ public final class MediaRouter {
         let id = nextID
         nextID += 1
         let ice = ICELiteAgent(localUfrag: localUfrag, localPassword: localPassword, remoteUfrag: answer.remoteUfrag)
-        ice.consentTimeout = consentTimeout
         let dtls = DTLSTransport(context: dtlsContext, role: answer.dtlsRole, remoteFingerprint: answer.remoteFingerprint)
         transports[id] = WebRTCTransport(id: id, ice: ice, dtls: dtls, media: mediaSections.shared(answer.media))
         byUfrag[localUfrag] = id
@@ -347,7 +346,7 @@ public final class MediaRouter {
         // Its own streams only, each from its track's list: scanning every track's subscriptions
         // per removal was quadratic over a briefing's end (sfu-bench --removal).
         for s in t.subscriptions { s.track.remove(s) }
-        t.subscriptions = []
+        t.subscriptions = SubscriptionList()
     }
 
     /// A transport's DTLS association (≈ 50 KiB: DTLSTransport.releaseAssociation) is freed once
@@ -446,7 +445,7 @@ public final class MediaRouter {
         if now >= nextConsentPass {
             nextConsentPass = now &+ Self.consentPassInterval
             for t in transports.values {
-                for e in t.ice.tick(now: now) where e == .consentExpired { events.append(.failed(t.id, "ICE consent expired")) }
+                for e in t.ice.tick(now: now, consentTimeout: consentTimeout) where e == .consentExpired { events.append(.failed(t.id, "ICE consent expired")) }
             }
         }
         // Only tracks with a keyframe request or a gap to repair: this runs on every wake-up, and
@@ -511,7 +510,6 @@ public final class MediaRouter {
                 stats.transportsConnected += 1
                 self.events.append(.connected(t.id))
             case .failed(let reason):
-                t.failed(reason)
                 stats.dtlsFailures += 1
                 self.events.append(.failed(t.id, reason))
             case .closed:

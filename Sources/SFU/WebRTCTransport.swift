@@ -15,13 +15,12 @@ public final class WebRTCTransport {
     public internal(set) var media: [SDPAnswerer.NegotiatedMedia]
     public private(set) var inbound: SRTPContext?
     public private(set) var outbound: SRTPContext?
-    public private(set) var failure: String?
     /// The tracks this transport publishes (MediaRouter.publish), found by payload type per packet.
     var publishedTracks: [MediaRouter.Track] = []
     /// The streams this transport receives as a viewer (MediaRouter.Subscription).
-    var subscriptions: [MediaRouter.Subscription] = []
+    var subscriptions = SubscriptionList()
     /// Its subscriptions as plain objects, for memory probes (sfu-bench --layout).
-    public var subscriptionObjects: [AnyObject] { subscriptions }
+    public var subscriptionObjects: [AnyObject] { subscriptions.map { $0 } }
     /// Addresses the router routes to this transport (MediaRouter.route), for its removal.
     var mappedAddresses = AddressList()
     /// When DTLS completed, and when the peer last sent a DTLS datagram (for dropping the kept
@@ -46,8 +45,6 @@ public final class WebRTCTransport {
         inbound = SRTPContext(profile: keys.profile, masterKey: keys.remoteKey, masterSalt: keys.remoteSalt, sharing: shared)
         outbound = SRTPContext(profile: keys.profile, masterKey: keys.localKey, masterSalt: keys.localSalt, sharing: shared)
     }
-
-    func failed(_ reason: String) { failure = reason }
 
     /// DTLS is over for good (released, final flight no longer needed): drop what is left of it.
     func dtlsFinished() { dtls = nil }
