@@ -61,12 +61,14 @@ final class MediaService {
     private func newResourceID() -> String { SecureRandom.bytes(12).map { String(format: "%02x", $0) }.joined() }
 
     /// A subscriber connection's key among the media thread's resources: never in a URL (unlike
-    /// a WHIP/WHEP resource, which is a capability and stays random), so a counter, short enough
-    /// to be a small string stored inline ("s" is not a hex digit: no clash with those).
-    private var subscriberCount = 0
-    private func newSubscriberResourceID() -> String {
-        subscriberCount += 1
-        return "s\(subscriberCount)"
+    /// a WHIP/WHEP resource, which is a capability and stays random), so made from its session,
+    /// short enough to be a small string stored inline ("s" is not a hex digit: no clash with
+    /// those), and not stored with the subscriber.
+    static func subscriberResource(_ session: SessionID) -> String { "s\(session)" }
+
+    static func session(ofSubscriberResource resource: String) -> SessionID? {
+        guard resource.first == "s", let session = SessionID(resource.dropFirst()), subscriberResource(session) == resource else { return nil }
+        return session
     }
 
     /// WHIP: answers the publisher's offer and creates its transport. Returns (resource ID, answer, kinds).
@@ -135,25 +137,33 @@ final class MediaService {
 
     struct AnswerRefused: Error { let reason: String }
 
-    struct Subscriber {
-        var ufrag: String
-        var password: String
+    /// A session's subscriber connection. A class: kept per viewer in `subscribers`, whose
+    /// entries at half load (a dictionary just past a doubling) cost twice their size, and a
+    /// 72-byte struct there was ~150 bytes per viewer at 1,000.
+    final class Subscriber {
+        let ufrag: String
+        let password: String
         /// The offered sections in order (section i has mid "i"), each as the track it carries
         /// and our SSRC for it; `SDPOfferer.Section`s with their names are built from these
         /// per offer. Kept per viewer, so small: full sections and a map by mid were ~450 bytes
         /// per viewer (massif, 1 → 300).
         var sections: [SubscriberSection] = []
+        var version: UInt64 = 1
+        var awaitingAnswer = false
+        /// Sections changed while an offer awaited its answer: the next offer is due at the answer.
+        var stale = false
+
+        init(ufrag: String, password: String) {
+            self.ufrag = ufrag
+            self.password = password
+        }
+
         var offered: [SDPOfferer.Section] { sections.indices.map { sections[$0].offered(mid: "\($0)") } }
 
         func section(mid: String) -> SubscriberSection? {
             guard let i = Int(mid), String(i) == mid, sections.indices.contains(i) else { return nil }
             return sections[i]
         }
-        var version: UInt64 = 1
-        var awaitingAnswer = false
-        /// Sections changed while an offer awaited its answer: the next offer is due at the answer.
-        var stale = false
-        var resource: String
     }
 
     /// One section of a subscriber connection: `source`'s track (publisher "room/identity" and
@@ -176,9 +186,11 @@ final class MediaService {
     /// A new offer for the session's subscriber connection, or nil when nothing changed (or an
     /// offer is awaiting its answer: the change is offered once it arrives).
     func subscriberOffer(session: SessionID, room: String, identity: String) -> String? {
-        var sub = subscribers[session] ?? {
+        let sub = subscribers[session] ?? {
             let (u, p) = ICELiteAgent.randomCredentials()
-            return Subscriber(ufrag: u, password: p, resource: newSubscriberResourceID())
+            let new = Subscriber(ufrag: u, password: p)
+            subscribers[session] = new
+            return new
         }()
         // Desired: every track published in the room by someone else.
         var desired: [MediaRouter.TrackKey] = []
@@ -196,19 +208,14 @@ final class MediaService {
         }
         if sub.awaitingAnswer {
             sub.stale = sub.stale || changed
-            subscribers[session] = sub
             return nil
         }
         // Changes made while an offer awaited its answer are already in `sections` (`stale`
         // remembers them): they are what this offer is for.
-        guard changed || sub.stale else {
-            subscribers[session] = sub
-            return nil
-        }
+        guard changed || sub.stale else { return nil }
         sub.stale = false
         sub.version += 1
         sub.awaitingAnswer = true
-        subscribers[session] = sub
         return SDPOfferer.offer(sessionID: sessionID, version: sub.version, sections: sub.offered, iceUfrag: sub.ufrag, icePassword: sub.password,
                                 fingerprint: certificate.fingerprint, candidates: candidates).serialized()
     }
@@ -216,7 +223,7 @@ final class MediaService {
     /// The client's answer: creates the transport (first time) or updates its subscriptions.
     /// Returns whether another offer is due (tracks changed meanwhile).
     func subscriberAnswer(session: SessionID, sdp: String) -> Swift.Result<Bool, AnswerRefused> {
-        guard var sub = subscribers[session], sub.awaitingAnswer else { return .failure(AnswerRefused(reason: "no subscriber offer is awaiting an answer")) }
+        guard let sub = subscribers[session], sub.awaitingAnswer else { return .failure(AnswerRefused(reason: "no subscriber offer is awaiting an answer")) }
         let parsed: SessionDescription
         do throws(WireError) { parsed = try SessionDescription.parse(sdp) } catch { return .failure(AnswerRefused(reason: "\(error)")) }
         let result: SDPAnswerer.Result
@@ -226,7 +233,7 @@ final class MediaService {
             guard let entry = sub.section(mid: m.mid), entry.live else { return nil }
             return (m.mid, entry.source, entry.ssrc)
         }
-        let state = mediaState, resource = sub.resource, ufrag = sub.ufrag, password = sub.password
+        let state = mediaState, resource = Self.subscriberResource(session), ufrag = sub.ufrag, password = sub.password
         loop.perform { router in
             let now = DispatchTime.now().uptimeNanoseconds
             let id: WebRTCTransport.ID
@@ -238,9 +245,7 @@ final class MediaService {
             }
             router.updateSubscriber(transport: id, media: result.media, subscriptions: subscriptions, now: now)
         }
-        let again = sub.stale
-        subscribers[session] = sub
-        return .success(again)
+        return .success(sub.stale)
     }
 
     enum FailedTransport { case publisher(Resource), viewer(Resource), subscriber(SessionID) }
@@ -251,11 +256,10 @@ final class MediaService {
             end(resource: resource)
             return r.isPublisher ? .publisher(r) : .viewer(r)
         }
-        if let (session, sub) = subscribers.first(where: { $0.value.resource == resource }) {
-            subscribers[session] = nil
+        if let session = Self.session(ofSubscriberResource: resource), subscribers.removeValue(forKey: session) != nil {
             let state = mediaState
             loop.perform { router in
-                if let id = state.transports.removeValue(forKey: sub.resource) { router.removeTransport(id) { _, _ in } }
+                if let id = state.transports.removeValue(forKey: resource) { router.removeTransport(id) { _, _ in } }
             }
             return .subscriber(session)
         }
@@ -269,8 +273,8 @@ final class MediaService {
             end(resource: id)
             published = true
         }
-        if let sub = subscribers.removeValue(forKey: session) {
-            let state = mediaState, resource = sub.resource
+        if subscribers.removeValue(forKey: session) != nil {
+            let state = mediaState, resource = Self.subscriberResource(session)
             loop.perform { router in
                 if let id = state.transports.removeValue(forKey: resource) { router.removeTransport(id) { _, _ in } }
             }

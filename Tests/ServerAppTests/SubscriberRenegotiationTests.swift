@@ -65,4 +65,37 @@ struct SubscriberRenegotiationTests {
         #expect(!more)
         #expect(media.subscriberOffer(session: viewer, room: "r", identity: "viewer") == nil)
     }
+
+    /// A subscriber connection's media-thread key is made from its session and read back from
+    /// it; WHIP/WHEP resources (hex) and malformed keys name no session.
+    @Test(arguments: [7, 1, 123_456_789_012, SessionID.max])
+    func subscriberResourcesNameTheirSession(session: SessionID) {
+        let resource = MediaService.subscriberResource(session)
+        #expect(MediaService.session(ofSubscriberResource: resource) == session)
+    }
+
+    @Test(arguments: ["", "s", "s-", "s07", "s+7", "0123456789abcdef01234567", "x7", "s7x"])
+    func otherKeysNameNoSession(resource: String) {
+        #expect(MediaService.session(ofSubscriberResource: resource) == nil)
+    }
+
+    /// A failed subscriber transport ends that session's subscriber connection, and only once.
+    @Test func aFailedSubscriberTransportIsForgotten() throws {
+        let media = try Self.service()
+        let offer = try Fixture.text("sdp/chromium-offer.sdp")
+        _ = try media.publish(offer: offer, room: "r", identity: "alice", session: 1)
+        let first = try #require(media.subscriberOffer(session: 7, room: "r", identity: "viewer"))
+        guard case .success = media.subscriberAnswer(session: 7, sdp: try Self.answer(to: first)) else {
+            Issue.record("answer refused")
+            return
+        }
+        guard case .subscriber(let session)? = media.transportFailed(resource: MediaService.subscriberResource(7)) else {
+            Issue.record("not recognised as a subscriber transport")
+            return
+        }
+        #expect(session == 7)
+        #expect(media.transportFailed(resource: MediaService.subscriberResource(7)) == nil)
+        // A new offer starts a new connection (fresh credentials, all sections).
+        #expect(try Self.trackCount(try #require(media.subscriberOffer(session: 7, room: "r", identity: "viewer"))) == 2)
+    }
 }
