@@ -44,8 +44,9 @@ public final class MediaLoop: @unchecked Sendable {
     public var inboundRTPLoss: Double = 0
     private var impairmentState: UInt64 = 0x9E37_79B9_7F4A_7C15
 
-    /// Router events (connected, failed) for the control plane, delivered through `onEvent`.
-    public var onEvent: (@Sendable (MediaRouter.Event) -> Void)?
+    /// Router events (connected, failed) for the control plane, delivered through `onEvent` on
+    /// the media thread with the router, which the handler may read (which transport it was).
+    public var onEvent: (@Sendable (MediaRouter.Event, MediaRouter) -> Void)?
 
     public init(address: TransportAddress, router: MediaRouter) throws {
         self.router = router
@@ -133,7 +134,7 @@ public final class MediaLoop: @unchecked Sendable {
             receiveAll(&headers, &iovecs, &names, now: now)
             router.tick(now: now) { bytes, to in self.queueSend(bytes, to) }
             flushSends()
-            for e in router.takeEvents() { onEvent?(e) }
+            for e in router.takeEvents() { onEvent?(e, router) }
             if now &- lastSnapshot > 100_000_000 {
                 lastSnapshot = now
                 let snapshot = router.stats

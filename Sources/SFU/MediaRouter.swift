@@ -293,8 +293,12 @@ public final class MediaRouter {
         }
     }
 
-    /// The transport with this ID, if it is still there (tests, memory probes).
+    /// The transport with this ID, if it is still there.
     public func transport(_ id: WebRTCTransport.ID) -> WebRTCTransport? { transports[id] }
+
+    /// The transport whose ICE ufrag is `localUfrag` (unique: the control plane makes them
+    /// random), if it is still there.
+    public func transportID(localUfrag: String) -> WebRTCTransport.ID? { byUfrag[localUfrag] }
 
     /// Whether a publisher currently has a track of this kind.
     public func hasTrack(_ key: TrackKey) -> Bool { tracks[key] != nil }

@@ -37,11 +37,18 @@ final class MediaService {
         var session: SessionID
     }
 
-    /// Media-thread state: resource ID → transport. @unchecked Sendable: only touched inside
+    /// Media-thread state: WHIP/WHEP resource ID → transport. A subscriber connection has no
+    /// entry: its transport is found by its ICE ufrag, which the router indexes anyway (an
+    /// entry per viewer here was ~50 bytes at 1,000). @unchecked Sendable: only touched inside
     /// `MediaLoop.perform` closures and the loop's `onEvent`, which all run on the media thread.
     final class MediaThreadState: @unchecked Sendable {
         var transports: [String: WebRTCTransport.ID] = [:]
-        func resource(of transport: WebRTCTransport.ID) -> String? { transports.first { $0.value == transport }?.key }
+        /// The key the control plane knows `transport` by: its WHIP/WHEP resource, or for a
+        /// subscriber connection `subscriberResource(ufrag:)`.
+        func resource(of transport: WebRTCTransport.ID, in router: MediaRouter) -> String? {
+            if let resource = transports.first(where: { $0.value == transport })?.key { return resource }
+            return router.transport(transport).map { MediaService.subscriberResource(ufrag: $0.ice.localUfrag) }
+        }
     }
     let mediaState = MediaThreadState()
 
@@ -60,16 +67,9 @@ final class MediaService {
 
     private func newResourceID() -> String { SecureRandom.bytes(12).map { String(format: "%02x", $0) }.joined() }
 
-    /// A subscriber connection's key among the media thread's resources: never in a URL (unlike
-    /// a WHIP/WHEP resource, which is a capability and stays random), so made from its session,
-    /// short enough to be a small string stored inline ("s" is not a hex digit: no clash with
-    /// those), and not stored with the subscriber.
-    static func subscriberResource(_ session: SessionID) -> String { "s\(session)" }
-
-    static func session(ofSubscriberResource resource: String) -> SessionID? {
-        guard resource.first == "s", let session = SessionID(resource.dropFirst()), subscriberResource(session) == resource else { return nil }
-        return session
-    }
+    /// How a subscriber connection's transport is named to the control plane (a failure): by
+    /// its ICE ufrag, with a prefix that is not a hex digit, so no WHIP/WHEP resource is one.
+    static func subscriberResource(ufrag: String) -> String { "u" + ufrag }
 
     /// WHIP: answers the publisher's offer and creates its transport. Returns (resource ID, answer, kinds).
     func publish(offer text: String, room: String, identity: String, session: SessionID) throws(Failure) -> (String, String, [String]) {
@@ -233,16 +233,10 @@ final class MediaService {
             guard let entry = sub.section(mid: m.mid), entry.live else { return nil }
             return (m.mid, entry.source, entry.ssrc)
         }
-        let state = mediaState, resource = Self.subscriberResource(session), ufrag = sub.ufrag, password = sub.password
+        let ufrag = sub.ufrag, password = sub.password
         loop.perform { router in
             let now = DispatchTime.now().uptimeNanoseconds
-            let id: WebRTCTransport.ID
-            if let existing = state.transports[resource] {
-                id = existing
-            } else {
-                id = router.addTransport(answer: result, localUfrag: ufrag, localPassword: password)
-                state.transports[resource] = id
-            }
+            let id = router.transportID(localUfrag: ufrag) ?? router.addTransport(answer: result, localUfrag: ufrag, localPassword: password)
             router.updateSubscriber(transport: id, media: result.media, subscriptions: subscriptions, now: now)
         }
         return .success(sub.stale)
@@ -256,11 +250,10 @@ final class MediaService {
             end(resource: resource)
             return r.isPublisher ? .publisher(r) : .viewer(r)
         }
-        if let session = Self.session(ofSubscriberResource: resource), subscribers.removeValue(forKey: session) != nil {
-            let state = mediaState
-            loop.perform { router in
-                if let id = state.transports.removeValue(forKey: resource) { router.removeTransport(id) { _, _ in } }
-            }
+        // A scan, but only when a subscriber transport fails (consent expiry, DTLS refused).
+        if let (session, sub) = subscribers.first(where: { Self.subscriberResource(ufrag: $0.value.ufrag) == resource }) {
+            subscribers[session] = nil
+            removeSubscriberTransport(ufrag: sub.ufrag)
             return .subscriber(session)
         }
         return nil
@@ -273,13 +266,14 @@ final class MediaService {
             end(resource: id)
             published = true
         }
-        if subscribers.removeValue(forKey: session) != nil {
-            let state = mediaState, resource = Self.subscriberResource(session)
-            loop.perform { router in
-                if let id = state.transports.removeValue(forKey: resource) { router.removeTransport(id) { _, _ in } }
-            }
-        }
+        if let sub = subscribers.removeValue(forKey: session) { removeSubscriberTransport(ufrag: sub.ufrag) }
         return published
+    }
+
+    private func removeSubscriberTransport(ufrag: String) {
+        loop.perform { router in
+            if let id = router.transportID(localUfrag: ufrag) { router.removeTransport(id) { _, _ in } }
+        }
     }
 
     /// Ends a WHIP/WHEP session (DELETE on its resource).

@@ -65,8 +65,8 @@ public enum ServerMain {
         // Router events (media thread) → the participant (HTTP loop thread).
         if let media = app.media {
             let poster = server.poster, state = media.mediaState, appRef = LoopBound(app)
-            mediaLoop.onEvent = { event in
-                guard case .failed(let id, let reason) = event, let resource = state.resource(of: id) else { return }
+            mediaLoop.onEvent = { event, router in
+                guard case .failed(let id, let reason) = event, let resource = state.resource(of: id, in: router) else { return }
                 poster.post { now in appRef.value.mediaTransportFailed(resource: resource, reason: reason, now: now) }
             }
         }
