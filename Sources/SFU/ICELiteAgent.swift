@@ -27,9 +27,9 @@ public final class ICELiteAgent {
     /// Addresses that passed a check (media from them is accepted), bounded.
     public static let maximumValidatedAddresses = 8
 
-    // Stored in this order so that an agent is a 144-byte chunk, not 160 (a viewer has one).
+    // Stored in this order so that an agent is a 128-byte chunk, not 160 (a viewer has one).
+    // Our password is not stored: the router gives it with each request (ICECredentialMinter).
     public let localUfrag: String
-    public let localPassword: String
     public var remoteUfrag: String?
     private var lastConsent: UInt64? = nil
     private var expired = false
@@ -40,27 +40,9 @@ public final class ICELiteAgent {
     /// Requests refused (bad USERNAME, integrity or fingerprint).
     public var droppedRequests: Int { Int(dropped) }
 
-    public init(localUfrag: String, localPassword: String, remoteUfrag: String? = nil) {
+    public init(localUfrag: String, remoteUfrag: String? = nil) {
         self.localUfrag = localUfrag
-        self.localPassword = localPassword
         self.remoteUfrag = remoteUfrag
-    }
-
-    /// The short-term key (RFC 8489 §9.2.1): our password's bytes. Not stored (an array per
-    /// transport, ~70 bytes with malloc's overhead, massif): read in place to verify a check,
-    /// copied for a response.
-    private var key: [UInt8] { STUNIntegrity.shortTermKey(password: localPassword) }
-
-    private func withKey<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-        var password = localPassword
-        return password.withUTF8 { body(UnsafeRawBufferPointer($0)) }
-    }
-
-    /// Random credentials: ufrag of 8 and password of 24 ice-chars (RFC 8839 §5.4 asks ≥ 4 and ≥ 22).
-    public static func randomCredentials() -> (ufrag: String, password: String) {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-        func make(_ n: Int) -> String { String(SecureRandom.bytes(n).map { alphabet[Int($0) & 63] }) }
-        return (make(8), make(24))
     }
 
     /// The local ufrag in a STUN USERNAME ("<ours>:<theirs>"), for demultiplexing new 5-tuples.
@@ -72,13 +54,14 @@ public final class ICELiteAgent {
     /// Whether media from `address` is acceptable (it passed a connectivity check).
     public func isValidated(_ address: TransportAddress) -> Bool { validatedAddresses.contains(address) }
 
-    /// A STUN datagram from `address`.
-    public func handle(_ raw: UnsafeRawBufferPointer, from address: TransportAddress, now: UInt64) -> [Event] {
+    /// A STUN datagram from `address`; `password` is our password (the short-term key, RFC 8489
+    /// §9.2.1) that checks must be signed with and responses are signed with.
+    public func handle(_ raw: UnsafeRawBufferPointer, from address: TransportAddress, now: UInt64, password: UnsafeRawBufferPointer) -> [Event] {
         guard !expired else { return [] }
         guard let request = try? STUNMessage.parse(raw), request.method == .binding, request.messageClass == .request,
               let username = request.username, Self.localUfrag(fromUsername: username) == Substring(localUfrag),
               remoteUfrag.map({ username == "\(localUfrag):\($0)" }) ?? true,
-              withKey({ STUNIntegrity.verifyMessageIntegrity(request, raw: raw, key: $0) }),
+              STUNIntegrity.verifyMessageIntegrity(request, raw: raw, key: password),
               STUNIntegrity.verifyFingerprint(request, raw: raw) else {
             dropped &+= 1
             return []
@@ -87,7 +70,7 @@ public final class ICELiteAgent {
             // RFC 8489 §6.3.1.1: 420 listing what we do not understand.
             let response = STUNMessage(class: .errorResponse, transactionID: request.transactionID, attributes: [
                 .errorCode(420, reason: "Unknown Attribute"), .unknownAttributes(request.unknownComprehensionRequired),
-            ]).encoded(integrityKey: key, fingerprint: true)
+            ]).encoded(integrityKey: Array(password), fingerprint: true)
             return [.send(response, to: address)]
         }
         if !validatedAddresses.contains(address) {
@@ -96,7 +79,7 @@ public final class ICELiteAgent {
         }
         let response = STUNMessage(class: .successResponse, transactionID: request.transactionID, attributes: [
             .xorMappedAddress(address, transactionID: request.transactionID),
-        ]).encoded(integrityKey: key, fingerprint: true)
+        ]).encoded(integrityKey: Array(password), fingerprint: true)
         var events: [Event] = [.send(response, to: address)]
         if request.useCandidate && selected != address {
             selected = address
@@ -106,8 +89,9 @@ public final class ICELiteAgent {
         return events
     }
 
-    public func handle(_ raw: [UInt8], from address: TransportAddress, now: UInt64) -> [Event] {
-        raw.withUnsafeBytes { handle($0, from: address, now: now) }
+    public func handle(_ raw: [UInt8], from address: TransportAddress, now: UInt64, password: String) -> [Event] {
+        var password = password
+        return password.withUTF8 { p in raw.withUnsafeBytes { handle($0, from: address, now: now, password: UnsafeRawBufferPointer(p)) } }
     }
 
     /// Treats `address` as checked and nominated (benchmarks; see `MediaRouter.connectWithoutHandshake`).

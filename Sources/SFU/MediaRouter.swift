@@ -198,7 +198,14 @@ public final class MediaRouter {
     var nextConsentPass: UInt64 = 0
     static let consentPassInterval: UInt64 = 1_000_000_000
 
-    public init(dtlsContext: DTLSContext) { self.dtlsContext = dtlsContext }
+    /// Derives each transport's ICE password from its ufrag (the control plane mints both with
+    /// the same minter and writes them into SDP).
+    public let iceCredentials: ICECredentialMinter
+
+    public init(dtlsContext: DTLSContext, iceCredentials: ICECredentialMinter = ICECredentialMinter()) {
+        self.dtlsContext = dtlsContext
+        self.iceCredentials = iceCredentials
+    }
 
     deinit {
         scratch.deallocate()
@@ -213,12 +220,13 @@ public final class MediaRouter {
 
     // MARK: Control (called on the media thread, from commands)
 
-    /// Adds a transport for a negotiated peer connection; returns its ID.
+    /// Adds a transport for a negotiated peer connection whose ICE ufrag is `localUfrag` (its
+    /// password is `iceCredentials.password(for: localUfrag)`); returns its ID.
     @discardableResult
-    public func addTransport(answer: SDPAnswerer.Result, localUfrag: String, localPassword: String) -> WebRTCTransport.ID {
+    public func addTransport(answer: SDPAnswerer.Result, localUfrag: String) -> WebRTCTransport.ID {
         let id = nextID
         nextID += 1
-        let ice = ICELiteAgent(localUfrag: localUfrag, localPassword: localPassword, remoteUfrag: answer.remoteUfrag)
+        let ice = ICELiteAgent(localUfrag: localUfrag, remoteUfrag: answer.remoteUfrag)
         let dtls = DTLSTransport(context: dtlsContext, role: answer.dtlsRole, remoteFingerprint: answer.remoteFingerprint)
         transports[id] = WebRTCTransport(id: id, ice: ice, dtls: dtls, media: mediaSections.shared(answer.media))
         byUfrag[localUfrag] = id
@@ -489,7 +497,8 @@ public final class MediaRouter {
             id = byUfrag[String(ufrag)]
         }
         guard let id, let t = transports[id] else { stats.droppedUnknownSource += 1; return }
-        for e in t.ice.handle(datagram, from: from, now: now) {
+        let iceEvents = iceCredentials.withPassword(for: t.ice.localUfrag) { t.ice.handle(datagram, from: from, now: now, password: $0) }
+        for e in iceEvents {
             switch e {
             case .send(let bytes, let to): bytes.withUnsafeBytes { send($0, to) }
             case .selected:

@@ -52,8 +52,12 @@ final class MediaService {
     }
     let mediaState = MediaThreadState()
 
-    init(loop: MediaLoop, certificate: DTLSCertificate, candidateAddress: TransportAddress) {
+    /// ICE ufrags and their passwords, the same minter as the router's.
+    let credentials: ICECredentialMinter
+
+    init(loop: MediaLoop, certificate: DTLSCertificate, candidateAddress: TransportAddress, credentials: ICECredentialMinter) {
         self.loop = loop
+        self.credentials = credentials
         self.certificate = certificate
         self.candidateAddress = candidateAddress
     }
@@ -75,7 +79,7 @@ final class MediaService {
     func publish(offer text: String, room: String, identity: String, session: SessionID) throws(Failure) -> (String, String, [String]) {
         let offer: SessionDescription
         do throws(WireError) { offer = try SessionDescription.parse(text) } catch { throw .badOffer("\(error)") }
-        let (ufrag, pwd) = ICELiteAgent.randomCredentials()
+        let (ufrag, pwd) = credentials.mint()
         let params = SDPAnswerer.Parameters(sessionID: UInt64(SecureRandom.uint32()), iceUfrag: ufrag, icePassword: pwd,
                                             fingerprint: certificate.fingerprint, candidates: candidates)
         let result: SDPAnswerer.Result
@@ -84,7 +88,7 @@ final class MediaService {
         let publisherKey = "\(room)/\(identity)"
         let state = mediaState
         loop.perform { router in
-            let id = router.addTransport(answer: result, localUfrag: ufrag, localPassword: pwd)
+            let id = router.addTransport(answer: result, localUfrag: ufrag)
             router.publish(transport: id, publisher: publisherKey)
             state.transports[resource] = id
         }
@@ -101,7 +105,7 @@ final class MediaService {
         guard let published = publishers[publisherKey] else { throw .noPublisher }
         let offer: SessionDescription
         do throws(WireError) { offer = try SessionDescription.parse(text) } catch { throw .badOffer("\(error)") }
-        let (ufrag, pwd) = ICELiteAgent.randomCredentials()
+        let (ufrag, pwd) = credentials.mint()
         var outbound: [String: SDPAnswerer.OutboundTrack] = [:]
         for kind in published.kinds {
             outbound[kind] = .init(ssrc: SecureRandom.uint32() | 1, cname: "shihui-\(identity)", streamID: identity, trackID: "\(identity)-\(kind)")
@@ -114,7 +118,7 @@ final class MediaService {
         let state = mediaState
         let subscriptions = result.media.filter { $0.direction == .sendonly }.compactMap { m in outbound[m.kind].map { (m.kind, $0.ssrc) } }
         loop.perform { router in
-            let id = router.addTransport(answer: result, localUfrag: ufrag, localPassword: pwd)
+            let id = router.addTransport(answer: result, localUfrag: ufrag)
             let now = DispatchTime.now().uptimeNanoseconds
             for (kind, ssrc) in subscriptions {
                 router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: publisherKey, kind: kind), ssrc: ssrc, now: now)
@@ -141,8 +145,8 @@ final class MediaService {
     /// entries at half load (a dictionary just past a doubling) cost twice their size, and a
     /// 72-byte struct there was ~150 bytes per viewer at 1,000.
     final class Subscriber {
+        /// Its ICE ufrag; the password is derived from it (`credentials`), not stored.
         let ufrag: String
-        let password: String
         /// The offered sections in order (section i has mid "i"), each as the track it carries
         /// and our SSRC for it; `SDPOfferer.Section`s with their names are built from these
         /// per offer. Kept per viewer, so small: full sections and a map by mid were ~450 bytes
@@ -153,10 +157,7 @@ final class MediaService {
         /// Sections changed while an offer awaited its answer: the next offer is due at the answer.
         var stale = false
 
-        init(ufrag: String, password: String) {
-            self.ufrag = ufrag
-            self.password = password
-        }
+        init(ufrag: String) { self.ufrag = ufrag }
 
         var offered: [SDPOfferer.Section] { sections.indices.map { sections[$0].offered(mid: "\($0)") } }
 
@@ -187,8 +188,7 @@ final class MediaService {
     /// offer is awaiting its answer: the change is offered once it arrives).
     func subscriberOffer(session: SessionID, room: String, identity: String) -> String? {
         let sub = subscribers[session] ?? {
-            let (u, p) = ICELiteAgent.randomCredentials()
-            let new = Subscriber(ufrag: u, password: p)
+            let new = Subscriber(ufrag: credentials.mint().ufrag)
             subscribers[session] = new
             return new
         }()
@@ -216,7 +216,7 @@ final class MediaService {
         sub.stale = false
         sub.version += 1
         sub.awaitingAnswer = true
-        return SDPOfferer.offer(sessionID: sessionID, version: sub.version, sections: sub.offered, iceUfrag: sub.ufrag, icePassword: sub.password,
+        return SDPOfferer.offer(sessionID: sessionID, version: sub.version, sections: sub.offered, iceUfrag: sub.ufrag, icePassword: credentials.password(for: sub.ufrag),
                                 fingerprint: certificate.fingerprint, candidates: candidates).serialized()
     }
 
@@ -233,10 +233,10 @@ final class MediaService {
             guard let entry = sub.section(mid: m.mid), entry.live else { return nil }
             return (m.mid, entry.source, entry.ssrc)
         }
-        let ufrag = sub.ufrag, password = sub.password
+        let ufrag = sub.ufrag
         loop.perform { router in
             let now = DispatchTime.now().uptimeNanoseconds
-            let id = router.transportID(localUfrag: ufrag) ?? router.addTransport(answer: result, localUfrag: ufrag, localPassword: password)
+            let id = router.transportID(localUfrag: ufrag) ?? router.addTransport(answer: result, localUfrag: ufrag)
             router.updateSubscriber(transport: id, media: result.media, subscriptions: subscriptions, now: now)
         }
         return .success(sub.stale)

@@ -44,11 +44,12 @@ public enum ServerMain {
         do {
             try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
             let certificate = try DTLSCertificate.loadOrCreate(path: (config.dataDirectory as NSString).appendingPathComponent("dtls.pem"))
-            let router = MediaRouter(dtlsContext: DTLSContext(certificate: certificate, profiles: config.srtpProfiles))
+            let credentials = ICECredentialMinter()  // the control plane's SDP and the router's checks agree
+            let router = MediaRouter(dtlsContext: DTLSContext(certificate: certificate, profiles: config.srtpProfiles), iceCredentials: credentials)
             router.consentTimeout = UInt64(config.iceConsentTimeout * 1e9)
             mediaLoop = try MediaLoop(address: config.udp, router: router)
             let announced = TransportAddress(ip: config.announceIP ?? mediaLoop.localAddress.ip, port: mediaLoop.localAddress.port)
-            app.media = MediaService(loop: mediaLoop, certificate: certificate, candidateAddress: announced)
+            app.media = MediaService(loop: mediaLoop, certificate: certificate, candidateAddress: announced, credentials: credentials)
         } catch {
             FileHandle.standardError.write("shihui-server: media plane: \(error)\n".data(using: .utf8)!)
             return 1

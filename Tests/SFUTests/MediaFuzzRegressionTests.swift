@@ -14,6 +14,15 @@ struct MediaFuzzRegressionTests {
         for f in files { try Fixture.bytes(f).withUnsafeBytes { MediaFuzzing.datagram($0) } }
     }
 
+    /// The committed ICE check (signed by tools/fuzz/make-seeds.py with the password the fuzz
+    /// router's minter derives) is answered: the fuzzer's seeds reach past ICE.
+    @Test func theSeedCheckIsAnswered() throws {
+        let check = try Fixture.files(in: "fuzz/media-datagram").map { try Fixture.bytes($0) }
+            .filter { $0.count > 3 && $0[1] == 0x00 && $0[2] == 0x01 }  // a Binding request (RFC 8489 §5)
+        #expect(check.count == 1)
+        for c in check { #expect(c.withUnsafeBytes { MediaFuzzing.sent(for: $0) } == 1) }
+    }
+
     /// 20 000 random datagrams and 5 000 mutated seeds, fixed seed.
     @Test func randomAndMutated() throws {
         var rng = SeededRandom(seed: 4242)

@@ -120,12 +120,12 @@ struct RTCPReportTests {
     /// A router with one connected publisher transport ("room/p", video) and one connected viewer
     /// subscribed to it with SSRC 1000.
     static func publisherAndViewer() throws -> (MediaRouter, Leg, Leg) {
-        let router = MediaRouter(dtlsContext: DTLSContext(certificate: try DTLSCertificate.generate()))
+        let router = MediaRouter(dtlsContext: DTLSContext(certificate: try DTLSCertificate.generate()), iceCredentials: ICELiteAgentTests.credentials)
         let publisher = Leg(port: 10_000), viewer = Leg(port: 20_000)
-        let pub = router.addTransport(answer: answer(.recvonly), localUfrag: "p", localPassword: "p")
+        let pub = router.addTransport(answer: answer(.recvonly), localUfrag: "p")
         router.connectWithoutHandshake(transport: pub, keys: publisher.keys, address: publisher.address)
         router.publish(transport: pub, publisher: "room/p")
-        let sub = router.addTransport(answer: answer(.sendonly), localUfrag: "s", localPassword: "s")
+        let sub = router.addTransport(answer: answer(.sendonly), localUfrag: "s")
         router.connectWithoutHandshake(transport: sub, keys: viewer.keys, address: viewer.address)
         router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: "room/p", kind: "video"), ssrc: 1000, now: 0)
         return (router, publisher, viewer)
@@ -191,15 +191,15 @@ extension RTCPReportTests {
     /// holding an SR per stream (RFC 8108 §5.3) and the CNAME of the first, 16 streams at most
     /// per datagram; 20 streams make two datagrams, not twenty.
     @Test func senderReportsToOneSubscriberAreAggregated() throws {
-        let router = MediaRouter(dtlsContext: DTLSContext(certificate: try DTLSCertificate.generate()))
+        let router = MediaRouter(dtlsContext: DTLSContext(certificate: try DTLSCertificate.generate()), iceCredentials: ICELiteAgentTests.credentials)
         let viewer = Leg(port: 20_000)
-        let sub = router.addTransport(answer: Self.answer(.sendonly), localUfrag: "s", localPassword: "s")
+        let sub = router.addTransport(answer: Self.answer(.sendonly), localUfrag: "s")
         router.connectWithoutHandshake(transport: sub, keys: viewer.keys, address: viewer.address)
         var sent: [(bytes: [UInt8], to: TransportAddress)] = []
         let capture: (UnsafeRawBufferPointer, TransportAddress) -> Void = { sent.append((Array($0), $1)) }
         for i in 0..<20 {
             let publisher = Leg(port: UInt16(10_000 + i))
-            let pub = router.addTransport(answer: Self.answer(.recvonly), localUfrag: "p\(i)", localPassword: "p")
+            let pub = router.addTransport(answer: Self.answer(.recvonly), localUfrag: "p\(i)")
             router.connectWithoutHandshake(transport: pub, keys: publisher.keys, address: publisher.address)
             router.publish(transport: pub, publisher: "room/p\(i)")
             router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: "room/p\(i)", kind: "video"), ssrc: UInt32(1000 + i), now: 0)
@@ -254,11 +254,11 @@ struct DTLSReleaseTests {
 
     static func handshakeLosingTheFinalFlight(publishing: Bool) throws -> LostFinalFlight {
         let serverCertificate = try DTLSCertificate.generate(), clientCertificate = try DTLSCertificate.generate()
-        let router = MediaRouter(dtlsContext: DTLSContext(certificate: serverCertificate))
+        let router = MediaRouter(dtlsContext: DTLSContext(certificate: serverCertificate), iceCredentials: ICELiteAgentTests.credentials)
         var answer = RTCPReportTests.answer(publishing ? .recvonly : .sendonly)
         answer.remoteUfrag = "cliU"
         answer.remoteFingerprint = clientCertificate.fingerprint
-        let id = router.addTransport(answer: answer, localUfrag: "srvU", localPassword: ICELiteAgentTests.password)
+        let id = router.addTransport(answer: answer, localUfrag: "srvU")
         if publishing { router.publish(transport: id, publisher: "room/p") }
         let address = TransportAddress(ip: .loopbackV4, port: 40_000)
         let deliver: ([UInt8], UInt64) -> [[UInt8]] = { datagram, now in

@@ -10,7 +10,7 @@ struct SubscriptionListTests {
     static func subscriptions(_ n: Int) throws -> [MediaRouter.Subscription] {
         let media = SDPAnswerer.NegotiatedMedia(mid: "0", kind: "video", payloadType: 96, codec: "VP8", clockRate: 90000,
                                                 extensions: [:], remoteSSRCs: [], direction: .sendonly)
-        let viewer = WebRTCTransport(id: 1, ice: ICELiteAgent(localUfrag: "u", localPassword: "p"),
+        let viewer = WebRTCTransport(id: 1, ice: ICELiteAgent(localUfrag: "u"),
                                      dtls: DTLSTransport(context: DTLSContext(certificate: try DTLSCertificate.generate()), role: .server, remoteFingerprint: []),
                                      media: [media])
         let track = MediaRouter.Track(key: MediaRouter.TrackKey(publisher: "room/p", kind: "video"), transport: 2, kind: "video", payloadType: 96, clockRate: 90000)

@@ -14,12 +14,12 @@ struct TransportTimerTests {
     /// A router whose one transport (the DTLS server) passed an ICE check from `address` at 1 s.
     static func checkedTransport(consentTimeout: UInt64? = nil) throws -> (MediaRouter, DTLSTransport, (([UInt8], UInt64) -> [[UInt8]])) {
         let serverCertificate = try DTLSCertificate.generate(), clientCertificate = try DTLSCertificate.generate()
-        let router = MediaRouter(dtlsContext: DTLSContext(certificate: serverCertificate))
+        let router = MediaRouter(dtlsContext: DTLSContext(certificate: serverCertificate), iceCredentials: ICELiteAgentTests.credentials)
         if let consentTimeout { router.consentTimeout = consentTimeout }
         var answer = RTCPReportTests.answer(.sendonly)
         answer.remoteUfrag = "cliU"
         answer.remoteFingerprint = clientCertificate.fingerprint
-        _ = router.addTransport(answer: answer, localUfrag: "srvU", localPassword: ICELiteAgentTests.password)
+        _ = router.addTransport(answer: answer, localUfrag: "srvU")
         let deliver: ([UInt8], UInt64) -> [[UInt8]] = { datagram, now in
             var sent: [[UInt8]] = []
             datagram.withUnsafeBytes { router.handle($0, from: Self.address, now: now) { bytes, to in if to == Self.address { sent.append(Array(bytes)) } } }
@@ -85,14 +85,14 @@ extension TransportTimerTests {
     /// 40 viewers that connected together are released over two passes, not in one stall.
     @Test func associationsAreReleasedAFewPerPass() throws {
         let serverCertificate = try DTLSCertificate.generate(), clientCertificate = try DTLSCertificate.generate()
-        let router = MediaRouter(dtlsContext: DTLSContext(certificate: serverCertificate))
+        let router = MediaRouter(dtlsContext: DTLSContext(certificate: serverCertificate), iceCredentials: ICELiteAgentTests.credentials)
         let clientContext = DTLSContext(certificate: clientCertificate)
         let n = MediaRouter.releasesPerPass + 8
         for i in 0..<n {
             var answer = RTCPReportTests.answer(.sendonly)
             answer.remoteUfrag = "cliU"
             answer.remoteFingerprint = clientCertificate.fingerprint
-            _ = router.addTransport(answer: answer, localUfrag: "srv\(i)", localPassword: ICELiteAgentTests.password)
+            _ = router.addTransport(answer: answer, localUfrag: "srv\(i)")
             let address = TransportAddress(ip: .loopbackV4, port: UInt16(41_000 + i))
             let deliver: ([UInt8]) -> [[UInt8]] = { datagram in
                 var sent: [[UInt8]] = []
@@ -127,7 +127,7 @@ struct TransportRemovalTests {
         let moved = TransportAddress(ip: .loopbackV4, port: 20_001)
         var sent: [TransportAddress] = []
         let capture: (UnsafeRawBufferPointer, TransportAddress) -> Void = { sent.append($1) }
-        let check = ICELiteAgentTests.check(username: "s:x", password: "s", useCandidate: true).1
+        let check = ICELiteAgentTests.check(username: "s:x", useCandidate: true).1
         check.withUnsafeBytes { router.handle($0, from: moved, now: 0, send: capture) }
         #expect(sent == [moved])  // answered: the check was valid
         router.removeTransport(2, send: capture)
@@ -147,7 +147,7 @@ struct TransportRemovalTests {
     /// Adds a second connected viewer (transport 3, SSRC 2000) of "room/p" video.
     static func secondViewer(_ router: MediaRouter) -> RTCPReportTests.Leg {
         let leg = RTCPReportTests.Leg(port: 20_100)
-        let id = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "s2", localPassword: "s2")
+        let id = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "s2")
         router.connectWithoutHandshake(transport: id, keys: leg.keys, address: leg.address)
         router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: "room/p", kind: "video"), ssrc: 2000, now: 0)
         return leg
@@ -194,7 +194,7 @@ struct TransportRemovalTests {
     @Test func aRepublishMovesTheViewers() throws {
         let (router, publisher, viewer) = try RTCPReportTests.publisherAndViewer()
         let again = RTCPReportTests.Leg(port: 10_100)
-        let id = router.addTransport(answer: RTCPReportTests.answer(.recvonly), localUfrag: "p2", localPassword: "p2")
+        let id = router.addTransport(answer: RTCPReportTests.answer(.recvonly), localUfrag: "p2")
         router.connectWithoutHandshake(transport: id, keys: again.keys, address: again.address)
         router.publish(transport: id, publisher: "room/p")
         let capture = FeedbackTimerTests.Capture()
@@ -215,7 +215,7 @@ struct TransportRemovalTests {
         let (router, publisher, _) = try RTCPReportTests.publisherAndViewer()
         let second = Self.secondViewer(router)
         let third = RTCPReportTests.Leg(port: 20_200)
-        let id = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "s3", localPassword: "s3")
+        let id = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "s3")
         router.connectWithoutHandshake(transport: id, keys: third.keys, address: third.address)
         router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: "room/p", kind: "video"), ssrc: 3000, now: 0)
         let capture = FeedbackTimerTests.Capture()

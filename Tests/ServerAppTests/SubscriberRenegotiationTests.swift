@@ -14,8 +14,9 @@ import TestSupport
 struct SubscriberRenegotiationTests {
     static func service() throws -> MediaService {
         let certificate = try DTLSCertificate.generate()
-        let loop = try MediaLoop(address: TransportAddress("127.0.0.1:0")!, router: MediaRouter(dtlsContext: DTLSContext(certificate: certificate)))
-        return MediaService(loop: loop, certificate: certificate, candidateAddress: loop.localAddress)
+        let credentials = ICECredentialMinter()
+        let loop = try MediaLoop(address: TransportAddress("127.0.0.1:0")!, router: MediaRouter(dtlsContext: DTLSContext(certificate: certificate), iceCredentials: credentials))
+        return MediaService(loop: loop, certificate: certificate, candidateAddress: loop.localAddress, credentials: credentials)
     }
 
     /// A browser's answer to `offer`: every section received, DTLS active.

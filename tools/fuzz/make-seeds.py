@@ -14,6 +14,15 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "Fixtures" / "fuzz"
 
 
+def ice_password(key, ufrag):
+    """The ICE password shihui's ICECredentialMinter derives for `ufrag` under `key`: HMAC-SHA256,
+    read as 6-bit groups (most significant first), each an ice-char; 24 of them."""
+    import hmac
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    mac = int.from_bytes(hmac.new(key, ufrag.encode(), "sha256").digest(), "big")
+    return bytes(alphabet[(mac >> (256 - 6 * (i + 1))) & 63] for i in range(24))
+
+
 def put(target, data, limit=None):
     d = OUT / target
     d.mkdir(parents=True, exist_ok=True)
@@ -116,7 +125,7 @@ def main():
     check.attributes["PRIORITY"] = 1
     check.attributes["USE-CANDIDATE"] = None
     check.attributes["ICE-CONTROLLING"] = 1
-    check.add_message_integrity(b"fuzz-password-0123456789")
+    check.add_message_integrity(ice_password(b"fuzz-ice-key", "fuzz"))
     check.add_fingerprint()
     put("media-datagram", b"\x01" + bytes(check))
     put("media-datagram", b"\x01" + h("80600001000000010000002a") + bytes(40))

@@ -24,6 +24,6 @@ enum LayoutProbe {
         print("a connected viewer's media-plane objects (malloc chunks, bytes):")
         for (name, size) in rows { print("  \(name.padding(toLength: 42, withPad: " ", startingAt: 0)) \(size)") }
         let kept = rows.filter { !$0.0.hasPrefix("DTLSTransport") }.reduce(0) { $0 + $1.1 }
-        print("  total once DTLS is over: \(kept) bytes (besides dictionary entries, the ICE password, the track lists)")
+        print("  total once DTLS is over: \(kept) bytes (besides its dictionary entries and its places in the track lists)")
     }
 }

@@ -135,7 +135,7 @@ enum MemoryProbe {
     /// A router with one connected publisher ("room/p", video + audio).
     static func routerWithPublisher(context: DTLSContext) -> MediaRouter {
         let router = MediaRouter(dtlsContext: context)
-        let publisher = router.addTransport(answer: answer(.recvonly), localUfrag: "pub", localPassword: "pub")
+        let publisher = router.addTransport(answer: answer(.recvonly), localUfrag: "pub")
         router.connectWithoutHandshake(transport: publisher, keys: keys(), address: TransportAddress(ip: .loopbackV4, port: 9))
         router.publish(transport: publisher, publisher: "room/p")
         return router
@@ -145,7 +145,7 @@ enum MemoryProbe {
     static func addViewers(_ n: Int, to router: MediaRouter) -> [WebRTCTransport.ID] {
         (0..<n).map { i in
             let ufrag = String(format: "v%07d", i)
-            return router.addTransport(answer: answer(.sendonly), localUfrag: ufrag, localPassword: ufrag + "passwordpassword")
+            return router.addTransport(answer: answer(.sendonly), localUfrag: ufrag)
         }
     }
 

@@ -60,11 +60,11 @@ enum SFUBench {
             for _ in 0..<3 {
                 let router = MediaRouter(dtlsContext: DTLSContext(certificate: certificate))
                 let publisherKeys = keys(profile)
-                let pub = router.addTransport(answer: answer(.recvonly, fingerprint: certificate.fingerprint), localUfrag: "p", localPassword: "p")
+                let pub = router.addTransport(answer: answer(.recvonly, fingerprint: certificate.fingerprint), localUfrag: "p")
                 router.connectWithoutHandshake(transport: pub, keys: publisherKeys, address: TransportAddress(ip: .loopbackV4, port: 10_000))
                 router.publish(transport: pub, publisher: "room/p")
                 for i in 0..<subscribers {
-                    let sub = router.addTransport(answer: answer(.sendonly, fingerprint: certificate.fingerprint), localUfrag: "s\(i)", localPassword: "s")
+                    let sub = router.addTransport(answer: answer(.sendonly, fingerprint: certificate.fingerprint), localUfrag: "s\(i)")
                     router.connectWithoutHandshake(transport: sub, keys: keys(profile), address: TransportAddress(ip: .loopbackV4, port: UInt16(20_000 + i)))
                     router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: "room/p", kind: "video"), ssrc: UInt32(1000 + i), now: 0)
                 }

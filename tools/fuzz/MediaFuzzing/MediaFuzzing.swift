@@ -11,13 +11,16 @@ public enum MediaFuzzing {
     /// from one thread at a time.
     nonisolated(unsafe) static var router: MediaRouter = makeRouter()
     static let certificate = try! DTLSCertificate.generate()
+    /// A fixed key, so that the committed seed's check (signed by tools/fuzz/make-seeds.py with
+    /// the password derived the same way) passes and the fuzzer starts past ICE.
+    public static let credentials = ICECredentialMinter(key: Array("fuzz-ice-key".utf8))
 
     static func makeRouter() -> MediaRouter {
-        let r = MediaRouter(dtlsContext: DTLSContext(certificate: certificate))
+        let r = MediaRouter(dtlsContext: DTLSContext(certificate: certificate), iceCredentials: credentials)
         let offer = try! SessionDescription.parse(sampleOffer)
-        let result = try! SDPAnswerer.answer(offer, SDPAnswerer.Parameters(sessionID: 1, iceUfrag: "fuzz", icePassword: "fuzz-password-0123456789",
+        let result = try! SDPAnswerer.answer(offer, SDPAnswerer.Parameters(sessionID: 1, iceUfrag: "fuzz", icePassword: credentials.password(for: "fuzz"),
                                                                              fingerprint: certificate.fingerprint, candidates: []))
-        let id = r.addTransport(answer: result, localUfrag: "fuzz", localPassword: "fuzz-password-0123456789")
+        let id = r.addTransport(answer: result, localUfrag: "fuzz")
         r.publish(transport: id, publisher: "room/p")
         return r
     }
@@ -30,13 +33,20 @@ public enum MediaFuzzing {
         """
 
     /// First byte selects the source port (so both known and unknown 5-tuples are reached).
-    public static func datagram(_ bytes: UnsafeRawBufferPointer) {
-        guard let first = bytes.first else { return }
+    public static func datagram(_ bytes: UnsafeRawBufferPointer) { _ = sent(for: bytes) }
+
+    /// `datagram`, returning how many datagrams the router sent for the input (tests: a valid
+    /// check is answered).
+    public static func sent(for bytes: UnsafeRawBufferPointer) -> Int {
+        guard let first = bytes.first else { return 0 }
         let from = TransportAddress(ip: .loopbackV4, port: 40_000 + UInt16(first & 0x07))
         let rest = UnsafeRawBufferPointer(rebasing: bytes.dropFirst())
+        var sent = 0
         router.handle(rest, from: from, now: UInt64(first) * 1_000_000) { out, _ in
             precondition(out.count <= 1500, "oversized datagram")
+            sent += 1
         }
         router.tick(now: UInt64(first) * 1_000_000) { _, _ in }
+        return sent
     }
 }
