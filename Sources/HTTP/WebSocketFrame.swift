@@ -67,13 +67,20 @@ public struct WebSocketFrame: Equatable, Sendable {
 /// §5.2 (reserved bits zero without extensions, known opcodes, minimal 64-bit length), §5.5
 /// (control frames unfragmented, ≤ 125 bytes) and a per-frame size limit (close 1009).
 public struct WebSocketFrameParser: Sendable {
-    public var maxFramePayload: Int
-    public var requireMask: Bool
+    // The limit as 32 bits and the fields in this order: 21 bytes, not 32; a server keeps one
+    // per open WebSocket (HTTPServer's Connection).
     private var buffer: [UInt8] = []
     private var start = 0
+    private var limit: UInt32
+    public var requireMask: Bool
+    /// Frames with a larger payload are refused (1009); at most 4 GiB − 1.
+    public var maxFramePayload: Int {
+        get { Int(limit) }
+        set { limit = UInt32(clamping: newValue) }
+    }
 
     public init(maxFramePayload: Int = 1 << 20, requireMask: Bool = true) {
-        self.maxFramePayload = maxFramePayload
+        limit = UInt32(clamping: maxFramePayload)
         self.requireMask = requireMask
     }
 

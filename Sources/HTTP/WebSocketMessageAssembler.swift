@@ -11,11 +11,17 @@ public struct WebSocketMessageAssembler: Sendable {
         case close(code: UInt16?, reason: String)
     }
 
-    public var maxMessageBytes: Int
     private var fragments: [UInt8] = []
+    /// The limit as 32 bits: 13 bytes in all, kept per open WebSocket.
+    private var limit: UInt32
     private var fragmentOpcode: WebSocketFrame.Opcode? = nil
+    /// Messages over this are refused (1009); at most 4 GiB − 1.
+    public var maxMessageBytes: Int {
+        get { Int(limit) }
+        set { limit = UInt32(clamping: newValue) }
+    }
 
-    public init(maxMessageBytes: Int = 1 << 20) { self.maxMessageBytes = maxMessageBytes }
+    public init(maxMessageBytes: Int = 1 << 20) { limit = UInt32(clamping: maxMessageBytes) }
 
     /// Feeds one frame; returns a message when one completes.
     public mutating func add(_ frame: WebSocketFrame) throws(WebSocketError) -> Message? {

@@ -23,12 +23,14 @@ public final class WebRTCTransport {
     public var subscriptionObjects: [AnyObject] { subscriptions.map { $0 } }
     /// Addresses the router routes to this transport (MediaRouter.route), for its removal.
     var mappedAddresses = AddressList()
-    /// When DTLS completed, and when the peer last sent a DTLS datagram (for dropping the kept
-    /// final flight and releasing publishers' associations, MediaRouter.releaseAssociations).
+    /// When DTLS completed (for dropping the kept final flight and releasing publishers'
+    /// associations, MediaRouter.releaseAssociations).
     var connectedAt: UInt64? = nil
-    var lastDTLSAt: UInt64 = 0
-    /// The peer's RTCP BYE for all it publishes was seen (reported once).
+    /// The peer's RTCP BYE for all it publishes was seen (reported once). Declared here, in
+    /// `connectedAt`'s padding: the transport is a 160-byte chunk, not 176.
     var saidGoodbye = false
+    /// When the peer last sent a DTLS datagram (the same).
+    var lastDTLSAt: UInt64 = 0
 
     init(id: ID, ice: ICELiteAgent, dtls: DTLSTransport, media: [SDPAnswerer.NegotiatedMedia]) {
         self.id = id

@@ -74,6 +74,17 @@ struct WebSocketTests {
         #expect(throws: expected) { try Self.frames(bytes, requireMask: true) }
     }
 
+    /// Limits are kept in 32 bits: a larger one is clamped to 4 GiB − 1, never wrapped to a small
+    /// one; those that fit read back as set.
+    @Test func limitsBeyond32BitsAreClamped() {
+        var p = WebSocketFrameParser(maxFramePayload: Int.max)
+        var a = WebSocketMessageAssembler(maxMessageBytes: 1 << 40)
+        #expect(p.maxFramePayload == Int(UInt32.max) && a.maxMessageBytes == Int(UInt32.max))
+        p.maxFramePayload = 125
+        a.maxMessageBytes = -5
+        #expect(p.maxFramePayload == 125 && a.maxMessageBytes == 0)
+    }
+
     /// Message-level violations: UTF-8, interleaving, orphan continuation, size, close payloads.
     @Test func messageViolations() throws {
         var a = WebSocketMessageAssembler(maxMessageBytes: 10)
