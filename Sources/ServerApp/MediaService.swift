@@ -169,15 +169,28 @@ final class MediaService {
 
     /// One section of a subscriber connection: `source`'s track (publisher "room/identity" and
     /// kind) sent with `ssrc`, until the track ends (`live` false: the section stays, port 0).
+    /// 24 bytes, not 40: the kind is audio or video (the only kinds SDPAnswerer negotiates for
+    /// a publisher), kept as a flag; a viewer keeps one per track it receives.
     struct SubscriberSection {
-        var source: MediaRouter.TrackKey
-        var ssrc: UInt32
+        let publisher: String
+        let ssrc: UInt32
+        private let isVideo: Bool
         var live = true
 
+        init(source: MediaRouter.TrackKey, ssrc: UInt32) {
+            precondition(source.kind == "audio" || source.kind == "video", "a publisher's track is audio or video")
+            publisher = source.publisher
+            isVideo = source.kind == "video"
+            self.ssrc = ssrc
+        }
+
+        var source: MediaRouter.TrackKey { MediaRouter.TrackKey(publisher: publisher, kind: isVideo ? "video" : "audio") }
+
         func offered(mid: String) -> SDPOfferer.Section {
-            let identity = String(source.publisher[(source.publisher.firstIndex(of: "/").map(source.publisher.index(after:)) ?? source.publisher.startIndex)...])
-            return SDPOfferer.Section(mid: mid, kind: source.kind, track: live ? SDPAnswerer.OutboundTrack(
-                ssrc: ssrc, cname: "shihui-\(identity)", streamID: identity, trackID: "\(identity)-\(source.kind)") : nil)
+            let identity = String(publisher[(publisher.firstIndex(of: "/").map(publisher.index(after:)) ?? publisher.startIndex)...])
+            let kind = source.kind
+            return SDPOfferer.Section(mid: mid, kind: kind, track: live ? SDPAnswerer.OutboundTrack(
+                ssrc: ssrc, cname: "shihui-\(identity)", streamID: identity, trackID: "\(identity)-\(kind)") : nil)
         }
     }
 
