@@ -332,7 +332,11 @@ def full_scenarios(tmp, have_janus, video):
         # otherwise compete with the handshakes and make the figure swing with its own speed.
         ("join-storm", dict(joins=1000), tiny), ("join-storm", dict(joins=1000, signaling="whep"), tiny),
     ]
-    janus_plan = [plan[1], plan[5], plan[7], ("join-storm", dict(joins=300), tiny)]
+    # Janus on the shapes it runs below saturation: 1 → 100, meeting 10×10, rooms 100×3, and a
+    # smaller join storm (it handshakes one viewer at a time).
+    janus_plan = [next(p for p in plan if p[:2] == key) for key in
+                  [("broadcast", dict(subscribers=100)), ("meeting", dict(publishers=10)), ("rooms", dict(rooms=100))]]
+    janus_plan.append(("join-storm", dict(joins=300), tiny))
     rows = []
 
     def run(make, scenario, sizes, shape):
