@@ -23,6 +23,9 @@ public enum CryptoHeap {
         return ok
     }
 
+    /// Unmaps the empty slabs kept for the next handshakes (call when none is in flight).
+    public static func releaseEmptySlabs() { heap.releaseEmptySlabs() }
+
     /// Mapped and live bytes of the crypto heap (zero when not installed).
     public static var usage: SlabHeap.Usage { heap.current }
 }

@@ -48,6 +48,11 @@ public final class MediaLoop: @unchecked Sendable {
     /// the media thread with the router, which the handler may read (which transport it was).
     public var onEvent: (@Sendable (MediaRouter.Event, MediaRouter) -> Void)?
 
+    /// Gives free heap pages back to the kernel, on the media thread, after DTLS state was freed
+    /// and no handshake is in flight. glibc's `malloc_trim` by default; the composition root adds
+    /// the crypto heap's kept slabs (ServerMain). Set before `start`.
+    public var trimHeaps: @Sendable () -> Void = { _ = shihui_malloc_trim() }
+
     public init(address: TransportAddress, router: MediaRouter) throws {
         self.router = router
         // Wall clock at monotonic 0, for the NTP timestamps of the router's SRs.
@@ -109,7 +114,7 @@ public final class MediaLoop: @unchecked Sendable {
         _ = shihui_eventfd_signal(wakeFD)
     }
 
-    private var releasedAtLastTrim = 0
+    private var freedAtLastTrim = 0
     private var lastTrim: UInt64 = 0
 
     private func run() {
@@ -138,12 +143,14 @@ public final class MediaLoop: @unchecked Sendable {
             if now &- lastSnapshot > 100_000_000 {
                 lastSnapshot = now
                 let snapshot = router.stats
-                // Freed DTLS associations leave holes in malloc's arenas: give the pages back
-                // (at most once a second; glibc's malloc_trim releases free pages of every arena).
-                if snapshot.dtlsReleased != releasedAtLastTrim, now &- lastTrim > 1_000_000_000 {
-                    releasedAtLastTrim = snapshot.dtlsReleased
+                // Freed DTLS state leaves free pages in the heaps: give them back once the
+                // handshakes are over (at most once a second, and not while one is in flight:
+                // a storm's next handshakes would map again what was just given back).
+                let freed = snapshot.dtlsReleased + snapshot.dtlsFinished
+                if freed != freedAtLastTrim, router.handshakingCount == 0, now &- lastTrim > 1_000_000_000 {
+                    freedAtLastTrim = freed
                     lastTrim = now
-                    _ = shihui_malloc_trim()
+                    trimHeaps()
                 }
                 lock.lock()
                 statsSnapshot = snapshot

@@ -1,3 +1,4 @@
+import CShims
 import Dispatch
 import Foundation
 import Glibc
@@ -48,6 +49,10 @@ public enum ServerMain {
             let router = MediaRouter(dtlsContext: DTLSContext(certificate: certificate, profiles: config.srtpProfiles), iceCredentials: credentials)
             router.consentTimeout = UInt64(config.iceConsentTimeout * 1e9)
             mediaLoop = try MediaLoop(address: config.udp, router: router)
+            mediaLoop.trimHeaps = {
+                _ = shihui_malloc_trim()
+                CryptoHeap.releaseEmptySlabs()
+            }
             let announced = TransportAddress(ip: config.announceIP ?? mediaLoop.localAddress.ip, port: mediaLoop.localAddress.port)
             app.media = MediaService(loop: mediaLoop, certificate: certificate, candidateAddress: announced, credentials: credentials)
         } catch {

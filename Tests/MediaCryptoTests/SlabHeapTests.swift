@@ -83,6 +83,25 @@ struct SlabHeapTests {
         #expect(budgeted.current.mappedBytes <= 1 << 20 && budgeted.current.mappedBytes > (1 << 20) - 131_072)
     }
 
+    /// Once a storm is over, the kept empty slabs are unmapped on request; slabs with a live
+    /// block stay, and the heap serves allocations as before.
+    @Test func keptEmptySlabsAreReleasedOnRequest() {
+        let heap = SlabHeap(emptyBytesKept: 4 << 20)
+        let live = heap.allocate(200)!
+        let storm = (0..<1_000).flatMap { _ in [100, 700, 3_000].map { heap.allocate($0)! } }
+        for p in storm { heap.free(p) }
+        let kept = heap.current.mappedBytes
+        #expect(kept > 1 << 20 && kept <= (4 << 20) + 3 * 65_536)
+        let released = heap.releaseEmptySlabs()
+        #expect(released > 0 && heap.current.mappedBytes == kept - released)
+        #expect(heap.current.slabs == 1 && heap.current.mappedBytes == 65_536)  // the live block's slab
+        #expect(heap.releaseEmptySlabs() == 0)
+        let again = heap.allocate(3_000)!
+        heap.free(again)
+        heap.free(live)
+        #expect(heap.current.liveBlocks == 0)
+    }
+
     /// realloc keeps the contents, grows across classes and into a direct mapping, stays in
     /// place within a class, and frees on size 0; nil reallocates as malloc.
     @Test func reallocateKeepsContents() {

@@ -302,7 +302,7 @@ struct DTLSReleaseTests {
         h.router.tick(now: 1_100_000_000) { _, _ in }
         #expect(t.dtls?.isReleased == true && t.dtls?.holdsFinalFlight == true)
         h.router.tick(now: 1_010_000_000 + MediaRouter.associationQuietPeriod + MediaRouter.reportPassInterval) { _, _ in }
-        #expect(t.dtls == nil && h.router.transports[t.id] === t)
+        #expect(t.dtls == nil && h.router.transports[t.id] === t && h.router.stats.dtlsFinished == 1)
         #expect(h.lastClientFlight.flatMap { h.deliver($0, 7_000_000_000) }.isEmpty)
         h.router.removeTransport(t.id) { _, _ in }
         #expect(h.router.transports.isEmpty)
