@@ -2,6 +2,7 @@ import Foundation
 import MediaCrypto
 import MediaWire
 import ServerIO
+import Signaling
 
 /// The server's options. Public contract (operators' scripts depend on these names):
 /// `--http` / `SHIHUI_HTTP`, `--udp` / `SHIHUI_UDP`, `--data` / `SHIHUI_DATA`, `--secret` /
@@ -79,9 +80,13 @@ public struct ServerConfiguration: Equatable, Sendable {
         if let path = flags["--config"] {
             let data: Data
             do { data = try readFile(path) } catch { throw Error("cannot read config file \(path)") }
-            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw Error("config file \(path) is not a JSON object") }
+            let parsed: JSONValue
+            do throws(JSONReader.Error) { parsed = try JSONValue.parse(Array(data)) } catch { throw Error("config file \(path) is not JSON: \(error)") }
+            guard let object = parsed.object else { throw Error("config file \(path) is not a JSON object") }
             for key in object.keys where !["http", "udp", "data", "secret"].contains(key) { throw Error("config file: unknown key \(key)") }
-            try config.apply(http: object["http"], udp: object["udp"], data: object["data"], secret: object["secret"], source: "config file")
+            // Strings as strings; any other value as itself, which `apply` refuses with its reason.
+            func value(_ key: String) -> Any? { object[key].map { $0.string ?? $0 } }
+            try config.apply(http: value("http"), udp: value("udp"), data: value("data"), secret: value("secret"), source: "config file")
         }
         try config.apply(http: environment["SHIHUI_HTTP"], udp: environment["SHIHUI_UDP"], data: environment["SHIHUI_DATA"],
                          secret: environment["SHIHUI_SECRET"], source: "environment")

@@ -27,22 +27,24 @@ extension SignalingApplication {
             guard request.headers["Content-Type"]?.lowercased().hasPrefix("application/json") == true else {
                 return (.response(Self.error(415, "unsupported_media_type", "body must be application/json")), [])
             }
-            guard let body = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] else {
-                return (.response(Self.error(400, "invalid_json", "body is not a JSON object")), [])
+            let parsed: JSONValue
+            do throws(JSONReader.Error) { parsed = try JSONValue.parse(request.body) } catch {
+                return (.response(Self.error(400, "invalid_json", "body is not JSON: \(error)")), [])
             }
-            guard let name = body["name"] as? String else { return (.response(Self.error(400, "invalid_request", "name must be a string")), []) }
+            guard let body = parsed.object else { return (.response(Self.error(400, "invalid_json", "body is not a JSON object")), []) }
+            guard let name = body["name"]?.string else { return (.response(Self.error(400, "invalid_request", "name must be a string")), []) }
             guard allowed(name) else { return (.response(Self.error(403, "permission_denied", "token is limited to room \(token.room)")), []) }
             var maxParticipants = 0
             var emptyTimeout: Int? = nil
             if let v = body["maxParticipants"] {
-                guard let n = JSONValueBridge.int(v) else { return (.response(Self.error(400, "invalid_request", "maxParticipants must be an integer")), []) }
+                guard let n = v.integer else { return (.response(Self.error(400, "invalid_request", "maxParticipants must be an integer")), []) }
                 maxParticipants = n
             }
             if let v = body["emptyTimeout"] {
-                guard let n = JSONValueBridge.int(v) else { return (.response(Self.error(400, "invalid_request", "emptyTimeout must be an integer")), []) }
+                guard let n = v.integer else { return (.response(Self.error(400, "invalid_request", "emptyTimeout must be an integer")), []) }
                 emptyTimeout = n
             }
-            let metadata = body["metadata"] as? String ?? ""
+            let metadata = body["metadata"]?.string ?? ""
             do throws(RoomRegistry.RoomError) {
                 _ = try registry.createRoom(name: name, maxParticipants: maxParticipants, emptyTimeout: emptyTimeout, metadata: metadata, now: t)
                 return (.response(Self.json(201, registry.roomJSON(name)!)), [])

@@ -173,13 +173,3 @@ public final class SignalingApplication: HTTPApplication {
         }
     }
 }
-
-/// JSON integer check shared with Signaling's rules (a boolean is not a number).
-enum JSONValueBridge {
-    static func int(_ v: Any) -> Int? {
-        guard let n = v as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
-        let d = n.doubleValue
-        guard d.isFinite, d == d.rounded(), abs(d) < 9e15 else { return nil }
-        return Int(d)
-    }
-}

@@ -45,8 +45,8 @@ public struct AccessToken: Equatable, Sendable {
             "sub": identity, "name": name, "room": room, "nbf": notBefore, "exp": expires,
             "grants": ["publish": grants.publish, "subscribe": grants.subscribe, "admin": grants.admin, "record": grants.record],
         ]
-        let body = try! JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys])
-        let signingInput = Base64.encodeURL(Array(header.utf8)) + "." + Base64.encodeURL(Array(body))
+        let body = JSONWriter.encode(claims)
+        let signingInput = Base64.encodeURL(Array(header.utf8)) + "." + Base64.encodeURL(Array(body.utf8))
         let mac = HMAC.authenticate(.sha256, key: secret, message: Array(signingInput.utf8))
         return signingInput + "." + Base64.encodeURL(mac)
     }
@@ -107,32 +107,26 @@ public struct TokenVerifier: Sendable {
         guard parts.count == 3 else { throw .malformed("expected three dot-separated parts") }
         guard let headerBytes = Base64.decodeURL(parts[0]), let claimBytes = Base64.decodeURL(parts[1]),
               let signature = Base64.decodeURL(parts[2]) else { throw .malformed("invalid base64url") }
-        guard let header = (try? JSONSerialization.jsonObject(with: Data(headerBytes))) as? [String: Any] else {
-            throw .malformed("header is not a JSON object")
-        }
-        guard let alg = header["alg"] as? String else { throw .malformed("header has no alg") }
+        guard let header = (try? JSONValue.parse(headerBytes))?.object else { throw .malformed("header is not a JSON object") }
+        guard let alg = header["alg"]?.string else { throw .malformed("header has no alg") }
         guard alg == "HS256" else { throw .unsupportedAlgorithm(alg) }
         let expected = HMAC.authenticate(.sha256, key: secret, message: Array((parts[0] + "." + parts[1]).utf8))
         guard ConstantTime.equal(expected, signature) else { throw .badSignature }
-        guard let claims = (try? JSONSerialization.jsonObject(with: Data(claimBytes))) as? [String: Any] else {
-            throw .malformed("claims are not a JSON object")
-        }
-        guard let sub = claims["sub"] as? String, !sub.isEmpty, sub.utf8.count <= 256 else { throw .malformed("sub must be a non-empty string") }
+        guard let claims = (try? JSONValue.parse(claimBytes))?.object else { throw .malformed("claims are not a JSON object") }
+        guard let sub = claims["sub"]?.string, !sub.isEmpty, sub.utf8.count <= 256 else { throw .malformed("sub must be a non-empty string") }
         guard let exp = Self.numericDate(claims["exp"]) else { throw .malformed("exp must be a NumericDate") }
         let nbf = Self.numericDate(claims["nbf"]) ?? 0
         guard now < exp + leeway else { throw .expired }
         guard now + leeway >= nbf else { throw .notYetValid }
-        let g = claims["grants"] as? [String: Any] ?? [:]
-        func flag(_ k: String) -> Bool { (g[k] as? NSNumber).map { JSONValue.isBoolean($0) && $0.boolValue } ?? false }
-        return AccessToken(identity: sub, name: (claims["name"] as? String) ?? "", room: (claims["room"] as? String) ?? "",
+        let g = claims["grants"]?.object ?? [:]
+        func flag(_ k: String) -> Bool { g[k]?.bool ?? false }
+        return AccessToken(identity: sub, name: claims["name"]?.string ?? "", room: claims["room"]?.string ?? "",
                            grants: Grants(publish: flag("publish"), subscribe: flag("subscribe"), admin: flag("admin"), record: flag("record")),
                            notBefore: nbf, expires: exp)
     }
 
-    private static func numericDate(_ v: Any?) -> Int64? {
-        guard let n = v as? NSNumber, !JSONValue.isBoolean(n) else { return nil }
-        let d = n.doubleValue
-        guard d.isFinite, d >= 0, d < 1e15 else { return nil }
+    private static func numericDate(_ v: JSONValue?) -> Int64? {
+        guard case .number(let d)? = v, d.isFinite, d >= 0, d < 1e15 else { return nil }
         return Int64(d)
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A request from a client over the signaling WebSocket (docs/signaling.md). Every message is a
 /// JSON object with a `type` and an optional request `id` that the answer echoes.
 public enum ClientMessage: Equatable, Sendable {
@@ -29,22 +27,24 @@ public enum ClientMessage: Equatable, Sendable {
     /// Decodes a message; errors say what is wrong (`code` is machine-readable).
     public static func decode(_ text: String) throws(SignalingError) -> ClientMessage {
         guard text.utf8.count <= maximumBytes else { throw SignalingError("message_too_large", "message over \(maximumBytes) bytes") }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
-            throw SignalingError("invalid_json", "message is not a JSON object")
+        let parsed: JSONValue
+        do throws(JSONReader.Error) { parsed = try JSONValue.parse(text) } catch {
+            throw SignalingError("invalid_json", "message is not JSON: \(error)")
         }
+        guard let object = parsed.object else { throw SignalingError("invalid_json", "message is not a JSON object") }
         var id: String? = nil
         if let rawID = object["id"] {
-            guard let s = rawID as? String, s.utf8.count <= 64 else { throw SignalingError("invalid_message", "id must be a string of at most 64 bytes") }
+            guard let s = rawID.string, s.utf8.count <= 64 else { throw SignalingError("invalid_message", "id must be a string of at most 64 bytes") }
             id = s
         }
-        guard let type = object["type"] as? String else { throw SignalingError("invalid_message", "missing type", id: id) }
+        guard let type = object["type"]?.string else { throw SignalingError("invalid_message", "missing type", id: id) }
         func string(_ key: String, max: Int = 1024) throws(SignalingError) -> String {
-            guard let v = object[key] as? String else { throw SignalingError("invalid_message", "\(type): \(key) must be a string", id: id) }
+            guard let v = object[key]?.string else { throw SignalingError("invalid_message", "\(type): \(key) must be a string", id: id) }
             guard v.utf8.count <= max else { throw SignalingError("invalid_message", "\(type): \(key) longer than \(max) bytes", id: id) }
             return v
         }
         func optionalString(_ key: String, max: Int) throws(SignalingError) -> String? {
-            guard object[key] != nil, !(object[key] is NSNull) else { return nil }
+            guard let v = object[key], !v.isNull else { return nil }
             return try string(key, max: max)
         }
         func target() throws(SignalingError) -> PeerTarget {
@@ -61,7 +61,7 @@ public enum ClientMessage: Equatable, Sendable {
             guard metadata != nil || name != nil else { throw SignalingError("invalid_message", "update_metadata needs metadata or name", id: id) }
             return .updateMetadata(id: id, metadata: metadata, name: name)
         case "mute":
-            guard let muted = JSONValue.bool(object["muted"]) else { throw SignalingError("invalid_message", "mute: muted must be a boolean", id: id) }
+            guard let muted = object["muted"]?.bool else { throw SignalingError("invalid_message", "mute: muted must be a boolean", id: id) }
             return .mute(id: id, trackSid: try string("track", max: 64), muted: muted)
         case "leave": return .leave(id: id)
         case "kick": return .kick(id: id, identity: try string("identity", max: 256), reason: try optionalString("reason", max: 256))

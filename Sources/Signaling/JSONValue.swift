@@ -1,24 +1,50 @@
-import Foundation
+/// A JSON value (RFC 8259 §3) as the signaling layer reads it: what clients send (messages,
+/// REST bodies), token claims and the config file. Numbers are Doubles (§6: interoperable
+/// numbers are IEEE 754 binary64); booleans are not numbers.
+public enum JSONValue: Equatable, Sendable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
 
-/// Helpers for JSON decoded with `JSONSerialization` on Linux, where a JSON number also casts to
-/// `Bool` and `true` casts to a number: the Objective-C type code tells them apart.
-enum JSONValue {
-    static func isBoolean(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
-
-    /// A JSON string, or nil.
-    static func string(_ v: Any?) -> String? { v as? String }
-
-    /// A JSON boolean (not a number), or nil.
-    static func bool(_ v: Any?) -> Bool? {
-        guard let n = v as? NSNumber, isBoolean(n) else { return nil }
-        return n.boolValue
+    /// The member `key` of an object; nil for other values or a missing key.
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let members) = self { return members[key] }
+        return nil
     }
 
-    /// A JSON integer (not a boolean, no fraction) within Int range, or nil.
-    static func int(_ v: Any?) -> Int? {
-        guard let n = v as? NSNumber, !isBoolean(n) else { return nil }
-        let d = n.doubleValue
-        guard d.isFinite, d == d.rounded(), abs(d) < 9e15 else { return nil }
+    public var string: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    public var bool: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
+    /// An integral number without a fraction whose magnitude is below 9·10^15 (exact as a Double).
+    public var integer: Int? {
+        guard case .number(let d) = self, d.isFinite, d == d.rounded(), abs(d) < 9e15 else { return nil }
         return Int(d)
+    }
+
+    public var object: [String: JSONValue]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
+    public var isNull: Bool { self == .null }
+
+    /// Parses JSON text: `JSONReader.parse`.
+    public static func parse(_ text: String) throws(JSONReader.Error) -> JSONValue {
+        var text = text
+        return try text.withUTF8 { bytes in Result { () throws(JSONReader.Error) in try JSONReader.parse(UnsafeRawBufferPointer(bytes)) } }.get()
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws(JSONReader.Error) -> JSONValue {
+        try bytes.withUnsafeBytes { raw in Result { () throws(JSONReader.Error) in try JSONReader.parse(raw) } }.get()
     }
 }

@@ -8,7 +8,8 @@ import Foundation
 /// 1,000-participant join storm spent 65 % of the signaling thread there (every `joined` message
 /// lists the room's participants). Accepted values: String, Bool, the integer types, Double and
 /// Float (non-finite ones become `null`, which JSON has no number for), NSNumber (as decoded by
-/// JSONSerialization: a boolean when its type code says so), NSNull, `Fragment`s, arrays and
+/// JSONSerialization: a boolean when its type code says so), NSNull, `JSONValue`s (as
+/// `JSONReader` reads them), `Fragment`s, arrays and
 /// string-keyed dictionaries of these; anything else is written as its description, a string.
 public enum JSONWriter {
     /// JSON text already serialised by this writer, inserted as it is.
@@ -47,7 +48,20 @@ public enum JSONWriter {
             }
             out.append(UInt8(ascii: "]"))
         case is NSNull: out += Array("null".utf8)
+        case let v as JSONValue: write(v, into: &out)
         default: writeScalar(value, into: &out)
+        }
+    }
+
+    /// A value as `JSONReader` read it (objects with sorted keys, as everything here).
+    static func write(_ v: JSONValue, into out: inout [UInt8]) {
+        switch v {
+        case .null: out += Array("null".utf8)
+        case .bool(let b): out += Array((b ? "true" : "false").utf8)
+        case .number(let d): writeDouble(d, into: &out)
+        case .string(let s): writeString(s, into: &out)
+        case .array(let elements): write(elements.map { $0 as Any }, into: &out)
+        case .object(let members): write(members.mapValues { $0 as Any }, into: &out)
         }
     }
 
@@ -66,7 +80,7 @@ public enum JSONWriter {
         if type == Double.self, let d = value as? Double { writeDouble(d, into: &out); return }
         if type == Float.self, let f = value as? Float { writeDouble(Double(f), into: &out); return }
         if let n = value as? NSNumber {
-            if JSONValue.isBoolean(n) { out += Array((n.boolValue ? "true" : "false").utf8); return }
+            if String(cString: n.objCType) == "c" { out += Array((n.boolValue ? "true" : "false").utf8); return }
             writeDouble(n.doubleValue, into: &out)
             return
         }

@@ -56,7 +56,7 @@ final class MeetingSignaling: Joiner, @unchecked Sendable {
                                       context: context, setup: "actpass")
             try part.ws.send(text: Self.json(["type": "offer", "target": "publisher", "id": "publish", "sdp": offer]))
             let answer = try next(part, deadline: Date().addingTimeInterval(30)) { m in
-                m["type"] as? String == "answer" && m["target"] as? String == "publisher" ? m["sdp"] as? String : nil
+                m["type"]?.string == "answer" && m["target"]?.string == "publisher" ? m["sdp"]?.string : nil
             }
             try e.connect(remoteSDP: answer, credentials: part.credentials, context: context)
         }
@@ -131,7 +131,7 @@ final class MeetingSignaling: Joiner, @unchecked Sendable {
 
     /// Reads messages until `match` picks one (or, `untilJoined`, until `joined`, which lists
     /// the whole room and is not parsed); a subscriber offer read on the way is kept.
-    private func next(_ part: Participant, deadline: Date, untilJoined: Bool = false, match: ([String: Any]) -> String?) throws -> String {
+    private func next(_ part: Participant, deadline: Date, untilJoined: Bool = false, match: (JSONValue) -> String?) throws -> String {
         while Date() < deadline {
             guard let text = try part.ws.receive(timeoutMilliseconds: 200) else {
                 if part.ws.closed { throw BenchError("\(part.name): signaling socket closed") }
@@ -142,7 +142,7 @@ final class MeetingSignaling: Joiner, @unchecked Sendable {
                 continue
             }
             guard Self.worthParsing(text), let m = Self.object(text) else { continue }
-            if m["type"] as? String == "error" { throw BenchError("\(part.name): server error \(m)") }
+            if m["type"]?.string == "error" { throw BenchError("\(part.name): server error \(text)") }
             if let picked = match(m) { return picked }
             if let offer = Self.subscriberOffer(m) { part.pendingOffer = offer }
         }
@@ -164,12 +164,14 @@ final class MeetingSignaling: Joiner, @unchecked Sendable {
         return t.withUTF8 { HTTPClient.find(needle, in: $0) != nil }
     }
 
-    private static func subscriberOffer(_ m: [String: Any]) -> String? {
-        m["type"] as? String == "offer" && m["target"] as? String == "subscriber" ? m["sdp"] as? String : nil
+    private static func subscriberOffer(_ m: JSONValue) -> String? {
+        m["type"]?.string == "offer" && m["target"]?.string == "subscriber" ? m["sdp"]?.string : nil
     }
 
-    private static func object(_ text: String) -> [String: Any]? {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+    /// A server message, if it is a JSON object.
+    private static func object(_ text: String) -> JSONValue? {
+        guard let v = try? JSONValue.parse(text), v.object != nil else { return nil }
+        return v
     }
 
     static func json(_ object: [String: Any]) -> String {
