@@ -1,3 +1,4 @@
+import Glibc
 import MediaCrypto
 
 /// The server's ICE credentials (RFC 8839 §5.4): a random ufrag, and a password that is the
@@ -8,14 +9,41 @@ import MediaCrypto
 /// malloc's overhead, massif) referenced from both planes.
 ///
 /// The password carries 144 bits (24 characters of 6 bits), unpredictable without the key, as
-/// RFC 8839 asks of a random one (at least 128 bits); the ufrag, public in SDP, is 48 random bits.
+/// RFC 8839 asks of a random one (at least 128 bits). The ufrag, public in SDP, is 24 random bits
+/// (RFC 8445 §5.3 asks for at least that) followed by a sequence number, so that no two minted
+/// by one minter are equal: the router finds a subscriber connection's transport by its ufrag,
+/// and two connections sharing one must not be possible, however unlikely.
 /// The key is made at start-up and never leaves the process: after a restart every earlier
 /// password is void, as the sessions it protected are.
 public struct ICECredentialMinter: Sendable {
     private let key: [UInt8]
+    /// Ufrags minted so far (shared by the minter's copies).
+    private let sequence = Counter()
+
+    /// @unchecked Sendable: `value` is only touched under `mutex`.
+    private final class Counter: @unchecked Sendable {
+        private var value: UInt64 = 0
+        private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+        init() { pthread_mutex_init(mutex, nil) }
+
+        deinit {
+            pthread_mutex_destroy(mutex)
+            mutex.deallocate()
+        }
+
+        /// The next number (0, 1, 2, …).
+        func take() -> UInt64 {
+            pthread_mutex_lock(mutex)
+            defer { pthread_mutex_unlock(mutex) }
+            value &+= 1
+            return value &- 1
+        }
+    }
     /// ice-char (RFC 8839 §5.4: ALPHA / DIGIT / "+" / "/"), 64 of them: 6 bits each.
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-    public static let ufragLength = 8
+    /// 4 random characters and 6 of sequence number (36 bits).
+    public static let ufragLength = 10
     public static let passwordLength = 24
 
     /// `key`: 32 random bytes unless given (tests).
@@ -24,9 +52,12 @@ public struct ICECredentialMinter: Sendable {
         self.key = key
     }
 
-    /// New credentials: a random ufrag and its password.
+    /// New credentials: a ufrag no other of this minter has, and its password.
     public func mint() -> (ufrag: String, password: String) {
-        let ufrag = String(decoding: SecureRandom.bytes(Self.ufragLength).map { Self.alphabet[Int($0) & 63] }, as: UTF8.self)
+        let n = sequence.take()
+        var chars = SecureRandom.bytes(4).map { Self.alphabet[Int($0) & 63] }
+        for i in 0..<6 { chars.append(Self.alphabet[Int(truncatingIfNeeded: n >> UInt64(30 - 6 * i)) & 63]) }
+        let ufrag = String(decoding: chars, as: UTF8.self)
         return (ufrag, password(for: ufrag))
     }
 

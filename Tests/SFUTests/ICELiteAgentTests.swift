@@ -92,7 +92,11 @@ struct ICELiteAgentTests {
     @Test func credentials() {
         let (u, p) = Self.credentials.mint()
         let iceChars = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-        #expect(u.count == 8 && p.count == 24 && (u + p).allSatisfy(iceChars.contains))
+        #expect(u.count == 10 && p.count == 24 && (u + p).allSatisfy(iceChars.contains))
+        // No two ufrags of one minter are equal (its copies share the sequence).
+        let copy = Self.credentials
+        let many = (0..<20_000).map { i in (i % 2 == 0 ? copy : Self.credentials).mint().ufrag }
+        #expect(Set(many).count == many.count && Set(many.map { $0.suffix(6) }).count == many.count)
         #expect(u != Self.credentials.mint().ufrag && p == Self.credentials.password(for: u))
         #expect(Self.credentials.withPassword(for: u) { Array($0) } == Array(p.utf8))
         #expect(ICECredentialMinter(key: [1, 2, 3]).password(for: u) != p && Self.credentials.password(for: u + "x") != p)
