@@ -130,7 +130,8 @@ public final class SRTPContext: @unchecked Sendable {
         guard length + profile.tagLength <= buffer.count else { throw .noCapacity }
         let ssrc = buffer.loadBE32(8)
         let seq = buffer.loadBE16(2)
-        var state = streams.slot(of: ssrc).map { streams[slot: $0] } ?? StreamState()
+        let slot = streams.slot(of: ssrc)
+        var state = slot.map { streams[slot: $0] } ?? StreamState()
         // RFC 3711 §3.3.1: the ROC counts wraps of the highest sequence sent; a packet sent
         // late (a NACK retransmission) from before the last wrap keeps the ROC it had.
         let highest = state.highestSequence
@@ -145,7 +146,7 @@ public final class SRTPContext: @unchecked Sendable {
         let newest = !state.started || SequenceCompare.isNewer(seq, than: highest) ? seq : highest
         state.setHighest(UInt64(roc) << 16 | UInt64(newest))
         let index = UInt64(v) << 16 | UInt64(seq)
-        storeStream(ssrc, state)
+        storeStream(ssrc, state, at: slot)
         let payload = UnsafeMutableRawBufferPointer(rebasing: buffer[headerLength..<length])
         switch profile {
         case .aes128CmHmacSha1_80:
@@ -172,8 +173,8 @@ public final class SRTPContext: @unchecked Sendable {
         let headerLength = try Self.rtpHeaderLength(buffer, length: length - tagLength)
         let ssrc = buffer.loadBE32(8)
         let seq = buffer.loadBE16(2)
-        let known = streams[ssrc: ssrc]
-        var state = known ?? StreamState()
+        let slot = streams.slot(of: ssrc)
+        var state = slot.map { streams[slot: $0] } ?? StreamState()
         // RFC 3711 §3.3.1 / Appendix A: estimate the ROC from the highest sequence seen.
         var v = state.roc
         if state.started {
@@ -218,7 +219,7 @@ public final class SRTPContext: @unchecked Sendable {
         } else {
             state.window |= 1 << (state.highestIndex - index)
         }
-        storeStream(ssrc, state)
+        storeStream(ssrc, state, at: slot)
         return end
     }
 
@@ -229,9 +230,10 @@ public final class SRTPContext: @unchecked Sendable {
         guard length >= 8 else { throw .malformed }
         guard length + 4 + profile.tagLength <= buffer.count else { throw .noCapacity }
         let ssrc = buffer.loadBE32(4)
-        var state = streams[ssrc: ssrc] ?? StreamState()
+        let slot = streams.slot(of: ssrc)
+        var state = slot.map { streams[slot: $0] } ?? StreamState()
         let index = state.takeRTCPIndex()
-        storeStream(ssrc, state)
+        storeStream(ssrc, state, at: slot)
         let body = UnsafeMutableRawBufferPointer(rebasing: buffer[8..<length])
         let eIndex = 0x8000_0000 | index
         switch profile {
@@ -262,8 +264,8 @@ public final class SRTPContext: @unchecked Sendable {
         let eIndex = buffer.loadBE32(indexOffset)
         let encrypted = eIndex & 0x8000_0000 != 0
         let index = eIndex & 0x7FFF_FFFF
-        let known = streams[ssrc: ssrc]
-        var state = known ?? StreamState()
+        let slot = streams.slot(of: ssrc)
+        var state = slot.map { streams[slot: $0] } ?? StreamState()
         if let highest = state.rtcpHighest { try Self.checkReplay(UInt64(index), highest: UInt64(highest), window: state.rtcpWindow) }
         let end: Int
         switch profile {
@@ -307,7 +309,7 @@ public final class SRTPContext: @unchecked Sendable {
             state.setRTCPHighest(index)
             state.rtcpWindow = 1
         }
-        storeStream(ssrc, state)
+        storeStream(ssrc, state, at: slot)
         return end
     }
 
@@ -315,11 +317,11 @@ public final class SRTPContext: @unchecked Sendable {
 
     private static var empty: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
 
-    /// Writes `state` back (one of two inline entries nearly always, so a compare or two); a new
+    /// Writes `state` back into the slot the packet's lookup found (no second search); a new
     /// SSRC is added while there is room.
     @inline(__always)
-    private func storeStream(_ ssrc: UInt32, _ state: StreamState) {
-        if let i = streams.slot(of: ssrc) ?? streams.insert(ssrc, limit: Self.maximumStreams) { streams[slot: i] = state }
+    private func storeStream(_ ssrc: UInt32, _ state: StreamState, at slot: Int?) {
+        if let i = slot ?? streams.insert(ssrc, limit: Self.maximumStreams) { streams[slot: i] = state }
     }
 
     /// RFC 3711 §3.3.2: refuse an index already seen or older than the window.
