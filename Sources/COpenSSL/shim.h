@@ -27,6 +27,7 @@ static inline long shihui_DTLS_set_link_mtu(SSL *ssl, long mtu) { return DTLS_se
 static inline size_t shihui_BIO_pending(BIO *b) { return BIO_pending(b); }
 static inline long shihui_BIO_set_mem_eof_return(BIO *b, long v) { return BIO_set_mem_eof_return(b, v); }
 static inline int shihui_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list) { return (int)SSL_CTX_set1_groups_list(ctx, list); }
+static inline int shihui_SSL_get_negotiated_group(SSL *ssl) { return (int)SSL_get_negotiated_group(ssl); }
 static inline long shihui_SSL_CTX_set_options(SSL_CTX *ctx, uint64_t op) { return (long)SSL_CTX_set_options(ctx, op); }
 static inline long shihui_SSL_CTX_set_mode_release_buffers(SSL_CTX *ctx) { return (long)SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS); }
 static inline long shihui_SSL_CTX_set_max_send_fragment(SSL_CTX *ctx, long n) { return SSL_CTX_set_max_send_fragment(ctx, n); }

@@ -77,6 +77,15 @@ public final class DTLSTransport: @unchecked Sendable {
 
     deinit { if let ssl { SSL_free(ssl) } }  // frees both BIOs
 
+    /// The (EC)DHE group the handshake agreed on, as OpenSSL names it ("X25519", "prime256v1"),
+    /// while the association is held (nil before the key exchange and after the release).
+    public var negotiatedGroup: String? {
+        guard let ssl else { return nil }
+        let nid = shihui_SSL_get_negotiated_group(ssl)
+        guard nid > 0, let name = OBJ_nid2sn(nid) else { return nil }
+        return String(cString: name)
+    }
+
     /// Whether the OpenSSL association was released after the handshake.
     public var isReleased: Bool { ssl == nil }
 

