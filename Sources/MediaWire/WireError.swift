@@ -43,4 +43,38 @@ public struct WireError: Error, Equatable, Sendable, CustomStringConvertible {
         let place = format == .sdp ? "line \(offset)" : "offset \(offset)"
         return "\(format.rawValue): \(reason) at \(place)"
     }
+
+    /// The error as a sentence for people (HTTP and signaling replies), without Swift's names:
+    /// "SDP line 3: a=fingerprint is missing".
+    public var sentence: String {
+        let place = format == .sdp ? "SDP line \(offset)" : "\(format.title) at byte \(offset)"
+        let what: String
+        switch reason {
+        case .truncated(let needed, let available): what = "\(needed) bytes needed, \(available) present"
+        case .badVersion(let v): what = "version \(v), expected 2"
+        case .badPadding(let n): what = "padding count \(n) is invalid"
+        case .badLength(let declared, let available): what = "length \(declared) declared, \(available) bytes present"
+        case .invalidField(let field): what = "invalid \(field)"
+        case .badMagicCookie(let c): what = "magic cookie 0x\(String(c, radix: 16)) is not 0x2112a442"
+        case .tooMany(let things, let limit): what = "more \(things) than the limit of \(limit)"
+        case .missing(let thing): what = "\(thing) is missing"
+        case .malformedLine(let line): what = "malformed \(line)"
+        }
+        return "\(place): \(what)"
+    }
+}
+
+extension WireError.Format {
+    /// The format's name as people write it.
+    public var title: String {
+        switch self {
+        case .rtp: "RTP"
+        case .rtpHeaderExtension: "RTP header extension"
+        case .rtcp: "RTCP"
+        case .stun: "STUN"
+        case .sdp: "SDP"
+        case .vp8: "VP8 payload"
+        case .opus: "Opus payload"
+        }
+    }
 }

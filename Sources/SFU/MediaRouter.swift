@@ -20,6 +20,8 @@ public final class MediaRouter {
         public var droppedUnknownSource = 0, droppedSRTP = 0, droppedMalformed = 0
         public var nacksAnswered = 0, keyframeRequests = 0, nacksSent = 0
         public var transportsConnected = 0, dtlsFailures = 0
+        /// Transports that did not connect (ICE and DTLS) within `connectTimeout`.
+        public var connectTimeouts = 0
         /// Viewer transports whose OpenSSL association was freed after the handshake.
         public var dtlsReleased = 0
         /// Transports whose released association's final flight was dropped too (nothing of
@@ -104,9 +106,9 @@ public final class MediaRouter {
     }
 
     public struct TrackKey: Hashable, Sendable {
-        public var publisher: String
+        public var publisher: ParticipantKey
         public var kind: String
-        public init(publisher: String, kind: String) {
+        public init(publisher: ParticipantKey, kind: String) {
             self.publisher = publisher
             self.kind = kind
         }
@@ -177,6 +179,14 @@ public final class MediaRouter {
 
     /// RFC 7675 consent timeout for new transports (tunable for tests).
     public var consentTimeout: UInt64 = ICELiteAgent.defaultConsentTimeout
+    /// A transport not connected (a nominated ICE check, then DTLS) this long after it was added
+    /// fails: an offer whose peer never checks must not hold its DTLS state for ever.
+    public var connectTimeout: UInt64 = MediaRouter.defaultConnectTimeout
+    public static let defaultConnectTimeout: UInt64 = 20_000_000_000
+    /// Transports by connect deadline, oldest first (one timeout for all, so appending keeps the
+    /// order); the consent pass takes the due ones from the front, `awaitingHead` on.
+    private var awaitingConnection: [(id: WebRTCTransport.ID, deadline: UInt64)] = []
+    private var awaitingHead = 0
 
     /// Unix time in nanoseconds at which the caller's monotonic `now` was 0: turns `now` into the
     /// wall-clock NTP timestamps of our SRs (RFC 3550 §6.4.1). Set once by the I/O layer.
@@ -231,7 +241,7 @@ public final class MediaRouter {
     /// Adds a transport for a negotiated peer connection whose ICE ufrag is `localUfrag` (its
     /// password is `iceCredentials.password(for: localUfrag)`); returns its ID.
     @discardableResult
-    public func addTransport(answer: SDPAnswerer.Result, localUfrag: String) -> WebRTCTransport.ID {
+    public func addTransport(answer: SDPAnswerer.Result, localUfrag: String, now: UInt64) -> WebRTCTransport.ID {
         let id = nextID
         nextID += 1
         let ice = ICELiteAgent(localUfrag: localUfrag, remoteUfrag: answer.remoteUfrag)
@@ -239,11 +249,12 @@ public final class MediaRouter {
         transports[id] = WebRTCTransport(id: id, ice: ice, dtls: dtls, media: mediaSections.shared(answer.media))
         byUfrag[localUfrag] = id
         handshaking.append(id)
+        awaitingConnection.append((id, now &+ connectTimeout))
         return id
     }
 
     /// Declares the tracks a publisher transport sends (from its negotiated receive sections).
-    public func publish(transport id: WebRTCTransport.ID, publisher: String) {
+    public func publish(transport id: WebRTCTransport.ID, publisher: ParticipantKey) {
         guard let t = transports[id] else { return }
         var list: [Track] = []
         for m in t.media where m.direction == .recvonly {
@@ -468,6 +479,7 @@ public final class MediaRouter {
             for t in transports.values {
                 for e in t.ice.tick(now: now, consentTimeout: consentTimeout) where e == .consentExpired { events.append(.failed(t.id, "ICE consent expired")) }
             }
+            expireUnconnected(now: now)
         }
         // Only tracks with a keyframe request or a gap to repair: this runs on every wake-up, and
         // visiting all (rooms 100×3: 600 tracks, each wake-up) was 4 % of the core.
@@ -495,6 +507,23 @@ public final class MediaRouter {
             nextReportPass = now &+ Self.reportPassInterval
             sendReports(now: now, send: send)
             releaseAssociations(now: now)
+        }
+    }
+
+    /// Fails the transports whose connect deadline passed before they connected (removed ones
+    /// are skipped); the control plane then removes them and their participants.
+    private func expireUnconnected(now: UInt64) {
+        while awaitingHead < awaitingConnection.count, awaitingConnection[awaitingHead].deadline <= now {
+            let id = awaitingConnection[awaitingHead].id
+            awaitingHead += 1
+            if let t = transports[id], t.connectedAt == nil {
+                stats.connectTimeouts += 1
+                events.append(.failed(id, "not connected within \(connectTimeout / 1_000_000_000) s (no ICE check, or DTLS did not finish)"))
+            }
+        }
+        if awaitingHead >= 64 && awaitingHead * 2 >= awaitingConnection.count {
+            awaitingConnection.removeFirst(awaitingHead)
+            awaitingHead = 0
         }
     }
 

@@ -102,8 +102,37 @@ public enum SDPAnswerer {
     }
 
     public enum Error: Swift.Error, Equatable, Sendable {
+        /// The description cannot be answered; the sentence says why.
         case invalidOffer(String)
         case noUsableMedia
+        /// Two m-sections share a mid (RFC 8843 §7.2 / RFC 8829 §5.2.1: mids are unique).
+        case duplicateMid(String)
+        /// The offerer is ICE-lite too: two lite agents never check each other (RFC 8445 §6.1.1).
+        case liteOfferer
+        /// Several media sections without a BUNDLE group: one transport carries them all here.
+        case bundleRequired
+
+        /// Stable machine-readable code (docs/signaling.md, "Errors").
+        public var code: String {
+            switch self {
+            case .invalidOffer: "invalid_sdp"
+            case .noUsableMedia: "no_usable_media"
+            case .duplicateMid: "duplicate_mid"
+            case .liteOfferer: "ice_lite_offerer"
+            case .bundleRequired: "bundle_required"
+            }
+        }
+
+        /// A sentence for people.
+        public var message: String {
+            switch self {
+            case .invalidOffer(let why): why
+            case .noUsableMedia: "no media section can be received: offer Opus/48000 audio or VP8/90000 video over UDP/TLS/RTP/SAVPF with rtcp-mux"
+            case .duplicateMid(let mid): "two media sections have the mid \(mid); each needs its own"
+            case .liteOfferer: "the offer is ICE-lite, like this server: one side must be a full ICE agent"
+            case .bundleRequired: "several media sections without a BUNDLE group: bundle them (a=group:BUNDLE, RFC 9143)"
+            }
+        }
     }
 
     public static func answer(_ offer: SessionDescription, _ p: Parameters) throws(Error) -> Result {
@@ -111,17 +140,23 @@ public enum SDPAnswerer {
             do throws(WireError) {
                 if let v = try m.value(t) { return v }
                 return try offer.value(t)  // session-level (Firefox puts the fingerprint there)
-            } catch { throw .invalidOffer("\(error)") }
+            } catch { throw .invalidOffer(error.sentence) }
         }
         func values<T: SDPAttributeValue>(_ m: MediaDescription, _ t: T.Type) throws(Error) -> [T] {
-            do throws(WireError) { return try m.values(t) } catch { throw .invalidOffer("\(error)") }
+            do throws(WireError) { return try m.values(t) } catch { throw .invalidOffer(error.sentence) }
         }
-        guard let first = offer.media.first else { throw .invalidOffer("no m-sections") }
+        guard let first = offer.media.first else { throw .invalidOffer("the offer has no media sections") }
         guard let ufrag = first.iceUfrag ?? offer.iceUfrag, let pwd = first.icePwd ?? offer.icePwd else {
-            throw .invalidOffer("missing ICE credentials")
+            throw .invalidOffer("the offer has no ICE credentials (a=ice-ufrag, a=ice-pwd)")
         }
         guard let fingerprint = try value(first, SDPFingerprint.self), fingerprint.hashFunction == "sha-256", fingerprint.digest.count == 32 else {
-            throw .invalidOffer("missing sha-256 fingerprint")
+            throw .invalidOffer("the offer has no sha-256 certificate fingerprint (a=fingerprint)")
+        }
+        if offer.hasAttribute("ice-lite") || first.hasAttribute("ice-lite") { throw .liteOfferer }
+        var mids: Set<String> = []
+        for m in offer.media {
+            guard let mid = m.mid else { continue }
+            guard mids.insert(mid).inserted else { throw .duplicateMid(mid) }
         }
         let offeredSetup = try value(first, SDPSetupRole.self) ?? .actpass
         let ourSetup: SDPSetupRole = offeredSetup == .passive ? .active : .passive
@@ -194,7 +229,10 @@ public enum SDPAnswerer {
                                               clockRate: codec.clockRate, extensions: extensions, remoteSSRCs: unique, direction: direction))
         }
         guard !negotiated.isEmpty else { throw .noUsableMedia }
-        answer.appendAttribute(SDPGroup(semantics: "BUNDLE", mids: negotiated.map(\.mid)))
+        // Our one transport carries every accepted section: bundled as the offer bundled them
+        // (RFC 9143 §7.3), and a lone section needs no group.
+        if bundle.isEmpty && negotiated.count > 1 { throw .bundleRequired }
+        if !bundle.isEmpty { answer.appendAttribute(SDPGroup(semantics: "BUNDLE", mids: negotiated.map(\.mid))) }
         answer.appendAttribute("ice-lite")
         answer.appendAttribute("msid-semantic", " WMS *")
         answer.media = sections

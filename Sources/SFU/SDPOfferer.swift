@@ -80,7 +80,7 @@ public enum SDPOfferer {
             fingerprint = mediaFingerprint ?? sessionFingerprint
             let mediaSetup = try first.value(SDPSetupRole.self), sessionSetup = try answer.value(SDPSetupRole.self)
             setup = mediaSetup ?? sessionSetup
-        } catch { throw .invalidOffer("\(error)") }
+        } catch { throw .invalidOffer(error.sentence) }
         guard let fingerprint, fingerprint.hashFunction == "sha-256", fingerprint.digest.count == 32 else {
             throw .invalidOffer("answer lacks a sha-256 fingerprint")
         }
@@ -91,7 +91,7 @@ public enum SDPOfferer {
             var extensions: [String: UInt16] = [:]
             do throws(WireError) {
                 for e in try m.values(SDPExtMap.self) where e.uri == midURI { extensions[midURI] = e.id }
-            } catch { throw .invalidOffer("\(error)") }
+            } catch { throw .invalidOffer(error.sentence) }
             media.append(SDPAnswerer.NegotiatedMedia(mid: mid, kind: section.kind, payloadType: pt, codec: section.kind == "audio" ? "opus" : "VP8",
                                                      clockRate: section.kind == "audio" ? 48000 : 90000, extensions: extensions, remoteSSRCs: [], direction: .sendonly))
         }

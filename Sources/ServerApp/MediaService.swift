@@ -12,42 +12,80 @@ final class MediaService {
     let loop: MediaLoop
     let certificate: DTLSCertificate
     let candidateAddress: TransportAddress
-    /// Published tracks by "room/identity" (kinds), as negotiated at WHIP time.
-    private(set) var publishers: [String: (kinds: [String], resource: String)] = [:]
-    /// `publishers`' keys by room, sorted: a subscriber offer looks at its own room only (with
-    /// 1,000 rooms, sorting every publisher per offer made room set-up quadratic).
-    private var publisherKeysByRoom: [String: [String]] = [:]
+    let limits: Limits
 
-    private func setPublisher(_ key: String, _ value: (kinds: [String], resource: String)?) {
-        let room = String(key[..<(key.firstIndex(of: "/") ?? key.endIndex)])  // room names have no "/"
-        var keys = publisherKeysByRoom[room] ?? []
-        keys.removeAll { $0 == key }
-        if value != nil { keys.insert(key, at: keys.firstIndex { $0 > key } ?? keys.endIndex) }
-        publisherKeysByRoom[room] = keys.isEmpty ? nil : keys
+    /// Caps on what clients can hold open (docs/signaling.md, "Limits").
+    struct Limits {
+        /// Transports created but not connected yet, server-wide (each holds DTLS state).
+        var maxPendingTransports = 2_000
+        /// WHEP sessions one identity may hold in one room.
+        var maxViewerSessionsPerIdentity = 4
+    }
+
+    /// What a publisher sends, as negotiated at publish time, and its resource.
+    struct Published {
+        var kinds: [String]
+        var resource: String
+    }
+
+    /// Published tracks by participant (room and identity, never one joined string).
+    private(set) var publishers: [ParticipantKey: Published] = [:]
+    /// Publishers' identities by room, sorted: a subscriber offer looks at its own room only
+    /// (with 1,000 rooms, sorting every publisher per offer made room set-up quadratic).
+    private var publisherIdentitiesByRoom: [String: [String]] = [:]
+
+    private func setPublisher(_ key: ParticipantKey, _ value: Published?) {
+        var identities = publisherIdentitiesByRoom[key.room] ?? []
+        identities.removeAll { $0 == key.identity }
+        if value != nil { identities.insert(key.identity, at: identities.firstIndex { $0 > key.identity } ?? identities.endIndex) }
+        publisherIdentitiesByRoom[key.room] = identities.isEmpty ? nil : identities
         publishers[key] = value
     }
 
-    private func publisherKeys(room: String) -> [String] { publisherKeysByRoom[room] ?? [] }
+    private func publisherIdentities(room: String) -> [String] { publisherIdentitiesByRoom[room] ?? [] }
     private var resources: [String: Resource] = [:]
+    /// WHEP sessions per viewer (room and identity), for `maxViewerSessionsPerIdentity`.
+    private var viewerSessions: [ParticipantKey: Int] = [:]
+    /// Transports created and not yet connected, by the name the media thread reports them by
+    /// (a resource, or `subscriberResource(ufrag:)`), for `maxPendingTransports`.
+    private(set) var pending: Set<String> = []
 
+    /// A WHIP or WHEP session: it belongs to its room, its owner's identity and its kind, and
+    /// only a request naming all three, with a token for that owner, may end it (RFC 9725 §4.2).
     struct Resource {
-        var room: String
-        var identity: String
-        var isPublisher: Bool
+        enum Kind { case whip, whep }
+        var kind: Kind
+        /// The publisher (WHIP) or the viewer (WHEP) that created it.
+        var owner: ParticipantKey
+        /// WHEP: the publisher it views.
+        var publisher: String?
         var session: SessionID
+        var isPublisher: Bool { kind == .whip }
     }
 
-    /// Media-thread state: WHIP/WHEP resource ID → transport. A subscriber connection has no
-    /// entry: its transport is found by its ICE ufrag, which the router indexes anyway (an
-    /// entry per viewer here was ~50 bytes at 1,000). @unchecked Sendable: only touched inside
-    /// `MediaLoop.perform` closures and the loop's `onEvent`, which all run on the media thread.
+    /// Media-thread state: WHIP/WHEP resource ID → transport and back. A subscriber connection
+    /// has no entry: its transport is found by its ICE ufrag, which the router indexes anyway.
+    /// @unchecked Sendable: only touched inside `MediaLoop.perform` closures and the loop's
+    /// `onEvent`, which all run on the media thread.
     final class MediaThreadState: @unchecked Sendable {
         var transports: [String: WebRTCTransport.ID] = [:]
+        var resourceByTransport: [WebRTCTransport.ID: String] = [:]
         /// The key the control plane knows `transport` by: its WHIP/WHEP resource, or for a
         /// subscriber connection `subscriberResource(ufrag:)`.
         func resource(of transport: WebRTCTransport.ID, in router: MediaRouter) -> String? {
-            if let resource = transports.first(where: { $0.value == transport })?.key { return resource }
+            if let resource = resourceByTransport[transport] { return resource }
             return router.transport(transport).map { MediaService.subscriberResource(ufrag: $0.ice.localUfrag) }
+        }
+
+        func add(_ resource: String, _ id: WebRTCTransport.ID) {
+            transports[resource] = id
+            resourceByTransport[id] = resource
+        }
+
+        func remove(_ resource: String) -> WebRTCTransport.ID? {
+            guard let id = transports.removeValue(forKey: resource) else { return nil }
+            resourceByTransport[id] = nil
+            return id
         }
     }
     let mediaState = MediaThreadState()
@@ -55,11 +93,12 @@ final class MediaService {
     /// ICE ufrags and their passwords, the same minter as the router's.
     let credentials: ICECredentialMinter
 
-    init(loop: MediaLoop, certificate: DTLSCertificate, candidateAddress: TransportAddress, credentials: ICECredentialMinter) {
+    init(loop: MediaLoop, certificate: DTLSCertificate, candidateAddress: TransportAddress, credentials: ICECredentialMinter, limits: Limits = Limits()) {
         self.loop = loop
         self.credentials = credentials
         self.certificate = certificate
         self.candidateAddress = candidateAddress
+        self.limits = limits
     }
 
     private var candidates: [SDPICECandidate] {
@@ -67,7 +106,19 @@ final class MediaService {
                          address: candidateAddress.ip.description, port: candidateAddress.port)]
     }
 
-    enum Failure: Error { case badOffer(String), noPublisher }
+    /// Why an offer was refused: a stable `code` and a sentence for people.
+    enum Failure: Error, Equatable {
+        /// `reason` is the specific code under the stable `bad_offer` (docs/signaling.md, "Errors").
+        case badOffer(reason: String, message: String)
+        case noPublisher
+        /// The viewer holds `limit` WHEP sessions in this room already.
+        case tooManySessions(limit: Int)
+        /// `limit` transports are waiting to connect server-wide.
+        case busy(limit: Int)
+
+        static func from(_ e: WireError) -> Failure { .badOffer(reason: "invalid_sdp", message: e.sentence) }
+        static func from(_ e: SDPAnswerer.Error) -> Failure { .badOffer(reason: e.code, message: e.message) }
+    }
 
     private func newResourceID() -> String { SecureRandom.bytes(12).map { String(format: "%02x", $0) }.joined() }
 
@@ -75,37 +126,47 @@ final class MediaService {
     /// its ICE ufrag, with a prefix that is not a hex digit, so no WHIP/WHEP resource is one.
     static func subscriberResource(ufrag: String) -> String { "u" + ufrag }
 
-    /// WHIP: answers the publisher's offer and creates its transport. Returns (resource ID, answer, kinds).
-    func publish(offer text: String, room: String, identity: String, session: SessionID) throws(Failure) -> (String, String, [String]) {
+    private func checkPendingCap() throws(Failure) {
+        guard pending.count < limits.maxPendingTransports else { throw .busy(limit: limits.maxPendingTransports) }
+    }
+
+    /// WHIP or a meeting publisher: answers the offer and creates its transport, replacing the
+    /// participant's earlier publisher connection. Returns (resource ID, answer, kinds).
+    func publish(offer text: String, publisher key: ParticipantKey, session: SessionID) throws(Failure) -> (String, String, [String]) {
+        try checkPendingCap()
         let offer: SessionDescription
-        do throws(WireError) { offer = try SessionDescription.parse(text) } catch { throw .badOffer("\(error)") }
+        do throws(WireError) { offer = try SessionDescription.parse(text) } catch { throw .from(error) }
         let (ufrag, pwd) = credentials.mint()
         let params = SDPAnswerer.Parameters(sessionID: UInt64(SecureRandom.uint32()), iceUfrag: ufrag, icePassword: pwd,
                                             fingerprint: certificate.fingerprint, candidates: candidates)
         let result: SDPAnswerer.Result
-        do throws(SDPAnswerer.Error) { result = try SDPAnswerer.answer(offer, params) } catch { throw .badOffer("\(error)") }
+        do throws(SDPAnswerer.Error) { result = try SDPAnswerer.answer(offer, params) } catch { throw .from(error) }
         let resource = newResourceID()
-        let publisherKey = "\(room)/\(identity)"
         let state = mediaState
         loop.perform { router in
-            let id = router.addTransport(answer: result, localUfrag: ufrag)
-            router.publish(transport: id, publisher: publisherKey)
-            state.transports[resource] = id
+            let id = router.addTransport(answer: result, localUfrag: ufrag, now: DispatchTime.now().uptimeNanoseconds)
+            router.publish(transport: id, publisher: key)
+            state.add(resource, id)
         }
         let kinds = result.media.filter { $0.direction == .recvonly }.map(\.kind)
-        if let old = publishers[publisherKey] { end(resource: old.resource) }
-        setPublisher(publisherKey, (kinds, resource))
-        resources[resource] = Resource(room: room, identity: identity, isPublisher: true, session: session)
+        if let old = publishers[key] { end(resource: old.resource) }
+        setPublisher(key, Published(kinds: kinds, resource: resource))
+        resources[resource] = Resource(kind: .whip, owner: key, publisher: nil, session: session)
+        pending.insert(resource)
         return (resource, result.answer.serialized(), kinds)
     }
 
-    /// WHEP: answers a viewer's offer with the publisher's tracks and subscribes it.
-    func view(offer text: String, room: String, publisher identity: String, session: SessionID) throws(Failure) -> (String, String) {
-        let publisherKey = "\(room)/\(identity)"
-        guard let published = publishers[publisherKey] else { throw .noPublisher }
+    /// WHEP: answers a viewer's offer with the publisher's tracks (in the viewer's own room
+    /// only) and subscribes it.
+    func view(offer text: String, publisher key: ParticipantKey, viewer: ParticipantKey, session: SessionID) throws(Failure) -> (String, String) {
+        precondition(key.room == viewer.room, "a viewer sees its own room only")
+        guard let published = publishers[key] else { throw .noPublisher }
+        guard viewerSessions[viewer, default: 0] < limits.maxViewerSessionsPerIdentity else { throw .tooManySessions(limit: limits.maxViewerSessionsPerIdentity) }
+        try checkPendingCap()
         let offer: SessionDescription
-        do throws(WireError) { offer = try SessionDescription.parse(text) } catch { throw .badOffer("\(error)") }
+        do throws(WireError) { offer = try SessionDescription.parse(text) } catch { throw .from(error) }
         let (ufrag, pwd) = credentials.mint()
+        let identity = key.identity
         var outbound: [String: SDPAnswerer.OutboundTrack] = [:]
         for kind in published.kinds {
             outbound[kind] = .init(ssrc: SecureRandom.uint32() | 1, cname: "shihui-\(identity)", streamID: identity, trackID: "\(identity)-\(kind)")
@@ -113,27 +174,32 @@ final class MediaService {
         let params = SDPAnswerer.Parameters(sessionID: UInt64(SecureRandom.uint32()), iceUfrag: ufrag, icePassword: pwd,
                                             fingerprint: certificate.fingerprint, candidates: candidates, outbound: outbound)
         let result: SDPAnswerer.Result
-        do throws(SDPAnswerer.Error) { result = try SDPAnswerer.answer(offer, params) } catch { throw .badOffer("\(error)") }
+        do throws(SDPAnswerer.Error) { result = try SDPAnswerer.answer(offer, params) } catch { throw .from(error) }
         let resource = newResourceID()
         let state = mediaState
         let subscriptions = result.media.filter { $0.direction == .sendonly }.compactMap { m in outbound[m.kind].map { (m.kind, $0.ssrc) } }
         loop.perform { router in
-            let id = router.addTransport(answer: result, localUfrag: ufrag)
             let now = DispatchTime.now().uptimeNanoseconds
+            let id = router.addTransport(answer: result, localUfrag: ufrag, now: now)
             for (kind, ssrc) in subscriptions {
-                router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: publisherKey, kind: kind), ssrc: ssrc, now: now)
+                router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: key, kind: kind), ssrc: ssrc, now: now)
             }
-            state.transports[resource] = id
+            state.add(resource, id)
         }
-        resources[resource] = Resource(room: room, identity: identity, isPublisher: false, session: session)
+        resources[resource] = Resource(kind: .whep, owner: viewer, publisher: key.identity, session: session)
+        viewerSessions[viewer, default: 0] += 1
+        pending.insert(resource)
         return (resource, result.answer.serialized())
     }
 
     func resource(_ id: String) -> Resource? { resources[id] }
 
+    /// The media thread reports a transport connected: it no longer counts as pending.
+    func transportConnected(resource: String) { pending.remove(resource) }
+
     /// Mute or unmute a published track (forwarding pauses; video resumes on a keyframe).
-    func setMuted(room: String, identity: String, kind: String, muted: Bool) {
-        let key = MediaRouter.TrackKey(publisher: "\(room)/\(identity)", kind: kind)
+    func setMuted(publisher: ParticipantKey, kind: String, muted: Bool) {
+        let key = MediaRouter.TrackKey(publisher: publisher, kind: kind)
         loop.perform { router in router.setMuted(key, muted) }
     }
 
@@ -154,6 +220,8 @@ final class MediaService {
         var sections: [SubscriberSection] = []
         var version: UInt64 = 1
         var awaitingAnswer = false
+        /// Its transport was created (by the first answer): it counts as pending until connected.
+        var transportCreated = false
         /// Sections changed while an offer awaited its answer: the next offer is due at the answer.
         var stale = false
 
@@ -167,30 +235,33 @@ final class MediaService {
         }
     }
 
-    /// One section of a subscriber connection: `source`'s track (publisher "room/identity" and
-    /// kind) sent with `ssrc`, until the track ends (`live` false: the section stays, port 0).
-    /// 24 bytes, not 40: the kind is audio or video (the only kinds SDPAnswerer negotiates for
-    /// a publisher), kept as a flag; a viewer keeps one per track it receives.
+    /// One section of a subscriber connection: the track of `publisher` (an identity in the
+    /// subscriber's own room) of one kind, sent with `ssrc`, until the track ends (`live` false:
+    /// the section stays, port 0). The room is the subscriber's, never stored per section; the
+    /// kind is audio or video (the only kinds SDPAnswerer negotiates for a publisher), kept as
+    /// a flag: a viewer keeps one per track it receives.
     struct SubscriberSection {
         let publisher: String
         let ssrc: UInt32
         private let isVideo: Bool
         var live = true
 
-        init(source: MediaRouter.TrackKey, ssrc: UInt32) {
-            precondition(source.kind == "audio" || source.kind == "video", "a publisher's track is audio or video")
-            publisher = source.publisher
-            isVideo = source.kind == "video"
+        init(publisher: String, kind: String, ssrc: UInt32) {
+            precondition(kind == "audio" || kind == "video", "a publisher's track is audio or video")
+            self.publisher = publisher
+            isVideo = kind == "video"
             self.ssrc = ssrc
         }
 
-        var source: MediaRouter.TrackKey { MediaRouter.TrackKey(publisher: publisher, kind: isVideo ? "video" : "audio") }
+        var kind: String { isVideo ? "video" : "audio" }
+
+        func source(room: String) -> MediaRouter.TrackKey { MediaRouter.TrackKey(publisher: ParticipantKey(room: room, identity: publisher), kind: kind) }
+
+        func carries(_ publisher: String, _ kind: String) -> Bool { live && self.publisher == publisher && self.kind == kind }
 
         func offered(mid: String) -> SDPOfferer.Section {
-            let identity = String(publisher[(publisher.firstIndex(of: "/").map(publisher.index(after:)) ?? publisher.startIndex)...])
-            let kind = source.kind
-            return SDPOfferer.Section(mid: mid, kind: kind, track: live ? SDPAnswerer.OutboundTrack(
-                ssrc: ssrc, cname: "shihui-\(identity)", streamID: identity, trackID: "\(identity)-\(kind)") : nil)
+            SDPOfferer.Section(mid: mid, kind: kind, track: live ? SDPAnswerer.OutboundTrack(
+                ssrc: ssrc, cname: "shihui-\(publisher)", streamID: publisher, trackID: "\(publisher)-\(kind)") : nil)
         }
     }
 
@@ -199,24 +270,24 @@ final class MediaService {
 
     /// A new offer for the session's subscriber connection, or nil when nothing changed (or an
     /// offer is awaiting its answer: the change is offered once it arrives).
-    func subscriberOffer(session: SessionID, room: String, identity: String) -> String? {
+    func subscriberOffer(session: SessionID, participant: ParticipantKey) -> String? {
         let sub = subscribers[session] ?? {
             let new = Subscriber(ufrag: credentials.mint().ufrag)
             subscribers[session] = new
             return new
         }()
-        // Desired: every track published in the room by someone else.
-        var desired: [MediaRouter.TrackKey] = []
-        for key in publisherKeys(room: room) where key != "\(room)/\(identity)" {
-            for kind in publishers[key]?.kinds ?? [] { desired.append(MediaRouter.TrackKey(publisher: key, kind: kind)) }
+        // Desired: every track published in the participant's room by someone else.
+        var desired: [(publisher: String, kind: String)] = []
+        for identity in publisherIdentities(room: participant.room) where identity != participant.identity {
+            for kind in publishers[ParticipantKey(room: participant.room, identity: identity)]?.kinds ?? [] { desired.append((identity, kind)) }
         }
         var changed = false
-        for i in sub.sections.indices where sub.sections[i].live && !desired.contains(sub.sections[i].source) {
+        for i in sub.sections.indices where sub.sections[i].live && !desired.contains(where: { sub.sections[i].carries($0.publisher, $0.kind) }) {
             sub.sections[i].live = false
             changed = true
         }
-        for key in desired where !sub.sections.contains(where: { $0.live && $0.source == key }) {
-            sub.sections.append(SubscriberSection(source: key, ssrc: SecureRandom.uint32() | 1))
+        for d in desired where !sub.sections.contains(where: { $0.carries(d.publisher, d.kind) }) {
+            sub.sections.append(SubscriberSection(publisher: d.publisher, kind: d.kind, ssrc: SecureRandom.uint32() | 1))
             changed = true
         }
         if sub.awaitingAnswer {
@@ -235,21 +306,25 @@ final class MediaService {
 
     /// The client's answer: creates the transport (first time) or updates its subscriptions.
     /// Returns whether another offer is due (tracks changed meanwhile).
-    func subscriberAnswer(session: SessionID, sdp: String) -> Swift.Result<Bool, AnswerRefused> {
+    func subscriberAnswer(session: SessionID, room: String, sdp: String) -> Swift.Result<Bool, AnswerRefused> {
         guard let sub = subscribers[session], sub.awaitingAnswer else { return .failure(AnswerRefused(reason: "no subscriber offer is awaiting an answer")) }
         let parsed: SessionDescription
-        do throws(WireError) { parsed = try SessionDescription.parse(sdp) } catch { return .failure(AnswerRefused(reason: "\(error)")) }
+        do throws(WireError) { parsed = try SessionDescription.parse(sdp) } catch { return .failure(AnswerRefused(reason: error.sentence)) }
         let result: SDPAnswerer.Result
-        do throws(SDPAnswerer.Error) { result = try SDPOfferer.readAnswer(parsed, sections: sub.offered) } catch { return .failure(AnswerRefused(reason: "\(error)")) }
+        do throws(SDPAnswerer.Error) { result = try SDPOfferer.readAnswer(parsed, sections: sub.offered) } catch { return .failure(AnswerRefused(reason: error.message)) }
         sub.awaitingAnswer = false
         let subscriptions = result.media.compactMap { m -> (mid: String, key: MediaRouter.TrackKey, ssrc: UInt32)? in
             guard let entry = sub.section(mid: m.mid), entry.live else { return nil }
-            return (m.mid, entry.source, entry.ssrc)
+            return (m.mid, entry.source(room: room), entry.ssrc)
         }
         let ufrag = sub.ufrag
+        if !sub.transportCreated {
+            sub.transportCreated = true
+            pending.insert(Self.subscriberResource(ufrag: ufrag))
+        }
         loop.perform { router in
             let now = DispatchTime.now().uptimeNanoseconds
-            let id = router.transportID(localUfrag: ufrag) ?? router.addTransport(answer: result, localUfrag: ufrag)
+            let id = router.transportID(localUfrag: ufrag) ?? router.addTransport(answer: result, localUfrag: ufrag, now: now)
             router.updateSubscriber(transport: id, media: result.media, subscriptions: subscriptions, now: now)
         }
         return .success(sub.stale)
@@ -257,8 +332,10 @@ final class MediaService {
 
     enum FailedTransport { case publisher(Resource), viewer(Resource), subscriber(SessionID) }
 
-    /// A transport failed (consent expired, DTLS refused): forget it and say whose it was.
+    /// A transport failed (consent expired, DTLS refused, never connected): forget it and say
+    /// whose it was.
     func transportFailed(resource: String) -> FailedTransport? {
+        pending.remove(resource)
         if let r = resources[resource] {
             end(resource: resource)
             return r.isPublisher ? .publisher(r) : .viewer(r)
@@ -284,19 +361,27 @@ final class MediaService {
     }
 
     private func removeSubscriberTransport(ufrag: String) {
+        pending.remove(Self.subscriberResource(ufrag: ufrag))
         loop.perform { router in
             if let id = router.transportID(localUfrag: ufrag) { router.removeTransport(id) { _, _ in } }
         }
     }
 
-    /// Ends a WHIP/WHEP session (DELETE on its resource).
+    /// Ends a WHIP/WHEP session (DELETE on its resource, a replacement, a failure).
     @discardableResult
     func end(resource: String) -> Resource? {
         guard let r = resources.removeValue(forKey: resource) else { return nil }
-        if r.isPublisher { setPublisher("\(r.room)/\(r.identity)", nil) }
+        pending.remove(resource)
+        switch r.kind {
+        case .whip:
+            if publishers[r.owner]?.resource == resource { setPublisher(r.owner, nil) }
+        case .whep:
+            let n = viewerSessions[r.owner, default: 1] - 1
+            viewerSessions[r.owner] = n > 0 ? n : nil
+        }
         let state = mediaState
         loop.perform { router in
-            if let id = state.transports.removeValue(forKey: resource) { router.removeTransport(id) { _, _ in } }
+            if let id = state.remove(resource) { router.removeTransport(id) { _, _ in } }
         }
         return r
     }

@@ -25,6 +25,16 @@ public struct ServerConfiguration: Equatable, Sendable {
     public var announceIP: IPAddress? = nil
     /// Test-only: fraction of incoming RTP dropped before the SFU (`--test-inbound-loss 0.05`).
     public var testInboundLoss = 0.0
+    /// A media transport not connected this many seconds after its offer is closed (`--connect-timeout`).
+    public var connectTimeout = 20.0
+    /// Media transports waiting to connect, server-wide (`--max-pending-transports`).
+    public var maxPendingTransports = 2_000
+    /// WHEP sessions one identity may hold in one room (`--max-viewer-sessions`).
+    public var maxViewerSessions = 4
+    /// Longest token lifetime accepted, seconds (`--max-token-lifetime`).
+    public var maxTokenLifetime: Int64 = TokenVerifier.defaultMaximumLifetime
+    /// WebSocket messages a second per session; bursts of five times as many (`--ws-message-rate`).
+    public var webSocketMessageRate = 20
 
     public init() {}
 
@@ -49,12 +59,19 @@ public struct ServerConfiguration: Equatable, Sendable {
           --ice-consent-timeout S    a media transport with no ICE check for S is closed (default 30, RFC 7675)
           --test-inbound-loss F      TEST ONLY: drop this fraction (0-0.5) of incoming RTP (loss tests)
 
+        Limits (docs/signaling.md, "Limits"):
+          --connect-timeout S        a media transport not connected (ICE, DTLS) S after its offer is closed (default 20)
+          --max-pending-transports N media transports waiting to connect, server-wide (default 2000)
+          --max-viewer-sessions N    WHEP sessions per identity per room (default 4)
+          --max-token-lifetime S     tokens valid longer than S are refused (default 604800, a week)
+          --ws-message-rate N        WebSocket messages per second per session, bursts of 5×N (default 20)
+
         Token options:
           --room R            room the token admits to ("" with --admin: every room, for the REST API)
           --identity I        participant identity (JWT sub)
           --name N            display name
           --publish --subscribe --admin --record   grants
-          --ttl SECONDS       lifetime, default 21600 (6 h)
+          --ttl SECONDS       lifetime, default 21600 (6 h), at most --max-token-lifetime
         """
 
     public struct Error: Swift.Error, CustomStringConvertible, Equatable {
@@ -69,7 +86,8 @@ public struct ServerConfiguration: Equatable, Sendable {
         var i = 0
         while i < arguments.count {
             let a = arguments[i]
-            guard ["--http", "--udp", "--data", "--secret", "--config", "--request-timeout", "--ws-ping-interval", "--ws-timeout", "--srtp-profiles", "--test-inbound-loss", "--announce-ip", "--ice-consent-timeout"].contains(a) else {
+            guard ["--http", "--udp", "--data", "--secret", "--config", "--request-timeout", "--ws-ping-interval", "--ws-timeout", "--srtp-profiles", "--test-inbound-loss", "--announce-ip", "--ice-consent-timeout",
+                    "--connect-timeout", "--max-pending-transports", "--max-viewer-sessions", "--max-token-lifetime", "--ws-message-rate"].contains(a) else {
                 throw Error("unknown option \(a) (see --help)")
             }
             guard i + 1 < arguments.count else { throw Error("\(a) needs a value") }
@@ -100,6 +118,19 @@ public struct ServerConfiguration: Equatable, Sendable {
         if let d = try seconds("--ws-ping-interval") { config.webSocketPingInterval = d }
         if let d = try seconds("--ws-timeout") { config.webSocketTimeout = d }
         if let d = try seconds("--ice-consent-timeout") { config.iceConsentTimeout = d }
+        if let d = try seconds("--connect-timeout") {
+            guard d <= 300 else { throw Error("--connect-timeout must be at most 300 seconds") }
+            config.connectTimeout = d
+        }
+        func count(_ flag: String, _ range: ClosedRange<Int>) throws(Error) -> Int? {
+            guard let v = flags[flag] else { return nil }
+            guard let n = Int(v), range.contains(n) else { throw Error("\(flag) must be an integer from \(range.lowerBound) to \(range.upperBound)") }
+            return n
+        }
+        if let n = try count("--max-pending-transports", 1...1_000_000) { config.maxPendingTransports = n }
+        if let n = try count("--max-viewer-sessions", 1...1_000) { config.maxViewerSessions = n }
+        if let n = try count("--max-token-lifetime", 60...(366 * 86_400)) { config.maxTokenLifetime = Int64(n) }
+        if let n = try count("--ws-message-rate", 1...10_000) { config.webSocketMessageRate = n }
         if let v = flags["--announce-ip"] {
             guard let ip = IPAddress(v) else { throw Error("--announce-ip must be an IPv4 or IPv6 address") }
             config.announceIP = ip

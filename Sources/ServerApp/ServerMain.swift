@@ -40,7 +40,10 @@ public enum ServerMain {
             FileHandle.standardError.write("shihui-server: \(error)\n".data(using: .utf8)!)
             return 2
         }
-        let app = SignalingApplication(secret: secret)
+        var options = RoomRegistry.Options()
+        options.messageRate = config.webSocketMessageRate
+        options.messageBurst = 5 * config.webSocketMessageRate
+        let app = SignalingApplication(secret: secret, options: options, maxTokenLifetime: config.maxTokenLifetime)
         let mediaLoop: MediaLoop
         do {
             try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
@@ -48,13 +51,15 @@ public enum ServerMain {
             let credentials = ICECredentialMinter()  // the control plane's SDP and the router's checks agree
             let router = MediaRouter(dtlsContext: DTLSContext(certificate: certificate, profiles: config.srtpProfiles), iceCredentials: credentials)
             router.consentTimeout = UInt64(config.iceConsentTimeout * 1e9)
+            router.connectTimeout = UInt64(config.connectTimeout * 1e9)
             mediaLoop = try MediaLoop(address: config.udp, router: router)
             mediaLoop.trimHeaps = {
                 _ = shihui_malloc_trim()
                 CryptoHeap.releaseEmptySlabs()
             }
             let announced = TransportAddress(ip: config.announceIP ?? mediaLoop.localAddress.ip, port: mediaLoop.localAddress.port)
-            app.media = MediaService(loop: mediaLoop, certificate: certificate, candidateAddress: announced, credentials: credentials)
+            let limits = MediaService.Limits(maxPendingTransports: config.maxPendingTransports, maxViewerSessionsPerIdentity: config.maxViewerSessions)
+            app.media = MediaService(loop: mediaLoop, certificate: certificate, candidateAddress: announced, credentials: credentials, limits: limits)
         } catch {
             FileHandle.standardError.write("shihui-server: media plane: \(error)\n".data(using: .utf8)!)
             return 1
@@ -72,8 +77,14 @@ public enum ServerMain {
         if let media = app.media {
             let poster = server.poster, state = media.mediaState, appRef = LoopBound(app)
             mediaLoop.onEvent = { event, router in
-                guard case .failed(let id, let reason) = event, let resource = state.resource(of: id, in: router) else { return }
-                poster.post { now in appRef.value.mediaTransportFailed(resource: resource, reason: reason, now: now) }
+                switch event {
+                case .connected(let id):
+                    guard let resource = state.resource(of: id, in: router) else { return }
+                    poster.post { _ in appRef.value.media?.transportConnected(resource: resource); return [] }
+                case .failed(let id, let reason):
+                    guard let resource = state.resource(of: id, in: router) else { return }
+                    poster.post { now in appRef.value.mediaTransportFailed(resource: resource, reason: reason, now: now) }
+                }
             }
         }
         mediaLoop.start()  // after onEvent is set: the media thread reads it
@@ -128,16 +139,24 @@ public enum ServerMain {
             case "--subscribe": grants.subscribe = true; i += 1
             case "--admin": grants.admin = true; i += 1
             case "--record": grants.record = true; i += 1
-            case "--secret", "--data", "--config", "--http", "--udp":
+            case "--secret", "--data", "--config", "--http", "--udp", "--max-token-lifetime":
                 guard let v = value() else { return fail("\(a) needs a value") }
                 serverArgs += [a, v]; i += 2
             default: return fail("unknown option \(a)")
             }
         }
         guard let room else { return fail("--room is required (use --room \"\" with --admin for every room)") }
-        guard let identity, !identity.isEmpty else { return fail("--identity is required") }
+        guard let identity else { return fail("--identity is required") }
+        // The server's own rules: a token it would refuse is not minted.
+        do throws(NameRule.Violation) { try NameRule.check(identity) } catch { return fail("--identity \(error)") }
+        if room.isEmpty {
+            guard grants.admin else { return fail("--room \"\" (every room) is for --admin tokens only") }
+        } else {
+            do throws(NameRule.Violation) { try NameRule.check(room) } catch { return fail("--room \(error)") }
+        }
         do {
             let config = try ServerConfiguration.resolve(arguments: serverArgs, environment: environment)
+            guard ttl <= config.maxTokenLifetime else { return fail("--ttl \(ttl) is longer than the server accepts (--max-token-lifetime \(config.maxTokenLifetime))") }
             let (secret, _) = try config.resolveSecret()
             let now = Int64(time(nil))
             let t = AccessToken(identity: identity, name: name, room: room, grants: grants, notBefore: now, expires: now + ttl)

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import HTTP
 import ServerIO
+import SFU
 import Signaling
 
 /// Meetings over the WebSocket: publisher offers answered, subscriber connections offered and kept in step with the room.
@@ -20,7 +21,7 @@ extension SignalingApplication {
         switch message {
         case .offer(let id, _, let sdp):
             do throws(MediaService.Failure) {
-                let (resource, answer, kinds) = try media.publish(offer: sdp, room: room.name, identity: participant.identity, session: session)
+                let (resource, answer, kinds) = try media.publish(offer: sdp, publisher: ParticipantKey(room: room.name, identity: participant.identity), session: session)
                 let tracks = kinds.map { TrackInfo(sid: "TR_\(resource.prefix(10))_\($0)", kind: $0) }
                 var out: [ConnectionAction] = [reply(session, ["type": "answer", "target": "publisher", "sdp": answer, "id": id ?? "",
                                                                "tracks": tracks.map { ["sid": $0.sid, "kind": $0.kind, "muted": false] }])]
@@ -28,16 +29,22 @@ extension SignalingApplication {
                 for other in room.participants where other.session != session && other.session >= 0 { out += offerSubscriber(other.session) }
                 return out
             } catch {
-                if case .badOffer(let why) = error { return [reply(session, ["type": "error", "code": "bad_offer", "message": why, "id": id ?? ""])] }
-                return [reply(session, ["type": "error", "code": "bad_offer", "message": "offer refused", "id": id ?? ""])]
+                switch error {
+                case .badOffer(let reason, let message):
+                    return [reply(session, ["type": "error", "code": "bad_offer", "reason": reason, "message": message, "id": id ?? ""])]
+                case .busy(let limit):
+                    return [reply(session, ["type": "error", "code": "server_busy", "message": "\(limit) media connections are being set up; offer again shortly", "id": id ?? ""])]
+                case .noPublisher, .tooManySessions:
+                    return [reply(session, ["type": "error", "code": "bad_offer", "message": "the offer was refused", "id": id ?? ""])]
+                }
             }
         case .mute(_, let trackSid, let muted):
             if let kind = participant.tracks.first(where: { $0.sid == trackSid })?.kind {
-                media.setMuted(room: room.name, identity: participant.identity, kind: kind, muted: muted)
+                media.setMuted(publisher: ParticipantKey(room: room.name, identity: participant.identity), kind: kind, muted: muted)
             }
             return []
         case .answer(let id, _, let sdp):
-            switch media.subscriberAnswer(session: session, sdp: sdp) {
+            switch media.subscriberAnswer(session: session, room: room.name, sdp: sdp) {
             case .failure(let why): return [reply(session, ["type": "error", "code": "bad_answer", "message": why.reason, "id": id ?? ""])]
             case .success(let renegotiate): return renegotiate ? offerSubscriber(session) : []
             }
@@ -50,7 +57,7 @@ extension SignalingApplication {
     /// receive changed.
     func offerSubscriber(_ session: SessionID) -> [ConnectionAction] {
         guard let media, let (room, participant) = registry.participant(session: session), participant.grants.subscribe,
-              let offer = media.subscriberOffer(session: session, room: room.name, identity: participant.identity) else { return [] }
+              let offer = media.subscriberOffer(session: session, participant: ParticipantKey(room: room.name, identity: participant.identity)) else { return [] }
         return [reply(session, ["type": "offer", "target": "subscriber", "sdp": offer])]
     }
 
@@ -67,7 +74,7 @@ extension SignalingApplication {
             } else {
                 out += actions(registry.disconnected(session: r.session, now: instant(now)))  // a WHIP publisher leaves
             }
-            for other in registry.rooms[r.room]?.participants ?? [] where other.session >= 0 && other.session != r.session {
+            for other in registry.rooms[r.owner.room]?.participants ?? [] where other.session >= 0 && other.session != r.session {
                 out += offerSubscriber(other.session)
             }
             return out

@@ -21,8 +21,30 @@ extension SignalingApplication {
         let t = instant(now)
         switch (request.method, path.count) {
         case ("GET", 0):
-            let rooms = registry.roomsJSON().filter { allowed(($0["name"] as? String) ?? "") }
-            return (.response(Self.json(200, ["rooms": rooms])), [])
+            // Paginated, metadata left out unless asked: listing 10,000 rooms with their metadata
+            // in one answer stalled the loop for seconds.
+            var limit = 100
+            if let v = request.query("limit") {
+                guard let n = Int(v), (1...1000).contains(n) else { return (.response(Self.error(400, "invalid_request", "limit must be an integer from 1 to 1000")), []) }
+                limit = n
+            }
+            var after: String? = nil
+            if let c = request.query("cursor") {
+                guard let bytes = Base64.decodeURL(c), let name = String(validating: bytes, as: UTF8.self), NameRule.isValid(name) else {
+                    return (.response(Self.error(400, "invalid_request", "cursor is not one this server gave")), [])
+                }
+                after = name
+            }
+            let withMetadata: Bool
+            switch request.query("metadata") {
+            case nil, "0", "false": withMetadata = false
+            case "1", "true": withMetadata = true
+            default: return (.response(Self.error(400, "invalid_request", "metadata must be true or false")), [])
+            }
+            let page = registry.roomsPage(limit: limit, after: after, metadata: withMetadata, include: allowed)
+            var body: [String: Any] = ["rooms": page.rooms]
+            if let next = page.next { body["nextCursor"] = Base64.encodeURL(Array(next.utf8)) }
+            return (.response(Self.json(200, body)), [])
         case ("POST", 0):
             guard request.headers["Content-Type"]?.lowercased().hasPrefix("application/json") == true else {
                 return (.response(Self.error(415, "unsupported_media_type", "body must be application/json")), [])

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import HTTP
 import ServerIO
+import SFU
 import Signaling
 
 /// WHIP (RFC 9725) and WHEP endpoints: `/whip/{room}[/{id}]`, `/whep/{room}/{identity}[/{id}]`.
@@ -12,6 +13,9 @@ extension SignalingApplication {
     struct Refusal: Error { let response: HTTPResponse }
 
     func mediaToken(_ request: HTTPRequest, room: String, grant: String) -> Swift.Result<AccessToken, Refusal> {
+        do throws(NameRule.Violation) { try NameRule.check(room) } catch {
+            return .failure(Refusal(response: Self.error(400, "invalid_name", "the room name \(error)")))
+        }
         guard let text = Self.bearer(request) else { return .failure(Refusal(response: Self.error(401, "token_missing", "Authorization: Bearer <token> required"))) }
         let token: AccessToken
         do throws(TokenError) { token = try verifier.verify(text, now: Int64(time(nil))) } catch {
@@ -30,12 +34,33 @@ extension SignalingApplication {
         guard request.headers["Content-Type"]?.lowercased().hasPrefix("application/sdp") == true else {
             return .failure(Refusal(response: Self.error(415, "unsupported_media_type", "the offer must be application/sdp")))
         }
-        guard let text = String(validating: request.body, as: UTF8.self) else { return .failure(Refusal(response: Self.error(400, "bad_request", "SDP is not UTF-8"))) }
+        guard let text = String(validating: request.body, as: UTF8.self) else { return .failure(Refusal(response: Self.error(400, "bad_offer", "the SDP is not UTF-8", reason: "invalid_sdp"))) }
         return .success(text)
     }
 
     func sdpCreated(_ answer: String, location: String) -> HTTPResponse {
         HTTPResponse(status: 201, headers: HTTPHeaders([("Content-Type", "application/sdp"), ("Location", location)]), body: Array(answer.utf8))
+    }
+
+    /// The resource of `id` if the request may act on it: a session belongs to its kind (WHIP or
+    /// WHEP), its room and the identity whose token created it, and WHEP's to the publisher
+    /// in its path; for anyone else it does not exist (404, RFC 9725 §4.2).
+    func ownedResource(_ id: String, kind: MediaService.Resource.Kind, room: String, publisher: String?, token: AccessToken) -> MediaService.Resource? {
+        guard let media, let r = media.resource(id), r.kind == kind, r.owner == ParticipantKey(room: room, identity: token.identity),
+              r.publisher == publisher else { return nil }
+        return r
+    }
+
+    static func refusal(_ failure: MediaService.Failure, publisher: String, room: String) -> HTTPResponse {
+        switch failure {
+        case .noPublisher: return error(404, "publisher_not_found", "\(publisher) publishes nothing in room \(room)")
+        case .badOffer(let reason, let message): return error(400, "bad_offer", message, reason: reason)
+        case .tooManySessions(let limit): return error(429, "too_many_sessions", "this identity holds \(limit) viewing sessions in room \(room) already; end one first")
+        case .busy(let limit):
+            var r = error(503, "server_busy", "\(limit) media connections are being set up; try again shortly")
+            r.headers.set("Retry-After", "5")
+            return r
+        }
     }
 
     func whip(_ request: HTTPRequest, path: [String], now: UInt64) -> (HTTPReply, [ConnectionAction]) {
@@ -50,7 +75,7 @@ extension SignalingApplication {
             let session = nextSyntheticSession
             nextSyntheticSession -= 1
             do throws(MediaService.Failure) {
-                let (resource, answer, kinds) = try media.publish(offer: text, room: room, identity: token.identity, session: session)
+                let (resource, answer, kinds) = try media.publish(offer: text, publisher: ParticipantKey(room: room, identity: token.identity), session: session)
                 var out = registry.join(session: session, token: token, now: instant(now)).filter { !Self.targets($0, session) }
                 out += registry.setTracks(session: session, tracks: kinds.map { TrackInfo(sid: "TR_\(resource.prefix(10))_\($0)", kind: $0) })
                 var result = actions(out)
@@ -58,13 +83,15 @@ extension SignalingApplication {
                 for other in registry.rooms[room]?.participants ?? [] where other.session >= 0 { result += offerSubscriber(other.session) }
                 return (.response(sdpCreated(answer, location: "/whip/\(PercentEncoding.encode(room))/\(resource)")), result)
             } catch {
-                if case .badOffer(let why) = error { return (.response(Self.error(400, "bad_offer", why)), []) }
-                return (.response(Self.error(400, "bad_offer", "offer refused")), [])
+                return (.response(Self.refusal(error, publisher: token.identity, room: room)), [])
             }
         }
         guard request.method == "DELETE" else { return (.response(Self.methodNotAllowed("DELETE")), []) }
-        if case .failure(let r) = mediaToken(request, room: room, grant: "publish") { return (.response(r.response), []) }
-        guard let ended = media.end(resource: path[2]) else { return (.response(Self.error(404, "session_not_found", "no WHIP session \(path[2])")), []) }
+        let token: AccessToken
+        switch mediaToken(request, room: room, grant: "publish") { case .success(let t): token = t; case .failure(let r): return (.response(r.response), []) }
+        guard ownedResource(path[2], kind: .whip, room: room, publisher: nil, token: token) != nil, let ended = media.end(resource: path[2]) else {
+            return (.response(Self.error(404, "session_not_found", "no WHIP session \(path[2]) of yours in room \(room)")), [])
+        }
         var result = actions(registry.disconnected(session: ended.session, now: instant(now)))
         for other in registry.rooms[room]?.participants ?? [] where other.session >= 0 { result += offerSubscriber(other.session) }
         return (.response(.text(200, "ok")), result)
@@ -73,24 +100,29 @@ extension SignalingApplication {
     func whep(_ request: HTTPRequest, path: [String], now: UInt64) -> (HTTPReply, [ConnectionAction]) {
         guard let media else { return (.response(Self.error(503, "media_unavailable", "the media plane is not running")), []) }
         let room = path[1], publisher = path[2]
+        do throws(NameRule.Violation) { try NameRule.check(publisher) } catch {
+            return (.response(Self.error(400, "invalid_name", "the publisher identity \(error)")), [])
+        }
         if path.count == 3 {
             guard request.method == "POST" else { return (.response(Self.methodNotAllowed("POST")), []) }
-            if case .failure(let r) = mediaToken(request, room: room, grant: "subscribe") { return (.response(r.response), []) }
+            let token: AccessToken
+            switch mediaToken(request, room: room, grant: "subscribe") { case .success(let t): token = t; case .failure(let r): return (.response(r.response), []) }
             let text: String
             switch sdpBody(request) { case .success(let t): text = t; case .failure(let r): return (.response(r.response), []) }
             do throws(MediaService.Failure) {
-                let (resource, answer) = try media.view(offer: text, room: room, publisher: publisher, session: 0)
+                let (resource, answer) = try media.view(offer: text, publisher: ParticipantKey(room: room, identity: publisher),
+                                                        viewer: ParticipantKey(room: room, identity: token.identity), session: 0)
                 return (.response(sdpCreated(answer, location: "/whep/\(PercentEncoding.encode(room))/\(PercentEncoding.encode(publisher))/\(resource)")), [])
             } catch {
-                switch error {
-                case .noPublisher: return (.response(Self.error(404, "publisher_not_found", "\(publisher) publishes nothing in room \(room)")), [])
-                case .badOffer(let why): return (.response(Self.error(400, "bad_offer", why)), [])
-                }
+                return (.response(Self.refusal(error, publisher: publisher, room: room)), [])
             }
         }
         guard request.method == "DELETE" else { return (.response(Self.methodNotAllowed("DELETE")), []) }
-        if case .failure(let r) = mediaToken(request, room: room, grant: "subscribe") { return (.response(r.response), []) }
-        guard media.end(resource: path[3]) != nil else { return (.response(Self.error(404, "session_not_found", "no WHEP session \(path[3])")), []) }
+        let token: AccessToken
+        switch mediaToken(request, room: room, grant: "subscribe") { case .success(let t): token = t; case .failure(let r): return (.response(r.response), []) }
+        guard ownedResource(path[3], kind: .whep, room: room, publisher: publisher, token: token) != nil, media.end(resource: path[3]) != nil else {
+            return (.response(Self.error(404, "session_not_found", "no WHEP session \(path[3]) of yours viewing \(publisher) in room \(room)")), [])
+        }
         return (.response(.text(200, "ok")), [])
     }
 

@@ -20,16 +20,37 @@ public final class SignalingApplication: HTTPApplication {
     /// Room sessions of WHIP publishers (no WebSocket): negative IDs.
     var nextSyntheticSession: SessionID = -1
 
-    public init(secret: String, options: RoomRegistry.Options = RoomRegistry.Options()) {
+    public init(secret: String, options: RoomRegistry.Options = RoomRegistry.Options(), maxTokenLifetime: Int64 = TokenVerifier.defaultMaximumLifetime) {
         registry = RoomRegistry(options: options)
-        verifier = TokenVerifier(secret: Array(secret.utf8))
+        verifier = TokenVerifier(secret: Array(secret.utf8), maximumLifetime: maxTokenLifetime)
     }
 
     func instant(_ now: UInt64) -> Instant { Instant(monotonicNanos: now, unixSeconds: Int64(time(nil))) }
 
     // MARK: HTTPApplication
 
+    /// Every answer carries `nosniff` and `no-referrer`; the web client's pages carry its CSP
+    /// and may not be framed (clickjacking).
     public func handle(_ request: HTTPRequest, connection: ConnectionID, now: UInt64) -> (HTTPReply, [ConnectionAction]) {
+        let (reply, actions) = route(request, connection: connection, now: now)
+        switch reply {
+        case .response(let r): return (.response(Self.protected(r)), actions)
+        case .webSocket: return (reply, actions)
+        }
+    }
+
+    static func protected(_ response: HTTPResponse) -> HTTPResponse {
+        var r = response
+        r.headers.set("X-Content-Type-Options", "nosniff")
+        r.headers.set("Referrer-Policy", "no-referrer")
+        if r.headers["Content-Type"]?.hasPrefix("text/html") == true {
+            r.headers.set("Content-Security-Policy", WebClient.contentSecurityPolicy)
+            r.headers.set("X-Frame-Options", "DENY")
+        }
+        return r
+    }
+
+    func route(_ request: HTTPRequest, connection: ConnectionID, now: UInt64) -> (HTTPReply, [ConnectionAction]) {
         guard let segments = request.pathSegments else { return (.response(Self.error(400, "bad_request", "invalid percent-encoding in path")), []) }
         let method = request.method
         switch segments {
@@ -37,6 +58,10 @@ public final class SignalingApplication: HTTPApplication {
             guard method == "GET" || method == "HEAD" else { return (.response(Self.methodNotAllowed("GET, HEAD")), []) }
             return (.response(HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-cache")]),
                                            body: Array(WebClient.html.utf8))), [])
+        case ["client.js"], ["client.css"]:
+            guard method == "GET" || method == "HEAD" else { return (.response(Self.methodNotAllowed("GET, HEAD")), []) }
+            let (type, text) = segments == ["client.js"] ? ("text/javascript; charset=utf-8", WebClient.script) : ("text/css; charset=utf-8", WebClient.css)
+            return (.response(HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", type), ("Cache-Control", "no-cache")]), body: Array(text.utf8))), [])
         case ["healthz"]:
             guard method == "GET" || method == "HEAD" else { return (.response(Self.methodNotAllowed("GET, HEAD")), []) }
             return (.response(.text(200, "ok")), [])
@@ -89,7 +114,9 @@ public final class SignalingApplication: HTTPApplication {
 
     public func tick(now: UInt64) -> [ConnectionAction] { actions(registry.tick(now: instant(now))) }
 
-    public func errorResponse(_ error: HTTPError) -> HTTPResponse {
+    public func errorResponse(_ error: HTTPError) -> HTTPResponse { Self.protected(parserErrorResponse(error)) }
+
+    func parserErrorResponse(_ error: HTTPError) -> HTTPResponse {
         let code = switch error.status {
         case 408: "request_timeout"
         case 413: "payload_too_large"
@@ -111,7 +138,7 @@ public final class SignalingApplication: HTTPApplication {
         do throws(TokenError) { token = try verifier.verify(tokenText, now: Int64(time(nil))) } catch {
             return .response(Self.error(401, error.code, error.description))
         }
-        guard !token.room.isEmpty else { return .response(Self.error(403, "token_wrong_room", "token does not name a room")) }
+        guard !token.room.isEmpty else { return .response(Self.error(403, "token_wrong_room", "the token does not name a room (\"\" is for the REST API)")) }
         if let requested = request.query("room"), requested != token.room {
             let e = TokenError.wrongRoom(token: token.room, requested: requested)
             return .response(Self.error(403, e.code, e.description))
@@ -154,8 +181,12 @@ public final class SignalingApplication: HTTPApplication {
         .json(status, JSONWriter.encode(object))
     }
 
-    static func error(_ status: Int, _ code: String, _ message: String) -> HTTPResponse {
-        json(status, ["error": ["code": code, "message": message]])
+    /// `{"error": {"code", "message"[, "reason"]}}`: a stable code, a sentence, and under some
+    /// codes (`bad_offer`) a specific reason code.
+    static func error(_ status: Int, _ code: String, _ message: String, reason: String? = nil) -> HTTPResponse {
+        var e: [String: Any] = ["code": code, "message": message]
+        if let reason { e["reason"] = reason }
+        return json(status, ["error": e])
     }
 
     static func methodNotAllowed(_ allow: String) -> HTTPResponse {
@@ -170,6 +201,7 @@ public final class SignalingApplication: HTTPApplication {
         case .notFound: error(404, "room_not_found", "no room \(name)")
         case .invalid(let why): error(400, "invalid_request", why)
         case .limit: error(503, "too_many_rooms", "the server has reached its room limit")
+        case .metadataLimit: error(503, "metadata_limit", "the server holds the most metadata it may")
         }
     }
 }

@@ -1,7 +1,15 @@
-/// The meeting page served at `/`: plain HTML and JavaScript, no build step, no CDN. It is the
-/// reference client of docs/signaling.md: token → WebSocket → publisher connection (camera and
-/// microphone) → subscriber connection offered by the server → remote videos.
+/// The meeting page served at `/` with its script (`/client.js`) and style (`/client.css`):
+/// plain HTML and JavaScript, no build step, no CDN. It is the reference client of
+/// docs/signaling.md: token → WebSocket → publisher connection (camera and microphone) →
+/// subscriber connection offered by the server → remote videos. Nothing is inline, so the page
+/// runs under a CSP that allows scripts from this server only (`contentSecurityPolicy`), and
+/// the token comes in the URL fragment (`/#token=…`), which browsers never send to a server.
 enum WebClient {
+    /// No inline script or style, no frames, no plugins, no other origin; media from the
+    /// camera and the peer connections only.
+    static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        + "media-src 'self' blob: mediastream:; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
     static let html = #"""
 <!doctype html>
 <html lang="en">
@@ -9,16 +17,7 @@ enum WebClient {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Shihui 视会</title>
-<style>
-  body { font-family: system-ui, sans-serif; margin: 1rem; background: #111; color: #eee; }
-  #join { display: flex; gap: .5rem; margin-bottom: 1rem; }
-  #token { flex: 1; }
-  #videos { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: .5rem; }
-  video { width: 100%; background: #000; border-radius: 6px; }
-  .tile { position: relative; }
-  .tile span { position: absolute; left: .5rem; bottom: .5rem; background: #0008; padding: 0 .4rem; border-radius: 4px; }
-  #status { color: #9c9; margin: .5rem 0; }
-</style>
+<link rel="stylesheet" href="/client.css">
 </head>
 <body>
 <h1>Shihui 视会</h1>
@@ -30,9 +29,19 @@ enum WebClient {
 <div id="status">not connected</div>
 <div id="people"></div>
 <div id="videos"></div>
-<script>
+<script src="/client.js"></script>
+</body>
+</html>
+"""#
+
+    static let script = #"""
 "use strict";
 const params = new URLSearchParams(location.search);
+// The token travels in the fragment (never sent to a server, kept out of logs and referrers)
+// and is wiped from the address bar at once.
+const fragment = new URLSearchParams(location.hash.slice(1));
+const linkToken = fragment.get("token");
+if (location.hash) history.replaceState(null, "", location.pathname + location.search);
 const $ = id => document.getElementById(id);
 const config = { iceServers: [], bundlePolicy: "max-bundle" };
 let ws, publisher, subscriber, statsTimer;
@@ -145,9 +154,18 @@ function cleanup() {
 
 $("joinButton").onclick = () => join($("token").value.trim()).catch(e => status("error: " + e));
 $("leaveButton").onclick = () => { send({ type: "leave" }); };
-if (params.get("token")) { $("token").value = params.get("token"); join(params.get("token")).catch(e => status("error: " + e)); }
-</script>
-</body>
-</html>
+if (linkToken) { $("token").value = linkToken; join(linkToken).catch(e => status("error: " + e)); }
+else if (params.get("token")) status("pass the token after # (/#token=…), not in the query string");
+"""#
+
+    static let css = #"""
+  body { font-family: system-ui, sans-serif; margin: 1rem; background: #111; color: #eee; }
+  #join { display: flex; gap: .5rem; margin-bottom: 1rem; }
+  #token { flex: 1; }
+  #videos { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: .5rem; }
+  video { width: 100%; background: #000; border-radius: 6px; }
+  .tile { position: relative; }
+  .tile span { position: absolute; left: .5rem; bottom: .5rem; background: #0008; padding: 0 .4rem; border-radius: 4px; }
+  #status { color: #9c9; margin: .5rem 0; }
 """#
 }

@@ -61,6 +61,10 @@ public enum TokenError: Error, Equatable, Sendable, CustomStringConvertible {
     case notYetValid
     case wrongRoom(token: String, requested: String)
     case missingGrant(String)
+    /// `sub` or `room` breaks the name rule (NameRule).
+    case invalidName(claim: String, NameRule.Violation)
+    /// `exp` lies further past `nbf` (or now) than the server allows.
+    case lifetimeTooLong(seconds: Int64, limit: Int64)
 
     public var code: String {
         switch self {
@@ -71,6 +75,8 @@ public enum TokenError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notYetValid: "token_not_yet_valid"
         case .wrongRoom: "token_wrong_room"
         case .missingGrant: "permission_denied"
+        case .invalidName: "token_invalid_name"
+        case .lifetimeTooLong: "token_lifetime"
         }
     }
 
@@ -83,21 +89,29 @@ public enum TokenError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notYetValid: "token not valid yet (nbf in the future)"
         case .wrongRoom(let token, let requested): "token is for room \"\(token)\", not \"\(requested)\""
         case .missingGrant(let grant): "token lacks the \(grant) grant"
+        case .invalidName(let claim, let why): "the token's \(claim) \(why)"
+        case .lifetimeTooLong(let seconds, let limit): "the token is valid for \(seconds) s; this server accepts at most \(limit) s"
         }
     }
 }
 
 /// Verifies tokens (RFC 7519 §7.2 with RFC 7515 §5.2): structure, `alg` = HS256 only (never
-/// "none"), signature compared in constant time, then `nbf` ≤ now < `exp`.
+/// "none"), signature compared in constant time, then `nbf` ≤ now < `exp`, a lifetime within
+/// the server's cap, and `sub` and `room` by the name rule (`room` is required: `""` names
+/// every room, for server-wide admin tokens, and must be written out).
 public struct TokenVerifier: Sendable {
     public static let maximumTokenBytes = 8192
+    /// Default cap on `exp` − `nbf` (or − now without `nbf`): a week.
+    public static let defaultMaximumLifetime: Int64 = 7 * 86_400
     public let secret: [UInt8]
     /// Tolerated clock difference for `nbf` and `exp`, in seconds.
     public let leeway: Int64
+    public let maximumLifetime: Int64
 
-    public init(secret: [UInt8], leeway: Int64 = 5) {
+    public init(secret: [UInt8], leeway: Int64 = 5, maximumLifetime: Int64 = TokenVerifier.defaultMaximumLifetime) {
         self.secret = secret
         self.leeway = leeway
+        self.maximumLifetime = maximumLifetime
     }
 
     /// `now` is the wall clock in seconds since the epoch (injected for tests).
@@ -113,14 +127,21 @@ public struct TokenVerifier: Sendable {
         let expected = HMAC.authenticate(.sha256, key: secret, message: Array((parts[0] + "." + parts[1]).utf8))
         guard ConstantTime.equal(expected, signature) else { throw .badSignature }
         guard let claims = (try? JSONValue.parse(claimBytes))?.object else { throw .malformed("claims are not a JSON object") }
-        guard let sub = claims["sub"]?.string, !sub.isEmpty, sub.utf8.count <= 256 else { throw .malformed("sub must be a non-empty string") }
+        guard let sub = claims["sub"]?.string else { throw .malformed("sub must be a string") }
+        guard let room = claims["room"]?.string else { throw .malformed("room must be a string (\"\" for every room, admin tokens only)") }
         guard let exp = Self.numericDate(claims["exp"]) else { throw .malformed("exp must be a NumericDate") }
         let nbf = Self.numericDate(claims["nbf"]) ?? 0
         guard now < exp + leeway else { throw .expired }
         guard now + leeway >= nbf else { throw .notYetValid }
+        let lifetime = exp - (nbf > 0 ? nbf : now)
+        guard lifetime <= maximumLifetime else { throw .lifetimeTooLong(seconds: lifetime, limit: maximumLifetime) }
+        do throws(NameRule.Violation) { try NameRule.check(sub) } catch { throw .invalidName(claim: "sub", error) }
+        if !room.isEmpty {
+            do throws(NameRule.Violation) { try NameRule.check(room) } catch { throw .invalidName(claim: "room", error) }
+        }
         let g = claims["grants"]?.object ?? [:]
         func flag(_ k: String) -> Bool { g[k]?.bool ?? false }
-        return AccessToken(identity: sub, name: claims["name"]?.string ?? "", room: claims["room"]?.string ?? "",
+        return AccessToken(identity: sub, name: NameRule.cleanDisplayName(claims["name"]?.string ?? ""), room: room,
                            grants: Grants(publish: flag("publish"), subscribe: flag("subscribe"), admin: flag("admin"), record: flag("record")),
                            notBefore: nbf, expires: exp)
     }

@@ -82,6 +82,8 @@ public struct Room: Sendable {
     public var participants: [Participant] = []
     /// Monotonic time (ns) at which the room became empty.
     var emptySince: UInt64?
+    /// Its metadata and its participants' together (RoomRegistry.Options.maxRoomMetadataBytes).
+    var metadataBytes = 0
 
     public func participant(_ identity: String) -> Participant? { participants.first { $0.identity == identity } }
 

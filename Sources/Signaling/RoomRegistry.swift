@@ -28,15 +28,31 @@ public struct RoomRegistry: Sendable {
         /// Seconds an empty room lives before it is closed (rooms created on join).
         public var emptyTimeout = 20
         public var maxRooms = 10_000
+        /// Metadata a room may hold: its own and its participants' together.
+        public var maxRoomMetadataBytes = 1 << 20
+        /// Metadata the server may hold over all rooms.
+        public var maxTotalMetadataBytes = 64 << 20
+        /// Messages a session may send: `messageBurst` at once, then `messageRate` a second.
+        public var messageRate = 20
+        public var messageBurst = 100
         public init() {}
     }
+
+    /// Metadata held over all rooms (rooms' and participants'), for `maxTotalMetadataBytes`.
+    public private(set) var totalMetadataBytes = 0
 
     public let options: Options
     public private(set) var rooms: [String: Room] = [:]
     /// The room of each session; its participant is the one with that session (a room's list is
     /// searched by identity on join already). The room name alone, not (room, identity): 40-byte
     /// entries in a table at half load were ~80 bytes per participant at 1,000.
-    private var sessions: [SessionID: String] = [:]
+    private var sessions: [SessionID: SessionEntry] = [:]
+
+    /// A session's room and its message budget.
+    struct SessionEntry: Sendable {
+        var room: String
+        var budget: MessageRateLimiter
+    }
     /// Audience members (`Participant.isOnStage` false) whose `participant_joined` waits for the
     /// next `tick`, by room, in join order, so that a tick's joins reach each stage member in one
     /// write (LiveKit batches non-publisher updates for the same reason). The stage is announced
@@ -74,7 +90,7 @@ public struct RoomRegistry: Sendable {
             return out + [.send(session, SignalingError("room_full", "room \(token.room) is full (\(limit) participants)").json),
                           .close(session, code: 1008, reason: "room full")]
         }
-        let participant = Participant(sid: replaced?.sid ?? Self.newSID("PA"), identity: token.identity,
+        let participant = Participant(sid: replaced?.sid ?? Self.newSID("PA"), identity: token.identity,  // both checked by TokenVerifier
                                       name: token.name.isEmpty ? token.identity : token.name,
                                       metadata: replaced?.metadata ?? "", grants: token.grants,
                                       joinedAt: replaced?.joinedAt ?? now.unixSeconds, tracks: replaced?.tracks ?? [], session: session)
@@ -89,7 +105,7 @@ public struct RoomRegistry: Sendable {
                                                     "participants": Array(listed)])))
         rooms[token.room]!.participants.append(participant)
         rooms[token.room]!.emptySince = nil
-        sessions[session] = token.room
+        sessions[session] = SessionEntry(room: token.room, budget: MessageRateLimiter(burst: options.messageBurst, now: now))
         let room = rooms[token.room]!
         if let replaced {
             // Those who saw the old session hear of an update, those who did not of a join, and
@@ -115,8 +131,15 @@ public struct RoomRegistry: Sendable {
 
     /// A text message from a session.
     public mutating func receive(session: SessionID, text: String, now: Instant) -> [SignalOutput] {
-        guard let roomName = sessions[session], var room = rooms[roomName],
-              let index = room.participants.firstIndex(where: { $0.session == session }) else { return [] }
+        guard let entry = sessions[session] else { return [] }
+        let wasTripped = entry.budget.tripped
+        guard sessions[session]!.budget.admit(now: now, rate: options.messageRate, burst: options.messageBurst) else {
+            if wasTripped { return [] }  // the close is on its way
+            return [.send(session, SignalingError("rate_limited", "more than \(options.messageRate) messages a second (bursts of \(options.messageBurst))").json),
+                    .close(session, code: 1008, reason: "message rate limit")]
+        }
+        let roomName = entry.room
+        guard var room = rooms[roomName], let index = room.participants.firstIndex(where: { $0.session == session }) else { return [] }
         let message: ClientMessage
         do throws(SignalingError) { message = try ClientMessage.decode(text) } catch { return [.send(session, error.json)] }
         let id = message.id
@@ -133,8 +156,17 @@ public struct RoomRegistry: Sendable {
             if let id { o["id"] = id }
             return [.send(session, JSONWriter.encode(o))]
         case .updateMetadata(_, let metadata, let name):
-            if let metadata { room.participants[index].metadata = metadata }
-            if let name { room.participants[index].name = name }
+            if let metadata {
+                if let (c, at) = NameRule.firstHidden(in: metadata) {
+                    return fail("invalid_metadata", "metadata has the hidden character \(NameRule.describe(c)) at character \(at + 1)")
+                }
+                let delta = metadata.utf8.count - room.participants[index].metadata.utf8.count
+                if let refusal = metadataRefusal(room: room, adding: delta) { return fail("metadata_limit", refusal) }
+                room.participants[index].metadata = metadata
+                room.metadataBytes += delta
+                totalMetadataBytes += delta
+            }
+            if let name { room.participants[index].name = NameRule.cleanDisplayName(name).isEmpty ? room.participants[index].identity : NameRule.cleanDisplayName(name) }
             rooms[roomName] = room
             return [ok()] + announcePendingJoin(of: session, in: room)
                 + broadcast(room, about: room.participants[index], except: nil, ["type": "participant_updated", "participant": room.participants[index].encoded])
@@ -167,7 +199,7 @@ public struct RoomRegistry: Sendable {
 
     /// Sets a participant's published tracks (the media plane reports them) and tells the room.
     public mutating func setTracks(session: SessionID, tracks: [TrackInfo]) -> [SignalOutput] {
-        guard let roomName = sessions[session], var room = rooms[roomName],
+        guard let roomName = sessions[session]?.room, var room = rooms[roomName],
               let index = room.participants.firstIndex(where: { $0.session == session }) else { return [] }
         room.participants[index].tracks = tracks
         rooms[roomName] = room
@@ -177,7 +209,7 @@ public struct RoomRegistry: Sendable {
 
     /// The room and participant of a session.
     public func participant(session: SessionID) -> (room: Room, participant: Participant)? {
-        guard let roomName = sessions[session], let room = rooms[roomName], let p = room.participants.first(where: { $0.session == session }) else { return nil }
+        guard let roomName = sessions[session]?.room, let room = rooms[roomName], let p = room.participants.first(where: { $0.session == session }) else { return nil }
         return (room, p)
     }
 
@@ -198,6 +230,7 @@ public struct RoomRegistry: Sendable {
         for (name, room) in rooms {
             if let since = room.emptySince, room.participants.isEmpty,
                now.monotonicNanos >= since + UInt64(room.emptyTimeout) * 1_000_000_000 {
+                totalMetadataBytes -= room.metadataBytes
                 rooms[name] = nil
             }
         }
@@ -207,20 +240,32 @@ public struct RoomRegistry: Sendable {
     // MARK: REST operations
 
     public enum RoomError: Error, Equatable, Sendable {
-        case exists, notFound, invalid(String), limit
+        case exists, notFound, invalid(String), limit, metadataLimit
+    }
+
+    /// Why `adding` bytes of metadata to `room` would pass a bound, or nil.
+    private func metadataRefusal(room: Room, adding delta: Int) -> String? {
+        guard delta > 0 else { return nil }
+        if room.metadataBytes + delta > options.maxRoomMetadataBytes { return "room \(room.name) holds the most metadata it may (\(options.maxRoomMetadataBytes) bytes)" }
+        if totalMetadataBytes + delta > options.maxTotalMetadataBytes { return "the server holds the most metadata it may" }
+        return nil
     }
 
     /// Creates a room ahead of the first join (POST /api/v1/rooms).
     public mutating func createRoom(name: String, maxParticipants: Int, emptyTimeout: Int?, metadata: String, now: Instant) throws(RoomError) -> Room {
-        guard Self.isValidRoomName(name) else { throw .invalid("room name must be 1-128 characters without control characters or '/'") }
+        do throws(NameRule.Violation) { try NameRule.check(name) } catch { throw .invalid("the room name \(error)") }
         guard (0...10_000).contains(maxParticipants) else { throw .invalid("maxParticipants must be 0 (no limit) to 10000") }
         let timeout = emptyTimeout ?? options.emptyTimeout
         guard (0...86_400).contains(timeout) else { throw .invalid("emptyTimeout must be 0 to 86400 seconds") }
-        guard metadata.utf8.count <= 64 * 1024 else { throw .invalid("metadata over 64 KiB") }
+        guard metadata.utf8.count <= 64 * 1024 else { throw .invalid("metadata is over 64 KiB") }
+        if let (c, at) = NameRule.firstHidden(in: metadata) { throw .invalid("metadata has the hidden character \(NameRule.describe(c)) at character \(at + 1)") }
         guard rooms[name] == nil else { throw .exists }
         guard rooms.count < options.maxRooms else { throw .limit }
-        let room = Room(name: name, sid: Self.newSID("RM"), createdAt: now.unixSeconds, maxParticipants: maxParticipants,
+        guard totalMetadataBytes + metadata.utf8.count <= options.maxTotalMetadataBytes else { throw .metadataLimit }
+        var room = Room(name: name, sid: Self.newSID("RM"), createdAt: now.unixSeconds, maxParticipants: maxParticipants,
                         emptyTimeout: timeout, metadata: metadata, emptySince: now.monotonicNanos)
+        room.metadataBytes = metadata.utf8.count
+        totalMetadataBytes += room.metadataBytes
         rooms[name] = room
         return room
     }
@@ -234,6 +279,7 @@ public struct RoomRegistry: Sendable {
             out.append(.send(p.session, JSONWriter.encode(["type": "leave", "reason": "room deleted"])))
             out.append(.close(p.session, code: 1000, reason: "room deleted"))
         }
+        totalMetadataBytes -= room.metadataBytes
         rooms[name] = nil
         pendingJoinNotices[name] = nil
         return out
@@ -253,16 +299,30 @@ public struct RoomRegistry: Sendable {
         return o
     }
 
-    /// JSON list of rooms (GET /api/v1/rooms), sorted by name.
-    public func roomsJSON() -> [[String: Any]] { rooms.values.sorted { $0.name < $1.name }.map(\.json) }
+    /// One page of the room list (GET /api/v1/rooms), sorted by name: at most `limit` rooms
+    /// named after `after` that `include` admits, each without its metadata unless asked, and
+    /// the name to continue after when more remain.
+    public func roomsPage(limit: Int, after: String?, metadata: Bool, include: (String) -> Bool = { _ in true }) -> (rooms: [[String: Any]], next: String?) {
+        var names = rooms.keys.filter { name in (after.map { name > $0 } ?? true) && include(name) }
+        names.sort()
+        let page = names.prefix(limit)
+        let list = page.map { name -> [String: Any] in
+            var o = rooms[name]!.json
+            if !metadata { o["metadata"] = nil }
+            return o
+        }
+        return (list, names.count > limit ? page.last : nil)
+    }
 
     // MARK: Helpers
 
     private mutating func remove(session: SessionID, reason: String, now: Instant, closeCode: UInt16?) -> [SignalOutput] {
-        guard let roomName = sessions.removeValue(forKey: session), var room = rooms[roomName],
+        guard let roomName = sessions.removeValue(forKey: session)?.room, var room = rooms[roomName],
               let index = room.participants.firstIndex(where: { $0.session == session }) else { return [] }
         let announced = announcePendingJoin(of: session, in: room)
         let p = room.participants.remove(at: index)
+        room.metadataBytes -= p.metadata.utf8.count
+        totalMetadataBytes -= p.metadata.utf8.count
         if room.participants.isEmpty { room.emptySince = now.monotonicNanos }
         rooms[roomName] = room
         var out = announced
@@ -296,10 +356,6 @@ public struct RoomRegistry: Sendable {
     private func broadcast(_ room: Room, about subject: Participant, except: SessionID?, _ message: [String: Any]) -> [SignalOutput] {
         let text = JSONWriter.encode(message)
         return room.participants.filter { $0.session != except && $0.sees(subject) }.map { .send($0.session, text) }
-    }
-
-    static func isValidRoomName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.count <= 128 && !name.unicodeScalars.contains { $0.value < 0x20 || $0 == "/" || $0.value == 0x7F }
     }
 
     /// "PA_" + 12 random base62 characters.

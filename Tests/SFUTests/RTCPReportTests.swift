@@ -122,12 +122,12 @@ struct RTCPReportTests {
     static func publisherAndViewer() throws -> (MediaRouter, Leg, Leg) {
         let router = MediaRouter(dtlsContext: DTLSContext(certificate: try DTLSCertificate.generate()), iceCredentials: ICELiteAgentTests.credentials)
         let publisher = Leg(port: 10_000), viewer = Leg(port: 20_000)
-        let pub = router.addTransport(answer: answer(.recvonly), localUfrag: "p")
+        let pub = router.addTransport(answer: answer(.recvonly), localUfrag: "p", now: 0)
         router.connectWithoutHandshake(transport: pub, keys: publisher.keys, address: publisher.address)
-        router.publish(transport: pub, publisher: "room/p")
-        let sub = router.addTransport(answer: answer(.sendonly), localUfrag: "s")
+        router.publish(transport: pub, publisher: ParticipantKey(room: "room", identity: "p"))
+        let sub = router.addTransport(answer: answer(.sendonly), localUfrag: "s", now: 0)
         router.connectWithoutHandshake(transport: sub, keys: viewer.keys, address: viewer.address)
-        router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: "room/p", kind: "video"), ssrc: 1000, now: 0)
+        router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: "video"), ssrc: 1000, now: 0)
         return (router, publisher, viewer)
     }
 
@@ -193,16 +193,16 @@ extension RTCPReportTests {
     @Test func senderReportsToOneSubscriberAreAggregated() throws {
         let router = MediaRouter(dtlsContext: DTLSContext(certificate: try DTLSCertificate.generate()), iceCredentials: ICELiteAgentTests.credentials)
         let viewer = Leg(port: 20_000)
-        let sub = router.addTransport(answer: Self.answer(.sendonly), localUfrag: "s")
+        let sub = router.addTransport(answer: Self.answer(.sendonly), localUfrag: "s", now: 0)
         router.connectWithoutHandshake(transport: sub, keys: viewer.keys, address: viewer.address)
         var sent: [(bytes: [UInt8], to: TransportAddress)] = []
         let capture: (UnsafeRawBufferPointer, TransportAddress) -> Void = { sent.append((Array($0), $1)) }
         for i in 0..<20 {
             let publisher = Leg(port: UInt16(10_000 + i))
-            let pub = router.addTransport(answer: Self.answer(.recvonly), localUfrag: "p\(i)")
+            let pub = router.addTransport(answer: Self.answer(.recvonly), localUfrag: "p\(i)", now: 0)
             router.connectWithoutHandshake(transport: pub, keys: publisher.keys, address: publisher.address)
-            router.publish(transport: pub, publisher: "room/p\(i)")
-            router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: "room/p\(i)", kind: "video"), ssrc: UInt32(1000 + i), now: 0)
+            router.publish(transport: pub, publisher: ParticipantKey(room: "room", identity: "p\(i)"))
+            router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p\(i)"), kind: "video"), ssrc: UInt32(1000 + i), now: 0)
             var b = RTPPacketBuilder(payloadType: 96, sequenceNumber: 1, timestamp: 3000, ssrc: UInt32(0xA000 + i), marker: true)
             b.payload = [0x10, 0x00, 0x00, 0x00] + [UInt8](repeating: 7, count: 96)
             var packet = b.serialized() + [UInt8](repeating: 0, count: 32)
@@ -258,8 +258,8 @@ struct DTLSReleaseTests {
         var answer = RTCPReportTests.answer(publishing ? .recvonly : .sendonly)
         answer.remoteUfrag = "cliU"
         answer.remoteFingerprint = clientCertificate.fingerprint
-        let id = router.addTransport(answer: answer, localUfrag: "srvU")
-        if publishing { router.publish(transport: id, publisher: "room/p") }
+        let id = router.addTransport(answer: answer, localUfrag: "srvU", now: 0)
+        if publishing { router.publish(transport: id, publisher: ParticipantKey(room: "room", identity: "p")) }
         let address = TransportAddress(ip: .loopbackV4, port: 40_000)
         let deliver: ([UInt8], UInt64) -> [[UInt8]] = { datagram, now in
             var sent: [[UInt8]] = []

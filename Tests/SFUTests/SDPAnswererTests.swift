@@ -66,9 +66,36 @@ struct SDPAnswererTests {
         let role = try r.answer.media[0].value(SDPSetupRole.self)
         #expect(r.dtlsRole == .client && role == .active)
         let noPwd = try Fixture.text("sdp/aiortc-offer.sdp").split(separator: "\r\n").filter { !$0.hasPrefix("a=ice-pwd") }.joined(separator: "\r\n") + "\r\n"
-        #expect(throws: SDPAnswerer.Error.invalidOffer("missing ICE credentials")) {
+        #expect(throws: SDPAnswerer.Error.invalidOffer("the offer has no ICE credentials (a=ice-ufrag, a=ice-pwd)")) {
             try SDPAnswerer.answer(try SessionDescription.parse(noPwd), Self.parameters)
         }
+    }
+
+    /// Offers a JSEP answerer must refuse (issue 16, finding 9): two sections with one mid
+    /// (RFC 8843 §7.2), an ICE-lite offerer (two lite agents never check each other, RFC 8445
+    /// §6.1.1), and several sections without BUNDLE, which our one transport cannot answer.
+    @Test func refusesDuplicateMidsLiteOfferersAndUnbundledSections() throws {
+        let offer = try Fixture.text("sdp/aiortc-offer.sdp")
+        let duplicate = offer.replacingOccurrences("a=mid:1", "a=mid:0")
+        #expect(throws: SDPAnswerer.Error.duplicateMid("0")) { try SDPAnswerer.answer(try SessionDescription.parse(duplicate), Self.parameters) }
+        let lite = offer.replacingOccurrences("t=0 0\r\n", "t=0 0\r\na=ice-lite\r\n")
+        #expect(throws: SDPAnswerer.Error.liteOfferer) { try SDPAnswerer.answer(try SessionDescription.parse(lite), Self.parameters) }
+        let unbundled = offer.split(separator: "\r\n").filter { !$0.hasPrefix("a=group:BUNDLE") }.joined(separator: "\r\n") + "\r\n"
+        #expect(throws: SDPAnswerer.Error.bundleRequired) { try SDPAnswerer.answer(try SessionDescription.parse(unbundled), Self.parameters) }
+        #expect(SDPAnswerer.Error.bundleRequired.code == "bundle_required")
+    }
+
+    /// One section without a BUNDLE group is answered without one: the answer never adds a
+    /// group the offer did not have (RFC 8843 §7.3).
+    @Test func aLoneUnbundledSectionGetsNoGroup() throws {
+        let offer = try Fixture.text("sdp/aiortc-offer.sdp")
+        let parsed = try SessionDescription.parse(offer)
+        var single = parsed
+        single.media = [parsed.media[0]]
+        single.lines.removeAll { $0.attribute?.name == "group" }
+        let r = try SDPAnswerer.answer(try SessionDescription.parse(single.serialized()), Self.parameters)
+        #expect(r.media.count == 1 && !r.answer.hasAttribute("group"))
+        #expect(try SDPAnswerer.answer(parsed, Self.parameters).answer.hasAttribute("group"))
     }
 }
 

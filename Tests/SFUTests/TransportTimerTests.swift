@@ -19,7 +19,7 @@ struct TransportTimerTests {
         var answer = RTCPReportTests.answer(.sendonly)
         answer.remoteUfrag = "cliU"
         answer.remoteFingerprint = clientCertificate.fingerprint
-        _ = router.addTransport(answer: answer, localUfrag: "srvU")
+        _ = router.addTransport(answer: answer, localUfrag: "srvU", now: 0)
         let deliver: ([UInt8], UInt64) -> [[UInt8]] = { datagram, now in
             var sent: [[UInt8]] = []
             datagram.withUnsafeBytes { router.handle($0, from: Self.address, now: now) { bytes, to in if to == Self.address { sent.append(Array(bytes)) } } }
@@ -92,7 +92,7 @@ extension TransportTimerTests {
             var answer = RTCPReportTests.answer(.sendonly)
             answer.remoteUfrag = "cliU"
             answer.remoteFingerprint = clientCertificate.fingerprint
-            _ = router.addTransport(answer: answer, localUfrag: "srv\(i)")
+            _ = router.addTransport(answer: answer, localUfrag: "srv\(i)", now: 0)
             let address = TransportAddress(ip: .loopbackV4, port: UInt16(41_000 + i))
             let deliver: ([UInt8]) -> [[UInt8]] = { datagram in
                 var sent: [[UInt8]] = []
@@ -147,9 +147,9 @@ struct TransportRemovalTests {
     /// Adds a second connected viewer (transport 3, SSRC 2000) of "room/p" video.
     static func secondViewer(_ router: MediaRouter) -> RTCPReportTests.Leg {
         let leg = RTCPReportTests.Leg(port: 20_100)
-        let id = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "s2")
+        let id = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "s2", now: 0)
         router.connectWithoutHandshake(transport: id, keys: leg.keys, address: leg.address)
-        router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: "room/p", kind: "video"), ssrc: 2000, now: 0)
+        router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: "video"), ssrc: 2000, now: 0)
         return leg
     }
 
@@ -194,9 +194,9 @@ struct TransportRemovalTests {
     @Test func aRepublishMovesTheViewers() throws {
         let (router, publisher, viewer) = try RTCPReportTests.publisherAndViewer()
         let again = RTCPReportTests.Leg(port: 10_100)
-        let id = router.addTransport(answer: RTCPReportTests.answer(.recvonly), localUfrag: "p2")
+        let id = router.addTransport(answer: RTCPReportTests.answer(.recvonly), localUfrag: "p2", now: 0)
         router.connectWithoutHandshake(transport: id, keys: again.keys, address: again.address)
-        router.publish(transport: id, publisher: "room/p")
+        router.publish(transport: id, publisher: ParticipantKey(room: "room", identity: "p"))
         let capture = FeedbackTimerTests.Capture()
         try FeedbackTimerTests.sendVideo(router, again, seq: 1, now: 1, capture)
         #expect(capture.sent.map(\.to) == [viewer.address])
@@ -215,9 +215,9 @@ struct TransportRemovalTests {
         let (router, publisher, _) = try RTCPReportTests.publisherAndViewer()
         let second = Self.secondViewer(router)
         let third = RTCPReportTests.Leg(port: 20_200)
-        let id = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "s3")
+        let id = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "s3", now: 0)
         router.connectWithoutHandshake(transport: id, keys: third.keys, address: third.address)
-        router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: "room/p", kind: "video"), ssrc: 3000, now: 0)
+        router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: "video"), ssrc: 3000, now: 0)
         let capture = FeedbackTimerTests.Capture()
         try FeedbackTimerTests.sendVideo(router, publisher, seq: 1, now: 1, capture)
         #expect(capture.sent.count == 3)
@@ -239,5 +239,29 @@ struct TransportRemovalTests {
         router.removeTransport(2) { _, _ in }
         for t in stride(from: UInt64(100), through: 4_000, by: 100) { router.tick(now: t * TransportTimerTests.ms) { _, _ in } }
         #expect(router.reportWheel.count == 1)
+    }
+}
+
+/// Half-open transports (issue 16, finding 3): an offer whose peer never checks, or never
+/// finishes DTLS, fails at `connectTimeout`, within the once-a-second pass; a connected one
+/// never does.
+struct ConnectTimeoutTests {
+    static let s: UInt64 = 1_000_000_000
+
+    @Test func anUnconnectedTransportFailsAtItsDeadline() throws {
+        let router = MediaRouter(dtlsContext: DTLSContext(certificate: try DTLSCertificate.generate()), iceCredentials: ICELiteAgentTests.credentials)
+        router.connectTimeout = 10 * Self.s
+        let silent = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "never", now: 1 * Self.s)
+        let late = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "later", now: 5 * Self.s)
+        let connected = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "fine", now: 1 * Self.s)
+        router.connectWithoutHandshake(transport: connected, keys: RTCPReportTests.Leg(port: 30_000).keys, address: TransportTimerTests.address, now: 2 * Self.s)
+        for t in stride(from: UInt64(1), through: 10, by: 1) { router.tick(now: t * Self.s) { _, _ in } }
+        #expect(router.takeEvents().isEmpty)
+        for t in stride(from: UInt64(11), through: 12, by: 1) { router.tick(now: t * Self.s) { _, _ in } }
+        #expect(router.takeEvents() == [.failed(silent, "not connected within 10 s (no ICE check, or DTLS did not finish)")])
+        router.removeTransport(late) { _, _ in }  // removed before its deadline: nothing to report
+        for t in stride(from: UInt64(13), through: 40, by: 1) { router.tick(now: t * Self.s) { _, _ in } }
+        #expect(router.takeEvents().isEmpty)
+        #expect(router.stats.connectTimeouts == 1)
     }
 }

@@ -12,11 +12,11 @@ import TestSupport
 /// change made while an offer awaits its answer is offered once the answer arrives (JSEP, RFC
 /// 8829 §3.5.1: a new offer only from the stable state).
 struct SubscriberRenegotiationTests {
-    static func service() throws -> MediaService {
+    static func service(limits: MediaService.Limits = MediaService.Limits()) throws -> MediaService {
         let certificate = try DTLSCertificate.generate()
         let credentials = ICECredentialMinter()
         let loop = try MediaLoop(address: TransportAddress("127.0.0.1:0")!, router: MediaRouter(dtlsContext: DTLSContext(certificate: certificate), iceCredentials: credentials))
-        return MediaService(loop: loop, certificate: certificate, candidateAddress: loop.localAddress, credentials: credentials)
+        return MediaService(loop: loop, certificate: certificate, candidateAddress: loop.localAddress, credentials: credentials, limits: limits)
     }
 
     /// A browser's answer to `offer`: every section received, DTLS active.
@@ -41,39 +41,39 @@ struct SubscriberRenegotiationTests {
         let media = try Self.service()
         let offer = try Fixture.text("sdp/chromium-offer.sdp")
         let viewer: SessionID = 7
-        _ = try media.publish(offer: offer, room: "r", identity: "alice", session: 1)
-        let first = try #require(media.subscriberOffer(session: viewer, room: "r", identity: "viewer"))
+        _ = try media.publish(offer: offer, publisher: ParticipantKey(room: "r", identity: "alice"), session: 1)
+        let first = try #require(media.subscriberOffer(session: viewer, participant: ParticipantKey(room: "r", identity: "viewer")))
         #expect(try Self.trackCount(first) == 2)
 
         // Bob publishes while the first offer is unanswered: nothing is sent now ...
-        _ = try media.publish(offer: offer, room: "r", identity: "bob", session: 2)
-        #expect(media.subscriberOffer(session: viewer, room: "r", identity: "viewer") == nil)
+        _ = try media.publish(offer: offer, publisher: ParticipantKey(room: "r", identity: "bob"), session: 2)
+        #expect(media.subscriberOffer(session: viewer, participant: ParticipantKey(room: "r", identity: "viewer")) == nil)
 
         // ... and the answer says another offer is due, which carries Bob's tracks too.
-        guard case .success(let again) = media.subscriberAnswer(session: viewer, sdp: try Self.answer(to: first)) else {
+        guard case .success(let again) = media.subscriberAnswer(session: viewer, room: "r", sdp: try Self.answer(to: first)) else {
             Issue.record("answer refused")
             return
         }
         #expect(again)
-        let second = try #require(media.subscriberOffer(session: viewer, room: "r", identity: "viewer"))
+        let second = try #require(media.subscriberOffer(session: viewer, participant: ParticipantKey(room: "r", identity: "viewer")))
         #expect(try Self.trackCount(second) == 4)
 
         // Answered with nothing changed since: no further offer.
-        guard case .success(let more) = media.subscriberAnswer(session: viewer, sdp: try Self.answer(to: second)) else {
+        guard case .success(let more) = media.subscriberAnswer(session: viewer, room: "r", sdp: try Self.answer(to: second)) else {
             Issue.record("second answer refused")
             return
         }
         #expect(!more)
-        #expect(media.subscriberOffer(session: viewer, room: "r", identity: "viewer") == nil)
+        #expect(media.subscriberOffer(session: viewer, participant: ParticipantKey(room: "r", identity: "viewer")) == nil)
     }
 
     /// A failed subscriber transport ends that session's subscriber connection, and only once.
     @Test func aFailedSubscriberTransportIsForgotten() throws {
         let media = try Self.service()
         let offer = try Fixture.text("sdp/chromium-offer.sdp")
-        _ = try media.publish(offer: offer, room: "r", identity: "alice", session: 1)
-        let first = try #require(media.subscriberOffer(session: 7, room: "r", identity: "viewer"))
-        guard case .success = media.subscriberAnswer(session: 7, sdp: try Self.answer(to: first)) else {
+        _ = try media.publish(offer: offer, publisher: ParticipantKey(room: "r", identity: "alice"), session: 1)
+        let first = try #require(media.subscriberOffer(session: 7, participant: ParticipantKey(room: "r", identity: "viewer")))
+        guard case .success = media.subscriberAnswer(session: 7, room: "r", sdp: try Self.answer(to: first)) else {
             Issue.record("answer refused")
             return
         }
@@ -88,6 +88,6 @@ struct SubscriberRenegotiationTests {
         #expect(session == 7)
         #expect(media.transportFailed(resource: resource) == nil)
         // A new offer starts a new connection (fresh credentials, all sections).
-        #expect(try Self.trackCount(try #require(media.subscriberOffer(session: 7, room: "r", identity: "viewer"))) == 2)
+        #expect(try Self.trackCount(try #require(media.subscriberOffer(session: 7, participant: ParticipantKey(room: "r", identity: "viewer")))) == 2)
     }
 }

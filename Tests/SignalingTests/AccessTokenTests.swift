@@ -44,10 +44,59 @@ struct AccessTokenTests {
             let input = Base64.encodeURL(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8)) + "." + Base64.encodeURL(Array(claims.utf8))
             return input + "." + Base64.encodeURL(MediaCryptoBridge.hmac(Self.secret, input))
         }
-        #expect(throws: TokenError.malformed("exp must be a NumericDate")) { try Self.verifier.verify(sign(#"{"sub":"a","exp":true}"#), now: 0) }
-        #expect(throws: TokenError.malformed("sub must be a non-empty string")) { try Self.verifier.verify(sign(#"{"sub":"","exp":10}"#), now: 0) }
-        let numericGrant = try Self.verifier.verify(sign(#"{"sub":"a","exp":10,"grants":{"admin":1}}"#), now: 0)
+        #expect(throws: TokenError.malformed("exp must be a NumericDate")) { try Self.verifier.verify(sign(#"{"sub":"a","room":"r","exp":true}"#), now: 0) }
+        #expect(throws: TokenError.invalidName(claim: "sub", .empty)) { try Self.verifier.verify(sign(#"{"sub":"","room":"r","exp":10}"#), now: 0) }
+        #expect(throws: TokenError.malformed("sub must be a string")) { try Self.verifier.verify(sign(#"{"sub":7,"room":"r","exp":10}"#), now: 0) }
+        let numericGrant = try Self.verifier.verify(sign(#"{"sub":"a","room":"r","exp":10,"grants":{"admin":1}}"#), now: 0)
         #expect(numericGrant.grants.admin == false)
+    }
+
+    static func sign(_ claims: String) -> String {
+        let input = Base64.encodeURL(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8)) + "." + Base64.encodeURL(Array(claims.utf8))
+        return input + "." + Base64.encodeURL(MediaCryptoBridge.hmac(Self.secret, input))
+    }
+
+    /// An admin token without a `room` claim is refused: every-room tokens say `"room": ""`
+    /// (issue 16, finding 7), and such a token still verifies.
+    @Test func theRoomClaimIsRequired() throws {
+        #expect(throws: TokenError.malformed(#"room must be a string ("" for every room, admin tokens only)"#)) {
+            try Self.verifier.verify(Self.sign(#"{"sub":"ops","exp":100,"grants":{"admin":true}}"#), now: 0)
+        }
+        let everyRoom = try Self.verifier.verify(Self.sign(#"{"sub":"ops","room":"","exp":100,"grants":{"admin":true}}"#), now: 0)
+        #expect(everyRoom.room == "" && everyRoom.grants.admin)
+    }
+
+    /// A lifetime (exp − nbf, or exp − now without nbf) past the cap is refused, however far
+    /// off `exp` is (issue 16, finding 8: `exp` 9.9e14 was accepted); up to the cap is fine.
+    @Test func lifetimesAreCapped() throws {
+        let verifier = TokenVerifier(secret: Self.secret, maximumLifetime: 3600)
+        #expect(throws: TokenError.lifetimeTooLong(seconds: 990_000_000_000_000 - 1000, limit: 3600)) {
+            try verifier.verify(Self.sign(#"{"sub":"a","room":"r","nbf":1000,"exp":990000000000000}"#), now: 1000)
+        }
+        #expect(throws: TokenError.lifetimeTooLong(seconds: 3601, limit: 3600)) {
+            try verifier.verify(Self.sign(#"{"sub":"a","room":"r","exp":4601}"#), now: 1000)
+        }
+        #expect(try verifier.verify(Self.sign(#"{"sub":"a","room":"r","nbf":1000,"exp":4600}"#), now: 1000).expires == 4600)
+        #expect(TokenVerifier.defaultMaximumLifetime == 7 * 86_400)
+    }
+
+    /// Room and identity claims follow the name rule (issue 16, finding 4); display names lose
+    /// their control and bidi characters.
+    @Test(arguments: [
+        (#"{"sub":"b/c","room":"a","exp":10}"#, TokenError.invalidName(claim: "sub", .character("/", at: 1))),
+        (#"{"sub":"c","room":"a/b","exp":10}"#, TokenError.invalidName(claim: "room", .character("/", at: 1))),
+        (#"{"sub":"c","room":"a\u0000b","exp":10}"#, TokenError.invalidName(claim: "room", .character("\u{0}", at: 1))),
+        (#"{"sub":"c","room":"a\r\nb","exp":10}"#, TokenError.invalidName(claim: "room", .character("\r", at: 1))),
+        (#"{"sub":"x\u202Ey","room":"a","exp":10}"#, TokenError.invalidName(claim: "sub", .character("\u{202E}", at: 1))),
+        (#"{"sub":"c","room":""# + String(repeating: "r", count: 2000) + #"","exp":10}"#, TokenError.invalidName(claim: "room", .tooLong(bytes: 2000))),
+    ] as [(String, TokenError)])
+    func namesFollowTheRule(claims: String, error: TokenError) {
+        #expect(throws: error) { try Self.verifier.verify(Self.sign(claims), now: 0) }
+    }
+
+    @Test func displayNamesAreCleaned() throws {
+        let t = try Self.verifier.verify(Self.sign(#"{"sub":"li","room":"应急","name":" 李\u202E四\u0007\n ","exp":10}"#), now: 0)
+        #expect(t.name == "李四" && t.room == "应急")
     }
 }
 

@@ -130,7 +130,7 @@ struct RoomRegistryTests {
         let full = r.join(session: 2, token: Self.token("b", room: "briefing"), now: Self.at(1))
         #expect(Self.messages(full, to: 2).first?["code"] as? String == "room_full")
         #expect(full.contains(.close(2, code: 1008, reason: "room full")))
-        #expect(r.roomsJSON().count == 1 && (r.roomJSON("briefing")?["participants"] as? [Any])?.count == 1)
+        #expect(r.roomsPage(limit: 10, after: nil, metadata: false).rooms.count == 1 && (r.roomJSON("briefing")?["participants"] as? [Any])?.count == 1)
         let out = try r.deleteRoom("briefing", now: Self.at(2))
         #expect(out.contains(.close(1, code: 1000, reason: "room deleted")))
         #expect(r.rooms.isEmpty)
@@ -227,5 +227,82 @@ struct RoomRegistryTests {
         let gone = r.disconnected(session: 3, now: Self.at(1))
         #expect(Self.types(gone, to: 1) == ["participant_joined", "participant_left"])
         #expect(Self.types(r.tick(now: Self.at(2)), to: 1).isEmpty)
+    }
+}
+
+/// Limits the abuse test found missing (issue 16): the room list is paginated and leaves
+/// metadata out, metadata is bounded per room and per server and free of hidden characters,
+/// and a flood of messages closes its session.
+struct RoomRegistryLimitTests {
+    static let at = RoomRegistryTests.at
+
+    @Test func theRoomListIsPaginatedWithoutMetadata() throws {
+        var r = RoomRegistry()
+        for i in 0..<25 { _ = try r.createRoom(name: String(format: "room-%02d", i), maxParticipants: 0, emptyTimeout: 600, metadata: "m\(i)", now: Self.at(0)) }
+        var seen: [String] = []
+        var after: String? = nil
+        repeat {
+            let page = r.roomsPage(limit: 10, after: after, metadata: false)
+            #expect(page.rooms.count <= 10 && page.rooms.allSatisfy { $0["metadata"] == nil })
+            seen += page.rooms.compactMap { $0["name"] as? String }
+            after = page.next
+        } while after != nil
+        #expect(seen == (0..<25).map { String(format: "room-%02d", $0) })
+        #expect(r.roomsPage(limit: 1, after: nil, metadata: true).rooms.first?["metadata"] as? String == "m0")
+        #expect(r.roomsPage(limit: 5, after: "room-22", metadata: false).next == nil)
+        #expect(r.roomsPage(limit: 5, after: nil, metadata: false, include: { $0 == "room-07" }).rooms.count == 1)
+    }
+
+    @Test func metadataIsBoundedPerRoomAndPerServer() throws {
+        var options = RoomRegistry.Options()
+        options.maxRoomMetadataBytes = 100
+        options.maxTotalMetadataBytes = 150
+        var r = RoomRegistry(options: options)
+        _ = try r.createRoom(name: "a", maxParticipants: 0, emptyTimeout: 600, metadata: String(repeating: "x", count: 60), now: Self.at(0))
+        _ = r.join(session: 1, token: RoomRegistryTests.token("alice", room: "a"), now: Self.at(0))
+        let big = #"{"type":"update_metadata","metadata":""# + String(repeating: "y", count: 50) + #""}"#
+        #expect(RoomRegistryTests.messages(r.receive(session: 1, text: big, now: Self.at(1)), to: 1).first?["code"] as? String == "metadata_limit")
+        let small = #"{"type":"update_metadata","metadata":""# + String(repeating: "y", count: 40) + #""}"#
+        #expect(RoomRegistryTests.types(r.receive(session: 1, text: small, now: Self.at(1)), to: 1).first == "ok")
+        #expect(r.totalMetadataBytes == 100)
+        #expect(throws: RoomRegistry.RoomError.metadataLimit) { try r.createRoom(name: "b", maxParticipants: 0, emptyTimeout: 600, metadata: String(repeating: "z", count: 51), now: Self.at(1)) }
+        // Leaving gives the participant's share back; deleting the room the rest.
+        _ = r.disconnected(session: 1, now: Self.at(2))
+        #expect(r.totalMetadataBytes == 60)
+        _ = try r.deleteRoom("a", now: Self.at(3))
+        #expect(r.totalMetadataBytes == 0)
+    }
+
+    @Test func hiddenCharactersAndBadNamesAreRefused() throws {
+        var r = RoomRegistry()
+        #expect(throws: RoomRegistry.RoomError.invalid("metadata has the hidden character U+202E at character 3")) {
+            try r.createRoom(name: "a", maxParticipants: 0, emptyTimeout: 60, metadata: "ok\u{202E}", now: Self.at(0))
+        }
+        #expect(throws: RoomRegistry.RoomError.invalid(#"the room name has "/" (U+002F) at character 2 (letters, digits and - _ . @ : + ~ only)"#)) {
+            try r.createRoom(name: "a/b", maxParticipants: 0, emptyTimeout: 60, metadata: "", now: Self.at(0))
+        }
+        _ = r.join(session: 1, token: RoomRegistryTests.token("alice", room: "a"), now: Self.at(0))
+        let out = r.receive(session: 1, text: #"{"type":"update_metadata","metadata":"a\u0007","name":"Al\u202Eice"}"#, now: Self.at(1))
+        #expect(RoomRegistryTests.messages(out, to: 1).first?["code"] as? String == "invalid_metadata")
+        let renamed = r.receive(session: 1, text: #"{"type":"update_metadata","name":" Al\u202Eice\n"}"#, now: Self.at(1))
+        #expect(RoomRegistryTests.types(renamed, to: 1).first == "ok" && r.participant(session: 1)?.participant.name == "Alice")
+    }
+
+    /// Past its burst a session gets one `rate_limited` error and a 1008 close, and nothing
+    /// for what it sends after (issue 16, finding 11: 20,000 messages were all answered).
+    @Test func aMessageFloodClosesTheSession() {
+        var options = RoomRegistry.Options()
+        options.messageRate = 10
+        options.messageBurst = 20
+        var r = RoomRegistry(options: options)
+        _ = r.join(session: 1, token: RoomRegistryTests.token("alice"), now: Self.at(0))
+        var answered = 0, closes: [SignalOutput] = []
+        for _ in 0..<20_000 {
+            for o in r.receive(session: 1, text: #"{"type":"nonsense"}"#, now: Self.at(1)) {
+                if case .close = o { closes.append(o) } else { answered += 1 }
+            }
+        }
+        #expect(answered == 21)  // 20 unknown_type errors, then rate_limited
+        #expect(closes == [.close(1, code: 1008, reason: "message rate limit")])
     }
 }

@@ -118,6 +118,9 @@ def main():
     sig = enc(hm.new(b"fuzz-secret", hdr + b"." + body, "sha256").digest())
     put("jwt", hdr + b"." + body + b"." + sig)
     put("jwt", hdr + b"." + body + b".")
+    # Names: admitted ones (Latin, Chinese, punctuation) and refused ones (paths, controls, bidi).
+    for name in ["drone-7", "应急指挥部", "li.si@unit:3", "a/b", "a\x00b", "a\r\nb", "x\u202ey", " 李四 ", ".hidden", "r" * 200]:
+        put("name-rule", name.encode())
     # Media datagrams (first byte = source port selector): a valid ICE check for the fuzz
     # transport (ufrag "fuzz"), then RTP-, RTCP- and DTLS-looking datagrams from the same source.
     check = stun.Message(message_method=stun.Method.BINDING, message_class=stun.Class.REQUEST)

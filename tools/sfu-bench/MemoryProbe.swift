@@ -135,9 +135,9 @@ enum MemoryProbe {
     /// A router with one connected publisher ("room/p", video + audio).
     static func routerWithPublisher(context: DTLSContext) -> MediaRouter {
         let router = MediaRouter(dtlsContext: context)
-        let publisher = router.addTransport(answer: answer(.recvonly), localUfrag: "pub")
+        let publisher = router.addTransport(answer: answer(.recvonly), localUfrag: "pub", now: 0)
         router.connectWithoutHandshake(transport: publisher, keys: keys(), address: TransportAddress(ip: .loopbackV4, port: 9))
-        router.publish(transport: publisher, publisher: "room/p")
+        router.publish(transport: publisher, publisher: ParticipantKey(room: "room", identity: "p"))
         return router
     }
 
@@ -145,7 +145,7 @@ enum MemoryProbe {
     static func addViewers(_ n: Int, to router: MediaRouter) -> [WebRTCTransport.ID] {
         (0..<n).map { i in
             let ufrag = String(format: "v%07d", i)
-            return router.addTransport(answer: answer(.sendonly), localUfrag: ufrag)
+            return router.addTransport(answer: answer(.sendonly), localUfrag: ufrag, now: 0)
         }
     }
 
@@ -154,7 +154,7 @@ enum MemoryProbe {
         for (i, id) in ids.enumerated() {
             router.connectWithoutHandshake(transport: id, keys: keys(), address: TransportAddress(ip: .loopbackV4, port: UInt16(10_000 + i % 50_000)))
             for kind in ["video", "audio"] {
-                router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: "room/p", kind: kind), ssrc: UInt32(2 * i + 100), now: 0)
+                router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: kind), ssrc: UInt32(2 * i + 100), now: 0)
             }
         }
     }

@@ -60,13 +60,13 @@ enum SFUBench {
             for _ in 0..<3 {
                 let router = MediaRouter(dtlsContext: DTLSContext(certificate: certificate))
                 let publisherKeys = keys(profile)
-                let pub = router.addTransport(answer: answer(.recvonly, fingerprint: certificate.fingerprint), localUfrag: "p")
+                let pub = router.addTransport(answer: answer(.recvonly, fingerprint: certificate.fingerprint), localUfrag: "p", now: 0)
                 router.connectWithoutHandshake(transport: pub, keys: publisherKeys, address: TransportAddress(ip: .loopbackV4, port: 10_000))
-                router.publish(transport: pub, publisher: "room/p")
+                router.publish(transport: pub, publisher: ParticipantKey(room: "room", identity: "p"))
                 for i in 0..<subscribers {
-                    let sub = router.addTransport(answer: answer(.sendonly, fingerprint: certificate.fingerprint), localUfrag: "s\(i)")
+                    let sub = router.addTransport(answer: answer(.sendonly, fingerprint: certificate.fingerprint), localUfrag: "s\(i)", now: 0)
                     router.connectWithoutHandshake(transport: sub, keys: keys(profile), address: TransportAddress(ip: .loopbackV4, port: UInt16(20_000 + i)))
-                    router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: "room/p", kind: "video"), ssrc: UInt32(1000 + i), now: 0)
+                    router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: "video"), ssrc: UInt32(1000 + i), now: 0)
                 }
                 let client = SRTPContext(profile: profile, masterKey: publisherKeys.remoteKey, masterSalt: publisherKeys.remoteSalt)
                 let input = makePackets(count: packets, context: client)

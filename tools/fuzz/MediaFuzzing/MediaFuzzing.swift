@@ -20,8 +20,8 @@ public enum MediaFuzzing {
         let offer = try! SessionDescription.parse(sampleOffer)
         let result = try! SDPAnswerer.answer(offer, SDPAnswerer.Parameters(sessionID: 1, iceUfrag: "fuzz", icePassword: credentials.password(for: "fuzz"),
                                                                              fingerprint: certificate.fingerprint, candidates: []))
-        let id = r.addTransport(answer: result, localUfrag: "fuzz")
-        r.publish(transport: id, publisher: "room/p")
+        let id = r.addTransport(answer: result, localUfrag: "fuzz", now: 0)
+        r.publish(transport: id, publisher: ParticipantKey(room: "room", identity: "p"))
         return r
     }
 

@@ -7,7 +7,27 @@ import Signaling
 public enum ProtocolFuzzing {
     public static let targets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
         "http-request": httpRequest, "websocket-frame": webSocketFrame, "signaling-json": signalingJSON, "jwt": jwt,
+        "name-rule": nameRule,
     ]
+
+    /// A name the rule admits is short, made of allowed characters only, and survives a trip
+    /// through a URL path as one segment; a cleaned display name has nothing hidden, fits its
+    /// bound, and cleaning it again changes nothing.
+    public static func nameRule(_ bytes: UnsafeRawBufferPointer) {
+        guard let text = String(validating: bytes, as: UTF8.self) else { return }
+        if NameRule.isValid(text) {
+            precondition((1...NameRule.maximumBytes).contains(text.utf8.count), "an admitted name has the wrong length")
+            precondition(text.unicodeScalars.allSatisfy(NameRule.isAllowed) && !text.unicodeScalars.contains { NameRule.isHidden($0) })
+            precondition(!text.contains("/") && !text.contains("%") && !text.contains("\\") && !text.hasPrefix("."))
+            var request = HTTPRequestParser()
+            request.append(Array("GET /whep/\(PercentEncoding.encode(text))/x HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
+            let segments = (try? request.next())??.pathSegments
+            precondition(segments == ["whep", text, "x"], "an admitted name does not round-trip through a path")
+        }
+        let shown = NameRule.cleanDisplayName(text)
+        precondition(shown.utf8.count <= NameRule.maximumDisplayNameBytes && NameRule.firstHidden(in: shown) == nil)
+        precondition(NameRule.cleanDisplayName(shown) == shown, "cleaning a display name is not idempotent")
+    }
 
     /// The same bytes split at an input-chosen point give the same requests as in one piece, and
     /// no request exceeds the limits.
