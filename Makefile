@@ -22,6 +22,7 @@ run: deps release
 	.build/release/shihui-server
 
 test: deps test-deps unit interop bench-smoke
+	./tools/check-no-leftovers.sh
 
 # Installs only what dpkg says is missing; apt-get update runs only then.
 deps:

@@ -143,10 +143,11 @@ public final class MediaLoop: @unchecked Sendable {
             if now &- lastSnapshot > 100_000_000 {
                 lastSnapshot = now
                 let snapshot = router.stats
-                // Freed DTLS state leaves free pages in the heaps: give them back once the
+                // Freed DTLS state (released, or gone with its transport, connected or not) leaves
+                // free pages in the heaps: give them back once the
                 // handshakes are over (at most once a second, and not while one is in flight:
                 // a storm's next handshakes would map again what was just given back).
-                let freed = snapshot.dtlsReleased + snapshot.dtlsFinished
+                let freed = snapshot.dtlsReleased + snapshot.dtlsFinished + snapshot.transportsRemoved
                 if freed != freedAtLastTrim, router.handshakingCount == 0, now &- lastTrim > 1_000_000_000 {
                     freedAtLastTrim = freed
                     lastTrim = now

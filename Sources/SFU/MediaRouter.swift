@@ -22,6 +22,8 @@ public final class MediaRouter {
         public var transportsConnected = 0, dtlsFailures = 0
         /// Transports that did not connect (ICE and DTLS) within `connectTimeout`.
         public var connectTimeouts = 0
+        /// Transports removed (each gives back whatever DTLS state it still held).
+        public var transportsRemoved = 0
         /// Viewer transports whose OpenSSL association was freed after the handshake.
         public var dtlsReleased = 0
         /// Transports whose released association's final flight was dropped too (nothing of
@@ -364,6 +366,7 @@ public final class MediaRouter {
 
     public func removeTransport(_ id: WebRTCTransport.ID, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
         guard let t = transports.removeValue(forKey: id) else { return }
+        stats.transportsRemoved += 1
         for e in t.dtls?.close() ?? [] { if case .send(let d) = e, let to = t.destination { d.withUnsafeBytes { send($0, to) } } }
         // The transport's own keys, not a filter over every entry: with thousands of transports
         // leaving at a meeting's end, rebuilding both maps per removal was quadratic.

@@ -17,7 +17,7 @@ final class MediaService {
     /// Caps on what clients can hold open (docs/signaling.md, "Limits").
     struct Limits {
         /// Transports created but not connected yet, server-wide (each holds DTLS state).
-        var maxPendingTransports = 2_000
+        var maxPendingTransports = 5_000
         /// WHEP sessions one identity may hold in one room.
         var maxViewerSessionsPerIdentity = 4
     }

@@ -28,7 +28,7 @@ public struct ServerConfiguration: Equatable, Sendable {
     /// A media transport not connected this many seconds after its offer is closed (`--connect-timeout`).
     public var connectTimeout = 20.0
     /// Media transports waiting to connect, server-wide (`--max-pending-transports`).
-    public var maxPendingTransports = 2_000
+    public var maxPendingTransports = 5_000
     /// WHEP sessions one identity may hold in one room (`--max-viewer-sessions`).
     public var maxViewerSessions = 4
     /// Longest token lifetime accepted, seconds (`--max-token-lifetime`).
@@ -61,7 +61,7 @@ public struct ServerConfiguration: Equatable, Sendable {
 
         Limits (docs/signaling.md, "Limits"):
           --connect-timeout S        a media transport not connected (ICE, DTLS) S after its offer is closed (default 20)
-          --max-pending-transports N media transports waiting to connect, server-wide (default 2000)
+          --max-pending-transports N media transports waiting to connect, server-wide (default 5000)
           --max-viewer-sessions N    WHEP sessions per identity per room (default 4)
           --max-token-lifetime S     tokens valid longer than S are refused (default 604800, a week)
           --ws-message-rate N        WebSocket messages per second per session, bursts of 5×N (default 20)

@@ -16,7 +16,7 @@ RUN_SECONDS = 25
 def test_two_browsers_see_and_hear_each_other():
     require_root()
     with tempfile.TemporaryDirectory() as work:
-        urls = {name: f"http://127.0.0.1:7880/?autotest=1&token={make_token('web', name, publish=True, subscribe=True)}"
+        urls = {name: f"http://127.0.0.1:7880/?autotest=1#token={make_token('web', name, publish=True, subscribe=True)}"
                 for name in ("ana", "ben")}
         chromium = ("timeout {t} chromium --headless --no-sandbox --disable-gpu --use-fake-ui-for-media-stream "
                     "--use-fake-device-for-media-stream --allow-loopback-in-peer-connection "
