@@ -10,7 +10,8 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 BUILD_PACKAGES := pkg-config libopus-dev libvpx-dev libssl-dev libsqlite3-dev libturbojpeg0-dev
 # Real peers and validators the tests drive (see README "Tests").
 TEST_PACKAGES := python3-venv iproute2 util-linux ffmpeg chromium wrk janus \
-                 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+                 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+                 gstreamer1.0-plugins-ugly firefox-esr
 VENV := .venv
 VENV_STAMP := $(VENV)/.installed
 SYSTEM_PYTHON := /usr/bin/python3

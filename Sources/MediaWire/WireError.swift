@@ -3,7 +3,7 @@
 public struct WireError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The format whose parser refused the input.
     public enum Format: String, Sendable {
-        case rtp, rtpHeaderExtension, rtcp, stun, sdp, vp8, opus
+        case rtp, rtpHeaderExtension, rtcp, stun, sdp, vp8, opus, h264
     }
 
     /// What is wrong. Cases are shared across formats so tests can check the exact error.
@@ -75,6 +75,7 @@ extension WireError.Format {
         case .sdp: "SDP"
         case .vp8: "VP8 payload"
         case .opus: "Opus payload"
+        case .h264: "H.264 payload"
         }
     }
 }

@@ -54,6 +54,8 @@ public final class MediaRouter {
         var muted = false
         /// After unmute, video is held back until a keyframe starts the new epoch.
         var awaitingKeyframe = false
+        /// Its publisher sent an RTCP BYE for its SSRC (RFC 3550 §6.6).
+        var saidGoodbye = false
         /// Its viewers' streams, in no particular order: a removal moves the last into the gap
         /// (`Subscription.index`), O(1) where filtering the list was O(viewers) per removal,
         /// 9M retains over a 3,000-viewer briefing's end (sfu-bench --removal).
@@ -663,11 +665,13 @@ public final class MediaRouter {
         }
     }
 
-    /// RFC 3550 §6.6: an (authenticated) BYE naming every stream a transport publishes ends the
-    /// transport as a close_notify does; a BYE for some of them is left to signaling.
+    /// RFC 3550 §6.6: once (authenticated) BYEs have named every stream a transport publishes,
+    /// in one packet or one per stream as aiortc sends them, the transport ends as a
+    /// close_notify ends it; a BYE for some of them is left to signaling.
     private func goodbyeReceived(_ bye: RTCPGoodbye, from t: WebRTCTransport) {
-        let published = t.publishedTracks.compactMap(\.ssrc)
-        guard !t.saidGoodbye, !published.isEmpty, published.allSatisfy(bye.sources.contains) else { return }
+        guard !t.saidGoodbye, !t.publishedTracks.isEmpty else { return }
+        for track in t.publishedTracks { if let ssrc = track.ssrc, bye.sources.contains(ssrc) { track.saidGoodbye = true } }
+        guard t.publishedTracks.allSatisfy(\.saidGoodbye) else { return }
         t.saidGoodbye = true
         events.append(.failed(t.id, "peer sent RTCP BYE"))
     }

@@ -168,7 +168,11 @@ public enum SDPAnswerer {
         for m in offer.media {
             let mid = m.mid ?? ""
             var accepted: (SDPRTPMap, [SDPFormatParameters], [SDPRTCPFeedback])? = nil
-            if m.proto == "UDP/TLS/RTP/SAVPF", m.port != 0, m.rtcpMux, !mid.isEmpty, bundle.isEmpty || bundle.contains(mid) {
+            // A bundle-only section (RFC 8843 §6: port 0 and `a=bundle-only`, what Firefox offers
+            // with max-bundle, RFC 8829 §5.2.1) whose mid is in the group is offered, not rejected;
+            // it shares the group's transport and so its rtcp-mux.
+            let bundleOnly = m.port == 0 && m.hasAttribute("bundle-only") && !mid.isEmpty && bundle.contains(mid)
+            if m.proto == "UDP/TLS/RTP/SAVPF", m.port != 0 || bundleOnly, m.rtcpMux || bundleOnly, !mid.isEmpty, bundle.isEmpty || bundle.contains(mid) {
                 let maps = try values(m, SDPRTPMap.self)
                 let wanted = m.kind == "audio" ? maps.first { $0.encodingName.lowercased() == "opus" && $0.clockRate == 48000 }
                     : m.kind == "video" ? maps.first { $0.encodingName.uppercased() == "VP8" && $0.clockRate == 90000 } : nil

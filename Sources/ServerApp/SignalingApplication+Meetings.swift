@@ -53,6 +53,15 @@ extension SignalingApplication {
         }
     }
 
+    /// A participant left its room by any path: its publisher and subscriber connections end,
+    /// and if it published, everyone left in the room is re-offered without its tracks.
+    func participantLeft(session: SessionID, room: String) -> [ConnectionAction] {
+        guard let media, media.sessionEnded(session) else { return [] }
+        var out: [ConnectionAction] = []
+        for other in registry.rooms[room]?.participants ?? [] where other.session != session && other.session >= 0 { out += offerSubscriber(other.session) }
+        return out
+    }
+
     /// Offers (or re-offers) a participant's subscriber connection when the tracks it should
     /// receive changed.
     func offerSubscriber(_ session: SessionID) -> [ConnectionAction] {

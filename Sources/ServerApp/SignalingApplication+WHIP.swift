@@ -128,7 +128,7 @@ extension SignalingApplication {
 
     static func targets(_ output: SignalOutput, _ session: SessionID) -> Bool {
         switch output {
-        case .send(let s, _), .close(let s, _, _), .media(let s, _): s == session
+        case .send(let s, _), .close(let s, _, _), .media(let s, _), .left(let s, _): s == session
         }
     }
 }

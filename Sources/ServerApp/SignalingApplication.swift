@@ -103,13 +103,9 @@ public final class SignalingApplication: HTTPApplication {
 
     public func webSocketClosed(connection: ConnectionID, now: UInt64) -> [ConnectionAction] {
         pendingJoins[connection] = nil
-        let room = registry.participant(session: connection)?.room
-        var out = actions(registry.disconnected(session: connection, now: instant(now)))
-        if let media, media.sessionEnded(connection), let room {
-            // Its tracks are gone: the others' subscriber connections drop them.
-            for other in room.participants where other.session != connection && other.session >= 0 { out += offerSubscriber(other.session) }
-        }
-        return out
+        // A participant still in its room leaves now (`.left`); one that left already (leave,
+        // kick, replaced) had its media ended then.
+        return actions(registry.disconnected(session: connection, now: instant(now)))
     }
 
     public func tick(now: UInt64) -> [ConnectionAction] { actions(registry.tick(now: instant(now))) }
@@ -167,6 +163,8 @@ public final class SignalingApplication: HTTPApplication {
                 result.append(.closeWebSocket(s, code: code, reason: reason))
             case .media(let s, let message):
                 result += mediaMessage(session: s, message, now: now)
+            case .left(let s, let room):
+                result += participantLeft(session: s, room: room)
             }
         }
         return result

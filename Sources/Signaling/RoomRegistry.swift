@@ -19,6 +19,10 @@ public enum SignalOutput: Equatable, Sendable {
     case close(SessionID, code: UInt16, reason: String)
     /// A media negotiation message (publisher offer, subscriber answer) for the media plane.
     case media(SessionID, ClientMessage)
+    /// The session's participant left `room`, by whatever path (leave, kick, replaced, REST
+    /// removal, disconnect, room deleted): the media plane ends its connections and re-offers
+    /// the rest of the room without its tracks. Comes after the notices of the departure.
+    case left(SessionID, room: String)
 }
 
 /// Rooms and participants: the signaling protocol's state machine (docs/signaling.md). No I/O:
@@ -84,6 +88,8 @@ public struct RoomRegistry: Sendable {
             sessions[replaced!.session] = nil
             out.append(.send(replaced!.session, JSONWriter.encode(["type": "leave", "reason": "replaced"])))
             out.append(.close(replaced!.session, code: 1000, reason: "replaced by a new session"))
+            // Its media ends with its session: the new one starts with no tracks and publishes anew.
+            out.append(.left(replaced!.session, room: token.room))
         }
         let limit = rooms[token.room]!.maxParticipants
         if limit > 0 && rooms[token.room]!.participants.count >= limit {
@@ -93,7 +99,7 @@ public struct RoomRegistry: Sendable {
         let participant = Participant(sid: replaced?.sid ?? Self.newSID("PA"), identity: token.identity,  // both checked by TokenVerifier
                                       name: token.name.isEmpty ? token.identity : token.name,
                                       metadata: replaced?.metadata ?? "", grants: token.grants,
-                                      joinedAt: replaced?.joinedAt ?? now.unixSeconds, tracks: replaced?.tracks ?? [], session: session)
+                                      joinedAt: replaced?.joinedAt ?? now.unixSeconds, tracks: [], session: session)
         // The `joined` list is written before the participant is appended, and the room is
         // mutated in place: a local copy of the room would copy its participant array on append.
         // Written once here: an audience member's entry is not kept serialised (Participant.encoded).
@@ -278,6 +284,7 @@ public struct RoomRegistry: Sendable {
             sessions[p.session] = nil
             out.append(.send(p.session, JSONWriter.encode(["type": "leave", "reason": "room deleted"])))
             out.append(.close(p.session, code: 1000, reason: "room deleted"))
+            out.append(.left(p.session, room: name))
         }
         totalMetadataBytes -= room.metadataBytes
         rooms[name] = nil
@@ -331,6 +338,7 @@ public struct RoomRegistry: Sendable {
             out.append(.close(session, code: closeCode, reason: reason))
         }
         out += broadcast(room, about: p, except: session, ["type": "participant_left", "identity": p.identity, "sid": p.sid, "reason": reason])
+        out.append(.left(session, room: roomName))
         return out
     }
 

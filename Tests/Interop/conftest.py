@@ -205,3 +205,70 @@ def metric(server, name):
             if line.startswith(name + " "):
                 return int(line.split()[1])
     raise AssertionError(f"no metric {name}")
+
+
+# ---- browsers and other process trees -------------------------------------------------------
+
+# Headless Chromium as the tests run it. Its crash reporter's handler starts in a session of its
+# own; with HOME in the test's folder its command line names that folder (its database), which
+# is how `SessionProcess(..., marker=folder)` finds it.
+CHROMIUM = "chromium --headless --no-sandbox --disable-gpu"
+
+
+def chromium(work):
+    return f"HOME={work} {CHROMIUM}"
+
+
+class SessionProcess:
+    """A command started in a session of its own (Chromium, Firefox, a namespace script). `stop`
+    kills every process of that session by PID (browsers leave children behind when their main
+    process dies, and `timeout` moves them to a process group of its own), then waits for them."""
+
+    def __init__(self, args, marker=None, **kw):
+        self.marker = str(marker).encode() if marker else None
+        self.proc = subprocess.Popen(args, start_new_session=True, **kw)
+
+    def members(self):
+        """Live processes of the session, and those whose command line names `marker`."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if fields[0] == "Z":  # zombies are gone already (a container's PID 1 may not reap them)
+                continue
+            mine = int(fields[3]) == self.proc.pid  # the session id
+            if not mine and self.marker and int(entry.name) != os.getpid():
+                try:
+                    mine = self.marker in (entry / "cmdline").read_bytes()
+                except OSError:
+                    pass
+            if mine:
+                found.append(int(entry.name))
+        return found
+
+    def wait(self, timeout):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self):
+        for _ in range(50):
+            pids = self.members()
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, _signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.1)
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        assert not self.members(), f"processes of session {self.proc.pid} survived: {self.members()}"

@@ -6,7 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from conftest import ROOT, require_root, wire_check
+from conftest import CHROMIUM, ROOT, SessionProcess, require_root, wire_check
 
 PAGE = ROOT / "tools" / "fixtures" / "offer-page.html"
 
@@ -30,21 +30,21 @@ def test_chromium_offers_round_trip():
     with tempfile.TemporaryDirectory() as work:
         page = Path(work) / "page.html"
         page.write_text(PAGE.read_text())
-        cmd = (f"ip link set lo up; timeout 60 chromium --headless --no-sandbox --disable-gpu "
+        cmd = (f"ip link set lo up; timeout 60 env HOME={work} {CHROMIUM} "
                f"--use-fake-ui-for-media-stream --use-fake-device-for-media-stream "
                f"--allow-loopback-in-peer-connection --user-data-dir={work}/profile "
                f"--enable-logging=stderr --v=0 file://{page}")
-        proc = subprocess.Popen(["unshare", "-n", "bash", "-c", cmd], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
+        run = SessionProcess(["unshare", "-n", "bash", "-c", cmd], marker=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         offers = {}
-        for line in proc.stdout:
-            m = re.search(r"SDP-OFFER (\w+) ", line)
-            if m and m.group(1) in ("plain", "simulcast"):
-                offers[m.group(1)], _ = json.JSONDecoder().raw_decode(line, m.end())
-            if "SDP-OFFER done" in line or "SDP-OFFER error" in line:
-                break
-        proc.kill()
-        proc.wait()
+        try:
+            for line in run.proc.stdout:
+                m = re.search(r"SDP-OFFER (\w+) ", line)
+                if m and m.group(1) in ("plain", "simulcast"):
+                    offers[m.group(1)], _ = json.JSONDecoder().raw_decode(line, m.end())
+                if "SDP-OFFER done" in line or "SDP-OFFER error" in line:
+                    break
+        finally:
+            run.stop()
     assert set(offers) == {"plain", "simulcast"}, offers
     for kind, sdp in offers.items():
         summary = wire_check("sdp", sdp.encode())

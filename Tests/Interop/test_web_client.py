@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from conftest import SECRET, SERVER, make_token, require_root
+from conftest import CHROMIUM, SECRET, SERVER, SessionProcess, make_token, require_root
 
 RUN_SECONDS = 25
 
@@ -18,7 +18,7 @@ def test_two_browsers_see_and_hear_each_other():
     with tempfile.TemporaryDirectory() as work:
         urls = {name: f"http://127.0.0.1:7880/?autotest=1#token={make_token('web', name, publish=True, subscribe=True)}"
                 for name in ("ana", "ben")}
-        chromium = ("timeout {t} chromium --headless --no-sandbox --disable-gpu --use-fake-ui-for-media-stream "
+        chromium = ("timeout {t} env HOME={work} " + CHROMIUM + " --use-fake-ui-for-media-stream "
                     "--use-fake-device-for-media-stream --allow-loopback-in-peer-connection "
                     "--autoplay-policy=no-user-gesture-required --enable-logging=stderr --v=0 "
                     "--user-data-dir={work}/{name} '{url}' 2> {work}/{name}.log")
@@ -33,7 +33,11 @@ def test_two_browsers_see_and_hear_each_other():
             "wait %2 %3",
             "kill -TERM $server; wait $server",
         ])
-        subprocess.run(["unshare", "-n", "bash", "-c", script], timeout=RUN_SECONDS + 30, check=False)
+        run = SessionProcess(["unshare", "-n", "bash", "-c", script], marker=work)
+        try:
+            run.wait(RUN_SECONDS + 30)
+        finally:
+            run.stop()
         results = {}
         for name in ("ana", "ben"):
             log = Path(work, f"{name}.log").read_text(errors="replace")

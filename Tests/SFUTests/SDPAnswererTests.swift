@@ -85,6 +85,21 @@ struct SDPAnswererTests {
         #expect(SDPAnswerer.Error.bundleRequired.code == "bundle_required")
     }
 
+    /// Firefox with max-bundle offers its later sections as `m=video 0 … a=bundle-only` (RFC 8843
+    /// §6): one in the BUNDLE group is negotiated like any other (answered on port 9, inside the
+    /// group); a bundle-only section outside the group stays rejected.
+    @Test func bundleOnlySectionsInTheGroupAreAccepted() throws {
+        let offer = try Fixture.text("sdp/firefox-offer.sdp")
+        let bundleOnly = offer.replacingOccurrences("m=video 9 ", "m=video 0 ").replacingOccurrences("a=mid:1\r\n", "a=mid:1\r\na=bundle-only\r\n")
+        let r = try SDPAnswerer.answer(try SessionDescription.parse(bundleOnly), Self.parameters)
+        #expect(r.media.map(\.kind) == ["audio", "video"] && r.media[1].direction == .recvonly)
+        #expect(r.answer.media[1].port == 9)
+        #expect(try r.answer.value(SDPGroup.self)?.mids == ["0", "1"])
+        let outside = bundleOnly.replacingOccurrences("a=group:BUNDLE 0 1", "a=group:BUNDLE 0")
+        let rejected = try SDPAnswerer.answer(try SessionDescription.parse(outside), Self.parameters)
+        #expect(rejected.media.map(\.kind) == ["audio"] && rejected.answer.media[1].port == 0)
+    }
+
     /// One section without a BUNDLE group is answered without one: the answer never adds a
     /// group the offer did not have (RFC 8843 §7.3).
     @Test func aLoneUnbundledSectionGetsNoGroup() throws {

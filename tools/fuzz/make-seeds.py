@@ -89,6 +89,9 @@ def main():
         put("rtp-extension", bytes([3, 2]) + pkt)
     for pkt in got[1][:4]:
         put("rtcp", pkt)
+    # H.264 payloads (RFC 6184): single NAL, STAP-A, FU-A, as in H264PayloadTests.
+    for t in ["419a0210", "6588840033", "78000b6742c01fda014016ec044000046 8ce3c8000036 58884".replace(" ", ""), "7c85888400", "7c4533", "7800096742"]:
+        put("h264", h(t))
     # RTP with RFC 8285 extensions and RTCP feedback built from the unit-test vectors.
     put("rtp", h("b2e0ffff ffffffff 00000001 0000000a 0000000b bede0001 10aa0000 c0ffee 000003"))
     put("rtp-extension", bytes([5, 3]) + h("906000010000000000000001bede000310aa21bbcc000033ddeeff1199"))

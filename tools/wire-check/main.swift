@@ -5,7 +5,7 @@
 //   wire-check stun [--password P]      < message.bin    decode, verify integrity and fingerprint
 //   wire-check stun-response --password P --transaction HEX24 --mapped IP:PORT
 //                                                        writes a Binding success response to stdout
-//   wire-check datagrams [--vp8 PT] [--opus PT] < capture   (each datagram prefixed by a 2-byte length)
+//   wire-check datagrams [--vp8 PT] [--opus PT] [--h264 PT] < capture   (each datagram prefixed by a 2-byte length)
 //   wire-check srtp --profile cm|gcm --key HEX(master key || salt) --op protect|unprotect --kind rtp|rtcp < datagrams
 //                                                        one context for the whole stream; JSON list of hex results
 import Foundation
@@ -90,6 +90,8 @@ case "stun-response":
 case "datagrams":
     let vp8PT = option("--vp8", in: args).flatMap(UInt8.init)
     let opusPT = option("--opus", in: args).flatMap(UInt8.init)
+    let h264PT = option("--h264", in: args).flatMap(UInt8.init)
+    var h264: [String: Int] = [:]
     var counts: [String: Int] = [:]
     var errors: [String] = []
     var ssrcs: Set<UInt32> = []
@@ -131,6 +133,19 @@ case "datagrams":
                                 keyframeSizes.insert("\(f.width)x\(f.height)")
                             }
                         }
+                    } else if h.payloadType == h264PT {
+                        let p = try H264Payload.parse(payload)
+                        switch p.packetization {
+                        case .single: h264["single", default: 0] += 1
+                        case .stapA: h264["stapA", default: 0] += 1
+                        case .fuA: h264["fuA", default: 0] += 1
+                        }
+                        let starts = H264Payload.starts(in: payload)
+                        if starts.idr { h264["idr", default: 0] += 1 }
+                        if starts.sequenceParameterSet { h264["sps", default: 0] += 1 }
+                        if starts.pictureParameterSet { h264["pps", default: 0] += 1 }
+                        if H264Payload.isKeyFrameStart(payload) { h264["keyframeStarts", default: 0] += 1 }
+                        h264["packets", default: 0] += 1
                     } else if h.payloadType == opusPT {
                         let p = try OpusPacket.parse(payload)
                         opusPackets += 1
@@ -172,7 +187,7 @@ case "datagrams":
     emit(["counts": counts, "errors": errors, "ssrcs": ssrcs.count, "lost": lost, "markers": markers,
           "vp8Frames": frames, "vp8Keyframes": keyframes, "vp8KeyframeSizes": keyframeSizes.sorted(),
           "opusPackets": opusPackets, "opusSamples": opusSamples, "opusPacketSamples": opusDurations.sorted(),
-          "rtcp": rtcpTypes])
+          "rtcp": rtcpTypes, "h264": h264])
 
 case "srtp":
     guard let profileName = option("--profile", in: args), let keyHex = option("--key", in: args),

@@ -104,7 +104,7 @@ public enum ProtocolFuzzing {
         _ = registry.join(session: 1, token: token, now: now)
         for output in registry.receive(session: 1, text: text, now: now) {
             switch output {
-            case .send(let s, _), .close(let s, _, _), .media(let s, _): precondition(s == 1, "a lone participant's message reached another session")
+            case .send(let s, _), .close(let s, _, _), .media(let s, _), .left(let s, _): precondition(s == 1, "a lone participant's message reached another session")
             }
         }
     }

@@ -7,7 +7,28 @@ import MediaWire
 public enum WireFuzzing {
     public static let targets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
         "rtp": rtp, "rtp-extension": rtpExtension, "rtcp": rtcp, "stun": stun, "sdp": sdp, "vp8": vp8, "opus": opus,
+        "h264": h264,
     ]
+
+    /// H.264 payloads (RFC 6184): a payload that parses walks its NAL unit starts inside its
+    /// bounds, aggregated counts agree with the walk, and keyframe detection never traps.
+    public static func h264(_ bytes: UnsafeRawBufferPointer) {
+        let keyframe = H264Payload.isKeyFrameStart(bytes)
+        guard let p = try? H264Payload.parse(bytes) else {
+            precondition(!keyframe, "a payload that does not parse was taken for a keyframe")
+            return
+        }
+        var walked = 0
+        try! H264Payload.forEachNALStart(in: bytes) { type in
+            precondition((1...23).contains(type))
+            walked += 1
+        }
+        switch p.packetization {
+        case .stapA(let count): precondition(walked == count)
+        case .single: precondition(walked == 1)
+        case .fuA(_, let start, _): precondition(walked == (start ? 1 : 0))
+        }
+    }
 
     /// RTP header: framing offsets stay inside the packet; extension ranges too.
     public static func rtp(_ bytes: UnsafeRawBufferPointer) {
