@@ -37,6 +37,9 @@ public final class MediaRouter {
         let key: TrackKey
         let transport: WebRTCTransport.ID
         let kind: String
+        /// Its codec: keyframes, mute-resume and keyframe requests go through it.
+        let codec: MediaCodec
+        let isVideo: Bool
         let payloadType: UInt8
         let clockRate: UInt32
         var ssrc: UInt32? = nil
@@ -67,10 +70,12 @@ public final class MediaRouter {
         var lastSenderReport: (rtpTimestamp: UInt32, at: UInt64)? = nil
         /// The newest packet's timestamp and arrival, the fallback mapping before any SR.
         var lastPacket: (timestamp: UInt32, at: UInt64)? = nil
-        init(key: TrackKey, transport: WebRTCTransport.ID, kind: String, payloadType: UInt8, clockRate: UInt32) {
+        init(key: TrackKey, transport: WebRTCTransport.ID, kind: String, codec: MediaCodec? = nil, payloadType: UInt8, clockRate: UInt32) {
             self.key = key
             self.transport = transport
             self.kind = kind
+            self.codec = codec ?? (kind == "video" ? .vp8 : .opus)
+            isVideo = self.codec.isVideo
             self.payloadType = payloadType
             self.clockRate = clockRate
             receive = ReceiveStatistics(clockRate: clockRate)
@@ -263,7 +268,7 @@ public final class MediaRouter {
         var list: [Track] = []
         for m in t.media where m.direction == .recvonly {
             let key = TrackKey(publisher: publisher, kind: m.kind)
-            let track = Track(key: key, transport: id, kind: m.kind, payloadType: m.payloadType, clockRate: m.clockRate)
+            let track = Track(key: key, transport: id, kind: m.kind, codec: m.mediaCodec, payloadType: m.payloadType, clockRate: m.clockRate)
             if let old = tracks[key] {  // republish keeps viewers
                 track.takeViewers(from: old)
                 old.published = false
@@ -595,11 +600,11 @@ public final class MediaRouter {
         track.receive.received(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, now: now)
         track.lastPacket = (header.timestamp, now)
         track.cache.store(sequenceNumber: header.sequenceNumber, plain, now: now)
-        if track.kind == "video" {
+        if track.isVideo {
             if track.nacks.received(header.sequenceNumber, now: now) == .keyframeNeeded { wantKeyframe(track) }
             if track.nacks.missingCount > 0 { attend(track) }
         }
-        let keyframe = track.kind == "video" && VP8PayloadDescriptor.isKeyFrameStart(header.payload(in: plain))
+        let keyframe = track.isVideo && track.codec.isKeyFrameStart(header.payload(in: plain))
         if keyframe {
             track.keyframes.keyframeReceived()
             track.awaitingKeyframe = false

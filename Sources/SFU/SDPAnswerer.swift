@@ -4,8 +4,10 @@ import MediaWire
 /// Builds our SDP answer to a peer's offer (JSEP, RFC 8829 §5.3) for one peer connection, and
 /// reports what was negotiated per m-section for the media graph.
 ///
-/// Accepted: Opus/48000/2 audio and VP8/90000 video over UDP/TLS/RTP/SAVPF with rtcp-mux, in one
-/// BUNDLE group (RFC 9143); the offer's payload types and extension IDs are kept. Everything else
+/// Accepted: Opus/48000/2 audio and VP8/90000 or H.264/90000 (packetization-mode 1, RFC 6184)
+/// video over UDP/TLS/RTP/SAVPF with rtcp-mux, in one BUNDLE group (RFC 9143), the first the
+/// offer lists that we forward (toward a viewer: the track's own codec and H.264 profile); the
+/// offer's payload types and extension IDs are kept. Everything else
 /// (other codecs only, data channels, no rtcp-mux) is rejected with port 0 (RFC 8829 §5.3.1).
 /// The server is ICE-lite (RFC 8839 §5.3) with host candidates only, and takes the DTLS role
 /// opposite to the offer's `a=setup` (passive for actpass: the full ICE agent, which knows when its
@@ -46,18 +48,25 @@ public enum SDPAnswerer {
         public var cname: String
         public var streamID: String
         public var trackID: String
-        public init(ssrc: UInt32, cname: String, streamID: String, trackID: String) {
+        /// What the track is sent in, and the sender's format parameters (H.264's profile):
+        /// the receiver must accept both. Opus or VP8 by kind when nil.
+        public var codec: MediaCodec?
+        public var formatParameters: String
+        public init(ssrc: UInt32, cname: String, streamID: String, trackID: String, codec: MediaCodec? = nil, formatParameters: String = "") {
             self.ssrc = ssrc
             self.cname = cname
             self.streamID = streamID
             self.trackID = trackID
+            self.codec = codec
+            self.formatParameters = formatParameters
         }
     }
 
     /// What one accepted m-section carries.
     public struct NegotiatedMedia: Sendable, Hashable {
         public init(mid: String, kind: String, payloadType: UInt8, codec: String, clockRate: UInt32,
-                    extensions: [String: UInt16], remoteSSRCs: [UInt32], direction: SDPDirection) {
+                    extensions: [String: UInt16], remoteSSRCs: [UInt32], direction: SDPDirection, formatParameters: String = "") {
+            self.formatParameters = formatParameters
             self.mid = mid
             self.kind = kind
             self.payloadType = payloadType
@@ -79,6 +88,11 @@ public enum SDPAnswerer {
         public var remoteSSRCs: [UInt32]
         /// Our direction in the answer.
         public var direction: SDPDirection
+        /// The chosen format's `a=fmtp` parameters (H.264: profile-level-id, packetization-mode).
+        public var formatParameters: String
+
+        /// The codec, when the SFU forwards it.
+        public var mediaCodec: MediaCodec? { MediaCodec(encodingName: codec, clockRate: clockRate) }
     }
 
     public struct Result: Sendable {
@@ -174,10 +188,23 @@ public enum SDPAnswerer {
             let bundleOnly = m.port == 0 && m.hasAttribute("bundle-only") && !mid.isEmpty && bundle.contains(mid)
             if m.proto == "UDP/TLS/RTP/SAVPF", m.port != 0 || bundleOnly, m.rtcpMux || bundleOnly, !mid.isEmpty, bundle.isEmpty || bundle.contains(mid) {
                 let maps = try values(m, SDPRTPMap.self)
-                let wanted = m.kind == "audio" ? maps.first { $0.encodingName.lowercased() == "opus" && $0.clockRate == 48000 }
-                    : m.kind == "video" ? maps.first { $0.encodingName.uppercased() == "VP8" && $0.clockRate == 90000 } : nil
+                let fmtps = try values(m, SDPFormatParameters.self)
+                func parameters(_ pt: UInt8) -> String { fmtps.first { $0.payloadType == pt }?.text ?? "" }
+                // In the offer's order of preference (its format list), the first format we can
+                // forward; toward a viewer, the first that carries the track's own codec.
+                let outbound = p.outbound[m.kind]
+                let receiving = m.direction != .recvonly
+                let ordered = m.formats.compactMap { f in maps.first { "\($0.payloadType)" == f } }
+                let wanted = ordered.first { map in
+                    guard let codec = MediaCodec(encodingName: map.encodingName, clockRate: map.clockRate), codec.kind == m.kind,
+                          MediaCodec.accepts(codec, formatParameters: parameters(map.payloadType)) else { return false }
+                    if receiving { return true }
+                    guard let outbound else { return codec == (m.kind == "audio" ? .opus : .vp8) }
+                    let sent = outbound.codec ?? (m.kind == "audio" ? .opus : .vp8)
+                    return codec == sent && MediaCodec.compatible(codec, offered: parameters(map.payloadType), sent: outbound.formatParameters)
+                }
                 if let codec = wanted {
-                    accepted = (codec, try values(m, SDPFormatParameters.self).filter { $0.payloadType == codec.payloadType },
+                    accepted = (codec, fmtps.filter { $0.payloadType == codec.payloadType },
                                 try values(m, SDPRTCPFeedback.self).filter { $0.payloadType == codec.payloadType || $0.payloadType == nil })
                 }
             }
@@ -230,7 +257,8 @@ public enum SDPAnswerer {
             var unique: [UInt32] = []
             for x in ssrcs where !unique.contains(x) { unique.append(x) }
             negotiated.append(NegotiatedMedia(mid: mid, kind: m.kind, payloadType: codec.payloadType, codec: codec.encodingName,
-                                              clockRate: codec.clockRate, extensions: extensions, remoteSSRCs: unique, direction: direction))
+                                              clockRate: codec.clockRate, extensions: extensions, remoteSSRCs: unique, direction: direction,
+                                              formatParameters: fmtp.first?.text ?? ""))
         }
         guard !negotiated.isEmpty else { throw .noUsableMedia }
         // Our one transport carries every accepted section: bundled as the offer bundled them

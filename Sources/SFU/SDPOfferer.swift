@@ -2,7 +2,8 @@ import MediaCrypto
 import MediaWire
 
 /// Builds the server's offer for a subscriber peer connection (JSEP, RFC 8829 §5.2): one sendonly
-/// m-section per forwarded track (Opus PT 111, VP8 PT 96), BUNDLE, rtcp-mux, ICE-lite host
+/// m-section per forwarded track in that track's codec (Opus PT 111, VP8 PT 96, H.264 PT 102 with
+/// the publisher's profile), BUNDLE, rtcp-mux, ICE-lite host
 /// candidates, `a=setup:actpass`, and SSRC/msid so the receiver can demultiplex without header
 /// extensions. Mids are stable across renegotiations: a track keeps its m-section; an ended track's
 /// section becomes inactive with port 0 (sections are never removed, RFC 8829 §5.2.2).
@@ -10,6 +11,7 @@ import MediaWire
 public enum SDPOfferer {
     public static let opusPayloadType: UInt8 = 111
     public static let vp8PayloadType: UInt8 = 96
+    public static let h264PayloadType: UInt8 = 102
     /// Extension ID we offer for the BUNDLE mid (RFC 8843 §15), so receivers demultiplex by mid.
     public static let midExtensionID: UInt16 = 1
     public static let midURI = "urn:ietf:params:rtp-hdrext:sdes:mid"
@@ -19,11 +21,29 @@ public enum SDPOfferer {
         public var kind: String
         /// nil for a section whose track ended.
         public var track: SDPAnswerer.OutboundTrack?
-        public init(mid: String, kind: String, track: SDPAnswerer.OutboundTrack?) {
+        /// What the section is offered in: the track's own codec (there is no transcoding).
+        public var codec: MediaCodec
+        public init(mid: String, kind: String, track: SDPAnswerer.OutboundTrack?, codec: MediaCodec? = nil) {
             self.mid = mid
             self.kind = kind
             self.track = track
+            self.codec = codec ?? track?.codec ?? (kind == "audio" ? .opus : .vp8)
         }
+
+        var payloadType: UInt8 {
+            switch codec {
+            case .opus: SDPOfferer.opusPayloadType
+            case .vp8: SDPOfferer.vp8PayloadType
+            case .h264: SDPOfferer.h264PayloadType
+            }
+        }
+    }
+
+    /// The H.264 parameters offered for a track sent with `sent`: its profile and level, mode 1,
+    /// and level asymmetry allowed (RFC 6184 §8.1).
+    static func h264Parameters(sent: String) -> String {
+        let profile = H264ProfileLevelID.from(fmtp: sent) ?? H264ProfileLevelID("42e01f")!
+        return "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=\(profile)"
     }
 
     public static func offer(sessionID: UInt64, version: UInt64, sections: [Section], iceUfrag: String, icePassword: String,
@@ -34,7 +54,7 @@ public enum SDPOfferer {
         sdp.appendAttribute("ice-lite")
         sdp.appendAttribute("msid-semantic", " WMS *")
         for section in sections {
-            let pt = section.kind == "audio" ? opusPayloadType : vp8PayloadType
+            let pt = section.payloadType
             var m = MediaDescription(kind: section.kind, port: section.track == nil ? 0 : 9, proto: "UDP/TLS/RTP/SAVPF", formats: ["\(pt)"])
             m.lines.append(SDPLine("c", "IN IP4 0.0.0.0"))
             m.appendAttribute("mid", section.mid)
@@ -45,11 +65,14 @@ public enum SDPOfferer {
             m.appendAttribute("rtcp-mux")
             m.appendAttribute((section.track == nil ? SDPDirection.inactive : .sendonly).rawValue)
             m.appendAttribute(SDPExtMap(id: midExtensionID, uri: midURI))
-            if section.kind == "audio" {
+            if section.codec == .opus {
                 m.appendAttribute(SDPRTPMap(payloadType: pt, encodingName: "opus", clockRate: 48000, encodingParameters: "2"))
                 m.appendAttribute(SDPFormatParameters(payloadType: pt, text: "minptime=10;useinbandfec=1"))
             } else {
-                m.appendAttribute(SDPRTPMap(payloadType: pt, encodingName: "VP8", clockRate: 90000))
+                m.appendAttribute(SDPRTPMap(payloadType: pt, encodingName: section.codec.encodingName, clockRate: 90000))
+                if section.codec == .h264 {
+                    m.appendAttribute(SDPFormatParameters(payloadType: pt, text: h264Parameters(sent: section.track?.formatParameters ?? "")))
+                }
                 m.appendAttribute(SDPRTCPFeedback(payloadType: pt, type: "nack"))
                 m.appendAttribute(SDPRTCPFeedback(payloadType: pt, type: "nack", parameter: "pli"))
                 m.appendAttribute(SDPRTCPFeedback(payloadType: pt, type: "ccm", parameter: "fir"))
@@ -87,13 +110,15 @@ public enum SDPOfferer {
         var media: [SDPAnswerer.NegotiatedMedia] = []
         for m in answer.media where m.port != 0 && m.direction != .inactive {
             guard let mid = m.mid, let section = sections.first(where: { $0.mid == mid }), section.track != nil else { continue }
-            let pt = section.kind == "audio" ? opusPayloadType : vp8PayloadType
+            let pt = section.payloadType
             var extensions: [String: UInt16] = [:]
             do throws(WireError) {
                 for e in try m.values(SDPExtMap.self) where e.uri == midURI { extensions[midURI] = e.id }
             } catch { throw .invalidOffer(error.sentence) }
-            media.append(SDPAnswerer.NegotiatedMedia(mid: mid, kind: section.kind, payloadType: pt, codec: section.kind == "audio" ? "opus" : "VP8",
-                                                     clockRate: section.kind == "audio" ? 48000 : 90000, extensions: extensions, remoteSSRCs: [], direction: .sendonly))
+            // The client must have kept our format (JSEP answers use the offer's payload types).
+            guard m.formats.contains("\(pt)") else { continue }
+            media.append(SDPAnswerer.NegotiatedMedia(mid: mid, kind: section.kind, payloadType: pt, codec: section.codec.encodingName,
+                                                     clockRate: section.codec.clockRate, extensions: extensions, remoteSSRCs: [], direction: .sendonly))
         }
         // The client answered actpass with active (it is the DTLS client) or passive (we are).
         let role: DTLSTransport.Role = setup == .passive ? .client : .server

@@ -24,8 +24,15 @@ final class MediaService {
 
     /// What a publisher sends, as negotiated at publish time, and its resource.
     struct Published {
-        var kinds: [String]
+        /// One per track: its kind, codec and format parameters (H.264's profile).
+        struct Track {
+            var kind: String
+            var codec: MediaCodec
+            var formatParameters: String
+        }
+        var tracks: [Track]
         var resource: String
+        var kinds: [String] { tracks.map(\.kind) }
     }
 
     /// Published tracks by participant (room and identity, never one joined string).
@@ -148,9 +155,11 @@ final class MediaService {
             router.publish(transport: id, publisher: key)
             state.add(resource, id)
         }
-        let kinds = result.media.filter { $0.direction == .recvonly }.map(\.kind)
+        let received = result.media.filter { $0.direction == .recvonly }
+        let tracks = received.map { Published.Track(kind: $0.kind, codec: $0.mediaCodec ?? ($0.kind == "audio" ? .opus : .vp8), formatParameters: $0.formatParameters) }
+        let kinds = tracks.map(\.kind)
         if let old = publishers[key] { end(resource: old.resource) }
-        setPublisher(key, Published(kinds: kinds, resource: resource))
+        setPublisher(key, Published(tracks: tracks, resource: resource))
         resources[resource] = Resource(kind: .whip, owner: key, publisher: nil, session: session)
         pending.insert(resource)
         return (resource, result.answer.serialized(), kinds)
@@ -168,8 +177,9 @@ final class MediaService {
         let (ufrag, pwd) = credentials.mint()
         let identity = key.identity
         var outbound: [String: SDPAnswerer.OutboundTrack] = [:]
-        for kind in published.kinds {
-            outbound[kind] = .init(ssrc: SecureRandom.uint32() | 1, cname: "shihui-\(identity)", streamID: identity, trackID: "\(identity)-\(kind)")
+        for t in published.tracks {
+            outbound[t.kind] = .init(ssrc: SecureRandom.uint32() | 1, cname: "shihui-\(identity)", streamID: identity, trackID: "\(identity)-\(t.kind)",
+                                     codec: t.codec, formatParameters: t.formatParameters)
         }
         let params = SDPAnswerer.Parameters(sessionID: UInt64(SecureRandom.uint32()), iceUfrag: ufrag, icePassword: pwd,
                                             fingerprint: certificate.fingerprint, candidates: candidates, outbound: outbound)
@@ -225,9 +235,10 @@ final class MediaService {
         /// Sections changed while an offer awaited its answer: the next offer is due at the answer.
         var stale = false
 
-        init(ufrag: String) { self.ufrag = ufrag }
+        /// Its participant's room (the rooms of its sections' publishers).
+        var room = ""
 
-        var offered: [SDPOfferer.Section] { sections.indices.map { sections[$0].offered(mid: "\($0)") } }
+        init(ufrag: String) { self.ufrag = ufrag }
 
         func section(mid: String) -> SubscriberSection? {
             guard let i = Int(mid), String(i) == mid, sections.indices.contains(i) else { return nil }
@@ -243,25 +254,37 @@ final class MediaService {
     struct SubscriberSection {
         let publisher: String
         let ssrc: UInt32
-        private let isVideo: Bool
+        /// The track's codec (its kind follows): a section keeps its codec for life.
+        let codec: MediaCodec
         var live = true
 
-        init(publisher: String, kind: String, ssrc: UInt32) {
-            precondition(kind == "audio" || kind == "video", "a publisher's track is audio or video")
+        init(publisher: String, codec: MediaCodec, ssrc: UInt32) {
             self.publisher = publisher
-            isVideo = kind == "video"
+            self.codec = codec
             self.ssrc = ssrc
         }
 
-        var kind: String { isVideo ? "video" : "audio" }
+        var kind: String { codec.kind }
 
         func source(room: String) -> MediaRouter.TrackKey { MediaRouter.TrackKey(publisher: ParticipantKey(room: room, identity: publisher), kind: kind) }
 
-        func carries(_ publisher: String, _ kind: String) -> Bool { live && self.publisher == publisher && self.kind == kind }
+        func carries(_ publisher: String, _ codec: MediaCodec) -> Bool { live && self.publisher == publisher && self.codec == codec }
 
-        func offered(mid: String) -> SDPOfferer.Section {
+        /// `formatParameters`: the publisher's, for a live H.264 section's profile.
+        func offered(mid: String, formatParameters: String) -> SDPOfferer.Section {
             SDPOfferer.Section(mid: mid, kind: kind, track: live ? SDPAnswerer.OutboundTrack(
-                ssrc: ssrc, cname: "shihui-\(publisher)", streamID: publisher, trackID: "\(publisher)-\(kind)") : nil)
+                ssrc: ssrc, cname: "shihui-\(publisher)", streamID: publisher, trackID: "\(publisher)-\(kind)",
+                codec: codec, formatParameters: formatParameters) : nil, codec: codec)
+        }
+    }
+
+    /// A subscriber's sections as offered: each live one with its publisher's format parameters.
+    private func offered(_ sub: Subscriber) -> [SDPOfferer.Section] {
+        sub.sections.indices.map { i in
+            let section = sub.sections[i]
+            let parameters = section.live && section.codec == .h264
+                ? publishers[ParticipantKey(room: sub.room, identity: section.publisher)]?.tracks.first { $0.codec == .h264 }?.formatParameters ?? "" : ""
+            return section.offered(mid: "\(i)", formatParameters: parameters)
         }
     }
 
@@ -277,19 +300,20 @@ final class MediaService {
             return new
         }()
         // Desired: every track published in the participant's room by someone else.
-        var desired: [(publisher: String, kind: String)] = []
+        var desired: [(publisher: String, codec: MediaCodec)] = []
         for identity in publisherIdentities(room: participant.room) where identity != participant.identity {
-            for kind in publishers[ParticipantKey(room: participant.room, identity: identity)]?.kinds ?? [] { desired.append((identity, kind)) }
+            for t in publishers[ParticipantKey(room: participant.room, identity: identity)]?.tracks ?? [] { desired.append((identity, t.codec)) }
         }
         var changed = false
-        for i in sub.sections.indices where sub.sections[i].live && !desired.contains(where: { sub.sections[i].carries($0.publisher, $0.kind) }) {
+        for i in sub.sections.indices where sub.sections[i].live && !desired.contains(where: { sub.sections[i].carries($0.publisher, $0.codec) }) {
             sub.sections[i].live = false
             changed = true
         }
-        for d in desired where !sub.sections.contains(where: { $0.carries(d.publisher, d.kind) }) {
-            sub.sections.append(SubscriberSection(publisher: d.publisher, kind: d.kind, ssrc: SecureRandom.uint32() | 1))
+        for d in desired where !sub.sections.contains(where: { $0.carries(d.publisher, d.codec) }) {
+            sub.sections.append(SubscriberSection(publisher: d.publisher, codec: d.codec, ssrc: SecureRandom.uint32() | 1))
             changed = true
         }
+        sub.room = participant.room
         if sub.awaitingAnswer {
             sub.stale = sub.stale || changed
             return nil
@@ -300,7 +324,7 @@ final class MediaService {
         sub.stale = false
         sub.version += 1
         sub.awaitingAnswer = true
-        return SDPOfferer.offer(sessionID: sessionID, version: sub.version, sections: sub.offered, iceUfrag: sub.ufrag, icePassword: credentials.password(for: sub.ufrag),
+        return SDPOfferer.offer(sessionID: sessionID, version: sub.version, sections: offered(sub), iceUfrag: sub.ufrag, icePassword: credentials.password(for: sub.ufrag),
                                 fingerprint: certificate.fingerprint, candidates: candidates).serialized()
     }
 
@@ -311,7 +335,7 @@ final class MediaService {
         let parsed: SessionDescription
         do throws(WireError) { parsed = try SessionDescription.parse(sdp) } catch { return .failure(AnswerRefused(reason: error.sentence)) }
         let result: SDPAnswerer.Result
-        do throws(SDPAnswerer.Error) { result = try SDPOfferer.readAnswer(parsed, sections: sub.offered) } catch { return .failure(AnswerRefused(reason: error.message)) }
+        do throws(SDPAnswerer.Error) { result = try SDPOfferer.readAnswer(parsed, sections: offered(sub)) } catch { return .failure(AnswerRefused(reason: error.message)) }
         sub.awaitingAnswer = false
         let subscriptions = result.media.compactMap { m -> (mid: String, key: MediaRouter.TrackKey, ssrc: UInt32)? in
             guard let entry = sub.section(mid: m.mid), entry.live else { return nil }

@@ -125,3 +125,61 @@ extension String {
         return out + rest
     }
 }
+
+/// H.264 (RFC 6184) beside VP8: a publisher's first forwardable format is taken, viewers are
+/// answered in the track's own codec and profile (RFC 6184 §8.2.2), subscribers offered it.
+struct H264NegotiationTests {
+    /// aiortc's offer with H.264 put first, as `setCodecPreferences` does.
+    static func h264First() throws -> SessionDescription {
+        let text = try Fixture.text("sdp/aiortc-offer.sdp").replacingOccurrences("m=video 56646 UDP/TLS/RTP/SAVPF 97 98 99 100 101 102", "m=video 56646 UDP/TLS/RTP/SAVPF 101 102 99 100 97 98")
+        return try SessionDescription.parse(text)
+    }
+
+    @Test func aPublisherPreferringH264IsAnsweredH264() throws {
+        let r = try SDPAnswerer.answer(try Self.h264First(), SDPAnswererTests.parameters)
+        let video = try #require(r.media.first { $0.kind == "video" })
+        #expect(video.mediaCodec == .h264 && video.payloadType == 101)
+        #expect(H264ProfileLevelID.from(fmtp: video.formatParameters)?.profile == .constrainedBaseline)
+        #expect(r.answer.media[1].formats == ["101"])
+        // Chromium lists VP8 first: it stays VP8.
+        let chromium = try SDPAnswerer.answer(try SDPAnswererTests.offer("chromium-offer.sdp"), SDPAnswererTests.parameters)
+        #expect(chromium.media.first { $0.kind == "video" }?.mediaCodec == .vp8)
+    }
+
+    /// Mode 0 (single NAL only) and unknown profiles are not forwarded: the next format is taken.
+    @Test func packetizationModeZeroIsPassedOver() throws {
+        let text = try Fixture.text("sdp/chromium-offer.sdp")
+            .replacingOccurrences("m=video 48341 UDP/TLS/RTP/SAVPF 96 97 102", "m=video 48341 UDP/TLS/RTP/SAVPF 104 102 96 97")
+        let r = try SDPAnswerer.answer(try SessionDescription.parse(text), SDPAnswererTests.parameters)
+        let video = try #require(r.media.first { $0.kind == "video" })
+        #expect(video.mediaCodec == .h264 && video.payloadType == 102)  // 104 is packetization-mode 0
+    }
+
+    /// A WHEP viewer offering VP8 and H.264 gets the track's codec with a matching profile; one
+    /// offering VP8 only is refused that section.
+    @Test func viewersAreAnsweredInTheTracksCodec() throws {
+        let viewerText = try Fixture.text("sdp/chromium-offer.sdp").replacingOccurrences("a=sendrecv", "a=recvonly")
+        var p = SDPAnswererTests.parameters
+        p.outbound = ["video": .init(ssrc: 7, cname: "c", streamID: "cam", trackID: "cam-video", codec: .h264,
+                                     formatParameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f")]
+        let r = try SDPAnswerer.answer(try SessionDescription.parse(viewerText), p)
+        let video = try #require(r.media.first { $0.kind == "video" })
+        #expect(video.direction == .sendonly && video.mediaCodec == .h264 && video.payloadType == 108)  // 108: mode 1, 42e01f
+        let vp8Only = viewerText.split(separator: "\r\n").filter { !$0.contains("H264") }.joined(separator: "\r\n") + "\r\n"
+        let refused = try SDPAnswerer.answer(try SessionDescription.parse(vp8Only), p)
+        #expect(refused.media.allSatisfy { $0.kind == "audio" })
+    }
+
+    /// The subscriber offer carries an H.264 track as H.264 with the publisher's profile, and
+    /// reads the answer back on that payload type.
+    @Test func subscribersAreOfferedTheTracksCodec() throws {
+        let track = SDPAnswerer.OutboundTrack(ssrc: 9, cname: "c", streamID: "cam", trackID: "cam-video", codec: .h264,
+                                              formatParameters: "packetization-mode=1;profile-level-id=42e01f")
+        let offer = SDPOfferer.offer(sessionID: 1, version: 2, sections: [SDPOfferer.Section(mid: "0", kind: "video", track: track)],
+                                     iceUfrag: "u", icePassword: "p", fingerprint: Array(0..<32), candidates: [])
+        let m = offer.media[0]
+        #expect(m.formats == ["102"])
+        #expect(try m.values(SDPRTPMap.self).map(\.encodingName) == ["H264"])
+        #expect(try m.values(SDPFormatParameters.self).first?.text == "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f")
+    }
+}

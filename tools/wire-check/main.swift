@@ -92,6 +92,7 @@ case "datagrams":
     let opusPT = option("--opus", in: args).flatMap(UInt8.init)
     let h264PT = option("--h264", in: args).flatMap(UInt8.init)
     var h264: [String: Int] = [:]
+    var idrTimestamps: Set<UInt32> = [], parameterSetTimestamps: Set<UInt32> = [], keyframeStartTimestamps: Set<UInt32> = []
     var counts: [String: Int] = [:]
     var errors: [String] = []
     var ssrcs: Set<UInt32> = []
@@ -141,10 +142,15 @@ case "datagrams":
                         case .fuA: h264["fuA", default: 0] += 1
                         }
                         let starts = H264Payload.starts(in: payload)
-                        if starts.idr { h264["idr", default: 0] += 1 }
+                        if starts.idr { h264["idr", default: 0] += 1; idrTimestamps.insert(h.timestamp) }
                         if starts.sequenceParameterSet { h264["sps", default: 0] += 1 }
+                        if starts.sequenceParameterSet && starts.pictureParameterSet { parameterSetTimestamps.insert(h.timestamp) }
+                        else if starts.sequenceParameterSet || starts.pictureParameterSet { parameterSetTimestamps.insert(h.timestamp) }
                         if starts.pictureParameterSet { h264["pps", default: 0] += 1 }
-                        if H264Payload.isKeyFrameStart(payload) { h264["keyframeStarts", default: 0] += 1 }
+                        if H264Payload.isKeyFrameStart(payload) {
+                            h264["keyframeStarts", default: 0] += 1
+                            keyframeStartTimestamps.insert(h.timestamp)
+                        }
                         h264["packets", default: 0] += 1
                     } else if h.payloadType == opusPT {
                         let p = try OpusPacket.parse(payload)
@@ -184,6 +190,11 @@ case "datagrams":
         }
     }
     let lost = ranges.values.reduce(0) { $0 + Int($1.1 - $1.0 + 1) - $1.2 }
+    if h264PT != nil {
+        h264["idrFrames"] = idrTimestamps.count
+        h264["idrFramesWithParameterSets"] = idrTimestamps.intersection(parameterSetTimestamps).count
+        h264["keyframeStartsOutsideIDRFrames"] = keyframeStartTimestamps.subtracting(idrTimestamps).count
+    }
     emit(["counts": counts, "errors": errors, "ssrcs": ssrcs.count, "lost": lost, "markers": markers,
           "vp8Frames": frames, "vp8Keyframes": keyframes, "vp8KeyframeSizes": keyframeSizes.sorted(),
           "opusPackets": opusPackets, "opusSamples": opusSamples, "opusPacketSamples": opusDurations.sorted(),
