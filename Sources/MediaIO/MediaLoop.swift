@@ -114,6 +114,16 @@ public final class MediaLoop: @unchecked Sendable {
         _ = shihui_eventfd_signal(wakeFD)
     }
 
+    /// Wake-up durations, kept on the media thread and copied out with the stats.
+    private var wakeups = WakeupHistogram()
+    private var wakeupSnapshot = WakeupHistogram()
+    /// The media thread's wake-up durations as of the last snapshot (every 100 ms).
+    public var wakeupDurations: WakeupHistogram {
+        lock.lock()
+        defer { lock.unlock() }
+        return wakeupSnapshot
+    }
+
     private var freedAtLastTrim = 0
     private var lastTrim: UInt64 = 0
 
@@ -155,8 +165,10 @@ public final class MediaLoop: @unchecked Sendable {
                 }
                 lock.lock()
                 statsSnapshot = snapshot
+                wakeupSnapshot = wakeups
                 lock.unlock()
             }
+            wakeups.record(nanos: shihui_monotonic_ns() &- now)
         }
     }
 

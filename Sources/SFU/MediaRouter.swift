@@ -59,6 +59,12 @@ public final class MediaRouter {
         var awaitingKeyframe = false
         /// Its publisher sent an RTCP BYE for its SSRC (RFC 3550 §6.6).
         var saidGoodbye = false
+        /// A non-WebRTC source's track (`addSource`): its keyframe requests and NACKs go out as
+        /// router events, not RTCP (`transport` names no transport then).
+        var source: SourceID? = nil
+        /// Consumers that are not viewers (recorder, decoder, relay): each clear packet is
+        /// pushed into their rings; empty, it costs one check per packet.
+        var taps: [TapRing] = []
         /// Its viewers' streams, in no particular order: a removal moves the last into the gap
         /// (`Subscription.index`), O(1) where filtering the list was O(viewers) per removal,
         /// 9M retains over a 3,000-viewer briefing's end (sfu-bench --removal).
@@ -105,6 +111,8 @@ public final class MediaRouter {
             subscriptions = old.subscriptions
             for s in subscriptions { s.track = self }
             old.subscriptions = []
+            taps = old.taps
+            old.taps = []
         }
 
         /// Drops every viewer (its publisher left); returns them.
@@ -159,6 +167,11 @@ public final class MediaRouter {
     public enum Event: Equatable, Sendable {
         case connected(WebRTCTransport.ID)
         case failed(WebRTCTransport.ID, String)
+        /// A viewer or a tap wants a keyframe of a non-WebRTC source's stream `ssrc`: the source
+        /// may answer it (an RTSP camera cannot, an encoder can), forward it as RTCP, or ignore it.
+        case keyframeRequested(SourceID, ssrc: UInt32)
+        /// Packets of a source's stream `ssrc` lost on their way to us (RFC 4585 §6.2.1 terms).
+        case retransmissionRequested(SourceID, ssrc: UInt32, lost: [UInt16])
     }
 
     public internal(set) var stats = Stats()
@@ -176,6 +189,11 @@ public final class MediaRouter {
     var tracksByTransport: [WebRTCTransport.ID: [Track]] = [:]
     /// Tracks with a keyframe request or NACKs outstanding, the only ones `tick` visits.
     private var attention: [Track] = []
+    /// Tracks with taps, whose keyframe requests `tick` looks at.
+    var tapped: [Track] = []
+    /// Non-WebRTC sources (MediaRouter+Sources).
+    var sources: [SourceID: PlainSource] = [:]
+    var nextSourceID: SourceID = 1
     /// How many tracks `tick` visits now (for tests).
     var attentionCount: Int { attention.count }
     private var nextID: WebRTCTransport.ID = 1
@@ -269,10 +287,7 @@ public final class MediaRouter {
         for m in t.media where m.direction == .recvonly {
             let key = TrackKey(publisher: publisher, kind: m.kind)
             let track = Track(key: key, transport: id, kind: m.kind, codec: m.mediaCodec, payloadType: m.payloadType, clockRate: m.clockRate)
-            if let old = tracks[key] {  // republish keeps viewers
-                track.takeViewers(from: old)
-                old.published = false
-            }
+            if let old = tracks[key] { replace(old, with: track) }  // republish keeps viewers and taps
             tracks[key] = track
             list.append(track)
         }
@@ -358,7 +373,7 @@ public final class MediaRouter {
     }
 
     /// A viewer needs a keyframe from `track`'s publisher: requested on the next tick.
-    private func wantKeyframe(_ track: Track) {
+    func wantKeyframe(_ track: Track) {
         track.keyframePending = true
         attend(track)
     }
@@ -380,14 +395,30 @@ public final class MediaRouter {
         if byUfrag[t.ice.localUfrag] == id { byUfrag[t.ice.localUfrag] = nil }
         for a in t.mappedAddresses where byAddress[a] == id { byAddress[a] = nil }
         for track in tracksByTransport.removeValue(forKey: id) ?? [] where tracks[track.key] === track {
-            tracks[track.key] = nil
-            track.published = false
+            unpublish(track)
             for s in track.removeAllViewers() where s.viewer !== t { s.viewer.subscriptions.removeAll { $0 === s } }
         }
         // Its own streams only, each from its track's list: scanning every track's subscriptions
         // per removal was quadratic over a briefing's end (sfu-bench --removal).
         for s in t.subscriptions { s.track.remove(s) }
         t.subscriptions = SubscriptionList()
+    }
+
+    /// `new` takes `old`'s place under its key: its viewers and taps follow.
+    func replace(_ old: Track, with new: Track) {
+        new.takeViewers(from: old)
+        old.published = false
+        if let i = tapped.firstIndex(where: { $0 === old }) { tapped[i] = new }
+    }
+
+    /// Takes a track out of the graph (its publisher or source left): its taps are told, its
+    /// viewers keep their streams' sections but get nothing more.
+    func unpublish(_ track: Track) {
+        tracks[track.key] = nil
+        track.published = false
+        for tap in track.taps { tap.end() }
+        track.taps = []
+        tapped.removeAll { $0 === track }
     }
 
     /// A transport's DTLS association (≈ 50 KiB: DTLSTransport.releaseAssociation) is freed once
@@ -491,6 +522,7 @@ public final class MediaRouter {
             }
             expireUnconnected(now: now)
         }
+        for track in tapped where track.published && track.taps.contains(where: { $0.takeKeyframeRequest() }) { wantKeyframe(track) }
         // Only tracks with a keyframe request or a gap to repair: this runs on every wake-up, and
         // visiting all (rooms 100×3: 600 tracks, each wake-up) was 4 % of the core.
         var k = 0
@@ -596,6 +628,13 @@ public final class MediaRouter {
             stats.droppedMalformed += 1
             return
         }
+        deliver(plain, header: header, track: track, now: now, send: send)
+    }
+
+    /// A clear packet of `track`, from a WebRTC publisher or a source: kept for NACKs, counted
+    /// for reports, handed to the taps, then rewritten and sent to every viewer.
+    func deliver(_ plain: UnsafeRawBufferPointer, header: RTPHeader, track: Track, now: UInt64,
+                 send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
         track.ssrc = header.ssrc
         track.receive.received(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, now: now)
         track.lastPacket = (header.timestamp, now)
@@ -610,6 +649,7 @@ public final class MediaRouter {
             track.awaitingKeyframe = false
         }
         if track.muted || track.awaitingKeyframe { return }
+        if !track.taps.isEmpty { for tap in track.taps { _ = tap.push(plain, arrival: now) } }
         for sub in track.subscriptions {
             let viewer = sub.viewer
             guard let out = viewer.outbound, let to = viewer.destination else { continue }
@@ -707,6 +747,11 @@ public final class MediaRouter {
 
     /// Asks the publisher of `track` to retransmit `lost` (generic NACK, RFC 4585 §6.2.1).
     private func sendNACK(_ lost: [UInt16], for track: Track, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        if let source = track.source, let ssrc = track.ssrc {
+            events.append(.retransmissionRequested(source, ssrc: ssrc, lost: lost))
+            stats.nacksSent += 1
+            return
+        }
         guard let ssrc = track.ssrc, let publisher = transports[track.transport] else { return }
         if sendRTCP([.nack(RTCPNack(senderSSRC: Self.rtcpSenderSSRC, mediaSSRC: ssrc, lost: lost))], on: publisher, send: send) {
             stats.nacksSent += 1
@@ -716,7 +761,13 @@ public final class MediaRouter {
     /// Sends a PLI (RFC 4585 §6.3.1) to the publisher of `track`; false if it cannot yet.
     @discardableResult
     private func sendPLI(for track: Track, now: UInt64, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) -> Bool {
-        guard track.kind == "video", let ssrc = track.ssrc, let publisher = transports[track.transport] else { return false }
+        guard track.isVideo, let ssrc = track.ssrc else { return false }
+        if let source = track.source {
+            events.append(.keyframeRequested(source, ssrc: ssrc))
+            stats.keyframeRequests += 1
+            return true
+        }
+        guard let publisher = transports[track.transport] else { return false }
         let pli = RTCPPacket.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: Self.rtcpSenderSSRC, mediaSSRC: ssrc))
         guard sendRTCP([pli], on: publisher, send: send) else { return false }
         stats.keyframeRequests += 1

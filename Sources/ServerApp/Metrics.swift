@@ -1,12 +1,13 @@
 import CShims
 import MediaCrypto
+import MediaIO
 import SFU
 import ServerIO
 
 /// Prometheus text exposition format 0.0.4 for /metrics.
 enum Metrics {
     static func render(rooms: Int, participants: Int, server: ServerStats, webSocketMessagesIn: Int, webSocketMessagesOut: Int,
-                       media: MediaRouter.Stats?) -> String {
+                       media: MediaRouter.Stats?, wakeups: WakeupHistogram? = nil) -> String {
         var out = ""
         func gauge(_ name: String, _ help: String, _ value: Int) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name) \(value)\n"
@@ -51,6 +52,12 @@ enum Metrics {
             counter("shihui_media_nacks_sent_total", "NACKs sent to publishers for packets they lost on the way to us.", media.nacksSent)
             counter("shihui_media_transports_connected_total", "Peer connections whose DTLS-SRTP handshake completed.", media.transportsConnected)
             counter("shihui_media_dtls_failures_total", "DTLS handshakes refused (bad fingerprint, errors).", media.dtlsFailures)
+            counter("shihui_media_connect_timeouts_total", "Transports closed for not connecting (ICE, DTLS) within --connect-timeout.", media.connectTimeouts)
+            counter("shihui_media_transports_removed_total", "Transports removed (ended, failed, timed out).", media.transportsRemoved)
+        }
+        if let wakeups {
+            out += wakeups.exposition(name: "shihui_media_wakeup_duration_seconds",
+                                      help: "How long each wake-up of the media thread took (receive, forward, timers, send).")
         }
         return out
     }

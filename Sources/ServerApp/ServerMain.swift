@@ -84,6 +84,8 @@ public enum ServerMain {
                 case .failed(let id, let reason):
                     guard let resource = state.resource(of: id, in: router) else { return }
                     poster.post { now in appRef.value.mediaTransportFailed(resource: resource, reason: reason, now: now) }
+                case .keyframeRequested, .retransmissionRequested:
+                    return  // for non-WebRTC sources, none of which the server adds yet (the ingest issue)
                 }
             }
         }

@@ -69,7 +69,7 @@ public final class SignalingApplication: HTTPApplication {
             guard method == "GET" || method == "HEAD" else { return (.response(Self.methodNotAllowed("GET, HEAD")), []) }
             let text = Metrics.render(rooms: registry.rooms.count, participants: registry.participantCount,
                                       server: server?.stats ?? ServerStats(), webSocketMessagesIn: messagesIn, webSocketMessagesOut: messagesOut,
-                                      media: media?.loop.stats)
+                                      media: media?.loop.stats, wakeups: media?.loop.wakeupDurations)
             var r = HTTPResponse.text(200, text)
             r.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
             return (.response(r), [])

@@ -125,3 +125,22 @@ def test_help_documents_every_option():
         assert option in out.stdout, option
     bad = subprocess.run([str(SERVER), "--bogus", "1"], capture_output=True, text=True, timeout=10)
     assert bad.returncode == 2 and "unknown option --bogus" in bad.stderr
+
+
+def test_metrics_show_media_wakeup_durations(server):
+    """/metrics carries the media thread's wake-up durations as a Prometheus histogram: buckets
+    cumulative and ending in +Inf, the count equal to that bucket, and wake-ups recorded (the
+    loop wakes at least every 100 ms)."""
+    import re
+    import time
+    import urllib.request
+    time.sleep(0.5)
+    with urllib.request.urlopen(f"{server.base}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    assert "# TYPE shihui_media_wakeup_duration_seconds histogram" in text
+    buckets = [(le, int(n)) for le, n in re.findall(r'shihui_media_wakeup_duration_seconds_bucket\{le="([^"]+)"\} (\d+)', text)]
+    assert buckets[-1][0] == "+Inf" and len(buckets) == 12
+    counts = [n for _, n in buckets]
+    assert counts == sorted(counts) and counts[-1] > 0
+    assert int(re.search(r"shihui_media_wakeup_duration_seconds_count (\d+)", text).group(1)) == counts[-1]
+    assert "shihui_media_connect_timeouts_total 0" in text

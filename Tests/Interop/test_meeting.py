@@ -169,8 +169,12 @@ def test_consent_expiry_closes_the_transport_and_tells_the_participant(tmp_path)
             # the transport at once, test_rtcp_reports.py) is swallowed, so only consent can.
             async def swallow():
                 pass
+
+            async def no_rtcp(packets):  # and her RTCP BYEs, which would end it at once too
+                pass
             for transceiver in alice.publisher.getTransceivers():
                 transceiver.sender.transport._write_ssl = swallow
+                transceiver.sender._send_rtcp = no_rtcp
             await alice.publisher.close()  # no more consent checks from alice's publisher
             for _ in range(150):
                 if any(m["type"] == "error" and m["code"] == "media_failed" for m in alice.messages):

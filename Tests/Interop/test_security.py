@@ -361,7 +361,7 @@ def test_bad_offers_get_a_reason_and_a_sentence(server):
         "duplicate_mid": sdp.replace(f"a=mid:{mids[1]}", f"a=mid:{mids[0]}"),
         "ice_lite_offerer": sdp.replace("t=0 0\r\n", "t=0 0\r\na=ice-lite\r\n"),
         "bundle_required": re.sub(r"a=group:BUNDLE[^\r]*\r\n", "", sdp),
-        "no_usable_media": sdp.replace("VP8/90000", "XYZ/90000").replace("opus/48000", "xyz/48000"),
+        "no_usable_media": sdp.replace("VP8/90000", "XYZ/90000").replace("H264/90000", "XYZ/90000").replace("opus/48000", "xyz/48000"),
         "invalid_sdp": "v=0\r\n" + "a=x\r\n" * 60_000,
     }
     token = make_token("r", "cam", publish=True)

@@ -218,8 +218,13 @@ def ratio_line(chosen):
     floor = chosen["floor-srtp"]["pps_per_server_cpu_second"]
     janus = chosen.get("janus", {}).get("pps_per_server_cpu_second")
     janus_ratio = f"{shihui / janus:.2f}" if janus else "n/a"
+    # The latency tail beside the floor's from the same runs: a refactor must not move their ratio.
+    p99 = chosen["shihui-cm"].get("latency_p99_us", 0)
+    floor_p99 = chosen["floor-srtp"].get("latency_p99_us", 0)
+    p99_ratio = f"{p99 / floor_p99:.2f}" if floor_p99 else "n/a"
     return (f"shihui_srtp_pps_per_cpu={shihui:.0f} floor_srtp_pps_per_cpu={floor:.0f} "
-            f"ratio={shihui / floor:.2f} janus_ratio={janus_ratio}")
+            f"ratio={shihui / floor:.2f} janus_ratio={janus_ratio} "
+            f"shihui_p99_us={p99} floor_p99_us={floor_p99} p99_ratio={p99_ratio}")
 
 
 def table(rows, title):
