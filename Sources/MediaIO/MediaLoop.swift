@@ -5,10 +5,11 @@ import MediaWire
 import SFU
 import SocketAddress
 
-/// The only UDP socket code in Shihui: one socket for all peers, one thread that owns the
-/// `MediaRouter`. Datagrams arrive in recvmmsg batches and leave in sendmmsg batches; other
-/// threads talk to the router only through `perform`, which queues a closure and wakes the loop
-/// with an eventfd. A 10 ms timerfd drives the router's timers.
+/// The only UDP socket code in Shihui: one thread that owns the `MediaRouter` and serves its
+/// sockets, the WebRTC port for all peers and any number of others (a plain-RTP ingress each),
+/// each with its own handler. Datagrams arrive in recvmmsg batches and leave in sendmmsg
+/// batches; other threads talk to the router only through `perform`, which queues a closure
+/// and wakes the loop with an eventfd. A 10 ms timerfd drives the router's timers.
 ///
 /// @unchecked Sendable: `perform` is the only member used from other threads; it takes a lock
 /// around the command queue. Everything else runs on the media thread.
@@ -59,19 +60,7 @@ public final class MediaLoop: @unchecked Sendable {
         var wall = timespec()
         clock_gettime(CLOCK_REALTIME, &wall)
         router.unixTimeAtZero = UInt64(wall.tv_sec) * 1_000_000_000 + UInt64(wall.tv_nsec) &- shihui_monotonic_ns()
-        let family = address.ip.isV4 ? AF_INET : AF_INET6
-        let socketFD = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard socketFD >= 0 else { throw MediaIOError("socket", errno) }
-        var size: Int32 = 8 << 20  // large buffers: bursts of keyframes (capped by net.core.*mem_max)
-        setsockopt(socketFD, SOL_SOCKET, SO_RCVBUF, &size, 4)
-        setsockopt(socketFD, SOL_SOCKET, SO_SNDBUF, &size, 4)
-        let bound = SocketAddress.withSockaddr(address) { sa, len in bind(socketFD, sa, len) }
-        guard bound == 0 else { let e = errno; close(socketFD); throw MediaIOError("bind \(address)", e) }
-        var storage = sockaddr_storage()
-        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &len) } }
-        fd = socketFD
-        localAddress = SocketAddress.transportAddress(storage) ?? address
+        (fd, localAddress) = try Self.openSocket(address)
         epollFD = shihui_epoll_create()
         wakeFD = shihui_eventfd()
         timerFD = shihui_timerfd_periodic(10_000_000)
@@ -83,7 +72,24 @@ public final class MediaLoop: @unchecked Sendable {
         sendAddresses = [sockaddr_storage](repeating: sockaddr_storage(), count: 64)
     }
 
+    /// A non-blocking UDP socket bound to `address`, and the address it got.
+    static func openSocket(_ address: TransportAddress) throws(MediaIOError) -> (Int32, TransportAddress) {
+        let family = address.ip.isV4 ? AF_INET : AF_INET6
+        let socketFD = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard socketFD >= 0 else { throw MediaIOError("socket", errno) }
+        var size: Int32 = 8 << 20  // large buffers: bursts of keyframes (capped by net.core.*mem_max)
+        setsockopt(socketFD, SOL_SOCKET, SO_RCVBUF, &size, 4)
+        setsockopt(socketFD, SOL_SOCKET, SO_SNDBUF, &size, 4)
+        let bound = SocketAddress.withSockaddr(address) { sa, len in bind(socketFD, sa, len) }
+        guard bound == 0 else { let e = errno; close(socketFD); throw MediaIOError("bind \(address)", e) }
+        var storage = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &len) } }
+        return (socketFD, SocketAddress.transportAddress(storage) ?? address)
+    }
+
     deinit {
+        for s in extraSockets.values { close(s.fd) }
         close(fd)
         close(epollFD)
         close(wakeFD)
@@ -124,6 +130,42 @@ public final class MediaLoop: @unchecked Sendable {
         return wakeupSnapshot
     }
 
+    /// What a socket other than the WebRTC port does with each datagram, on the media thread:
+    /// hand it to the router (`MediaRouter.ingest` for a source), answer through `send`, or drop it.
+    public typealias DatagramHandler = @Sendable (_ router: MediaRouter, _ datagram: UnsafeRawBufferPointer, _ from: TransportAddress, _ now: UInt64,
+                                        _ send: (UnsafeRawBufferPointer, TransportAddress) -> Void) -> Void
+
+    /// Sockets beside the WebRTC port, by epoll token (from 3 on). Media thread only.
+    private var extraSockets: [UInt64: (fd: Int32, handler: DatagramHandler)] = [:]
+    private var nextToken: UInt64 = 3
+
+    /// Binds a UDP socket at `address` (port 0: any) and serves it with `handler` from the next
+    /// wake-up; `done` gets its bound address or the error, on the media thread. Datagrams it
+    /// sends leave from that socket.
+    public func addSocket(address: TransportAddress, handler: @escaping DatagramHandler,
+                          done: @escaping @Sendable (Result<(token: UInt64, address: TransportAddress), MediaIOError>) -> Void) {
+        perform { [self] _ in
+            do throws(MediaIOError) {
+                let (socketFD, bound) = try Self.openSocket(address)
+                let token = nextToken
+                nextToken += 1
+                extraSockets[token] = (socketFD, handler)
+                _ = shihui_epoll_add(epollFD, socketFD, shihui_EPOLLIN(), token)
+                done(.success((token, bound)))
+            } catch {
+                done(.failure(error))
+            }
+        }
+    }
+
+    /// Closes a socket added with `addSocket`.
+    public func removeSocket(token: UInt64) {
+        perform { [self] _ in
+            guard let s = extraSockets.removeValue(forKey: token) else { return }
+            close(s.fd)
+        }
+    }
+
     private var freedAtLastTrim = 0
     private var lastTrim: UInt64 = 0
 
@@ -146,7 +188,18 @@ public final class MediaLoop: @unchecked Sendable {
                 for i in 0..<Int(n) where events[i].token == 2 { _ = shihui_timerfd_drain(timerFD) }
                 for i in 0..<Int(n) where events[i].token == 1 { _ = shihui_eventfd_drain(wakeFD) }
             }
-            receiveAll(&headers, &iovecs, &names, now: now)
+            receiveAll(fd, &headers, &iovecs, &names, now: now) { datagram, from, now in
+                router.handle(datagram, from: from, now: now) { bytes, to in self.queueSend(bytes, to) }
+            }
+            if n > 0 {
+                for i in 0..<Int(n) where events[i].token >= 3 {
+                    guard let s = extraSockets[events[i].token] else { continue }
+                    let handler = s.handler
+                    receiveAll(s.fd, &headers, &iovecs, &names, now: now) { datagram, from, now in
+                        handler(router, datagram, from, now) { bytes, to in self.queueSend(bytes, to, from: s.fd) }
+                    }
+                }
+            }
             router.tick(now: now) { bytes, to in self.queueSend(bytes, to) }
             flushSends()
             for e in router.takeEvents() { onEvent?(e, router) }
@@ -172,7 +225,8 @@ public final class MediaLoop: @unchecked Sendable {
         }
     }
 
-    private func receiveAll(_ headers: inout [shihui_mmsghdr], _ iovecs: inout [iovec], _ names: inout [sockaddr_storage], now: UInt64) {
+    private func receiveAll(_ socketFD: Int32, _ headers: inout [shihui_mmsghdr], _ iovecs: inout [iovec], _ names: inout [sockaddr_storage], now: UInt64,
+                            _ handle: (UnsafeRawBufferPointer, TransportAddress, UInt64) -> Void) {
         for _ in 0..<64 {  // bounded per wake-up so timers and commands still run
             let got: Int32 = names.withUnsafeMutableBufferPointer { nameBuffer in
                 iovecs.withUnsafeMutableBufferPointer { iov in
@@ -185,7 +239,7 @@ public final class MediaLoop: @unchecked Sendable {
                         headers[i].msg_hdr.msg_control = nil
                         headers[i].msg_hdr.msg_controllen = 0
                     }
-                    return shihui_recvmmsg(fd, &headers, UInt32(batch), 0)
+                    return shihui_recvmmsg(socketFD, &headers, UInt32(batch), 0)
                 }
             }
             guard got > 0 else { return }
@@ -193,7 +247,7 @@ public final class MediaLoop: @unchecked Sendable {
                 guard let from = SocketAddress.transportAddress(names[i]) else { continue }
                 let datagram = UnsafeRawBufferPointer(start: receiveBuffers.baseAddress! + i * slot, count: Int(headers[i].msg_len))
                 if inboundRTPLoss > 0, PacketDemultiplexer.classify(datagram) == .rtp, nextUniform() < inboundRTPLoss { continue }
-                router.handle(datagram, from: from, now: now) { bytes, to in self.queueSend(bytes, to) }
+                handle(datagram, from, now)
             }
             flushSends()
             if got < Int32(batch) { return }
@@ -208,9 +262,14 @@ public final class MediaLoop: @unchecked Sendable {
         return Double((impairmentState &* 0x2545_F491_4F6C_DD1D) >> 11) / Double(1 << 53)
     }
 
-    private func queueSend(_ bytes: UnsafeRawBufferPointer, _ to: TransportAddress) {
+    /// The socket the queued datagrams leave from (the WebRTC port unless a handler sends).
+    private var pendingFD: Int32 = -1
+
+    private func queueSend(_ bytes: UnsafeRawBufferPointer, _ to: TransportAddress, from socketFD: Int32? = nil) {
         guard bytes.count <= slot else { return }
-        if pendingSends == 64 { flushSends() }
+        let out = socketFD ?? fd
+        if pendingSends == 64 || (pendingSends > 0 && out != pendingFD) { flushSends() }
+        pendingFD = out
         (sendBuffers.baseAddress! + pendingSends * slot).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
         SocketAddress.store(to, into: &sendAddresses[pendingSends])
         lengths[pendingSends] = bytes.count
@@ -236,7 +295,7 @@ public final class MediaLoop: @unchecked Sendable {
                 }
                 var offset = 0
                 while offset < count {
-                    let sent = sendHeaders.withUnsafeMutableBufferPointer { h in shihui_sendmmsg(fd, h.baseAddress! + offset, UInt32(count - offset)) }
+                    let sent = sendHeaders.withUnsafeMutableBufferPointer { h in shihui_sendmmsg(pendingFD, h.baseAddress! + offset, UInt32(count - offset)) }
                     if sent <= 0 { break }  // buffer full or error: drop the rest (UDP)
                     offset += Int(sent)
                 }
@@ -245,7 +304,7 @@ public final class MediaLoop: @unchecked Sendable {
     }
 }
 
-public struct MediaIOError: Error, CustomStringConvertible {
+public struct MediaIOError: Error, CustomStringConvertible, Sendable {
     let operation: String
     let code: Int32
     init(_ operation: String, _ code: Int32) {

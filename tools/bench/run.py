@@ -42,6 +42,19 @@ BUILD = ROOT / ".build" / "release"
 BENCH = Path(os.environ.get("SHIHUI_BENCH_GENERATOR", BUILD / "shihui-bench"))
 # SHIHUI_BENCH_SERVER=PATH: another shihui-server build (A/B comparisons of a change).
 SERVER = Path(os.environ.get("SHIHUI_BENCH_SERVER", BUILD / "shihui-server"))
+
+
+def server_limits():
+    """A join storm of thousands is not an attack: lift the set-up cap, on builds that have it
+    (an older build compared with SHIHUI_BENCH_SERVER may not)."""
+    try:
+        text = subprocess.run([str(SERVER), "--help"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return ["--max-pending-transports", "100000"] if "--max-pending-transports" in text else []
+
+
+SERVER_LIMITS = server_limits()
 REFLECTOR = ROOT / ".build" / "floor" / "reflector"
 SECRET = "bench-secret-0123456789abcdef"
 sys.path.insert(0, str(Path(__file__).parent))
@@ -88,9 +101,7 @@ class Shihui(Target):
         self.name = f"shihui-{profile}"
         data = Path(tmp) / f"data-{profile}"
         self.proc = subprocess.Popen([*SERVER_CPU, str(SERVER), "--http", "127.0.0.1:7880", "--udp", "127.0.0.1:7882", "--data", str(data),
-                                      "--secret", SECRET, "--srtp-profiles", profile,
-                                      # A join storm of thousands is not an attack: lift the set-up cap.
-                                      "--max-pending-transports", "100000"],
+                                      "--secret", SECRET, "--srtp-profiles", profile, *SERVER_LIMITS],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         line = self.proc.stdout.readline()
         assert "listening" in line, f"shihui-server did not start: {line}"
