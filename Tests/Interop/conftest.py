@@ -215,8 +215,21 @@ def metric(server, name):
 CHROMIUM = "chromium --headless --no-sandbox --disable-gpu"
 
 
-def chromium(work):
-    return f"HOME={work} {CHROMIUM}"
+def chromium_page(work, name, url, seconds):
+    """The shell command that opens `url` in headless Chromium with a fake camera and microphone
+    for `seconds`, its profile `work/name` and its log `work/name.log` (run it in the background)."""
+    return (f"timeout {seconds} env HOME={work} {CHROMIUM} --use-fake-ui-for-media-stream --use-fake-device-for-media-stream "
+            "--allow-loopback-in-peer-connection --autoplay-policy=no-user-gesture-required --enable-logging=stderr --v=0 "
+            f"--user-data-dir={work}/{name} '{url}' 2> {work}/{name}.log")
+
+
+def run_browsers(script, work, seconds):
+    """Runs a namespace script that starts browsers, then stops all it started (SessionProcess)."""
+    run = SessionProcess(["unshare", "-n", "bash", "-c", script], marker=work)
+    try:
+        run.wait(seconds)
+    finally:
+        run.stop()
 
 
 class SessionProcess:

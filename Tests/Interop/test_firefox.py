@@ -9,7 +9,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from conftest import CHROMIUM, SECRET, SERVER, SessionProcess, make_token, require_root
+from conftest import SECRET, SERVER, chromium_page, make_token, require_root, run_browsers
 
 RUN_SECONDS = 30
 
@@ -54,17 +54,11 @@ def test_firefox_and_chromium_meet():
             "sleep 1",
             f"HOME={work} timeout {RUN_SECONDS} firefox-esr --headless --no-remote --profile {profile} '{url('fox')}' > {work}/fox.log 2>&1 &",
             "sleep 4",
-            f"timeout {RUN_SECONDS - 4} env HOME={work} {CHROMIUM} --use-fake-ui-for-media-stream "
-            "--use-fake-device-for-media-stream --allow-loopback-in-peer-connection --autoplay-policy=no-user-gesture-required "
-            f"--enable-logging=stderr --v=0 --user-data-dir={work}/chro '{url('chro')}' 2> {work}/chro.log &",
+            chromium_page(work, "chro", url("chro"), RUN_SECONDS - 4) + " &",
             "wait %2 %3",
             "kill -TERM $server; wait $server",
         ])
-        run = SessionProcess(["unshare", "-n", "bash", "-c", script], marker=work)
-        try:
-            run.wait(RUN_SECONDS + 30)
-        finally:
-            run.stop()  # whatever of the browsers is left
+        run_browsers(script, work, RUN_SECONDS + 30)
         logs = {name: Path(work, f"{name}.log").read_text(errors="replace") for name in ("fox", "chro", "server")}
         results = {name: stats(logs[name]) for name in ("fox", "chro")}
         print(f"\nfirefox_chromium_stats={results}")

@@ -4,11 +4,10 @@ is received. The server and both browsers run in their own network namespace wit
 (Chromium gathers 127.0.0.1 candidates only there)."""
 import json
 import re
-import subprocess
 import tempfile
 from pathlib import Path
 
-from conftest import CHROMIUM, SECRET, SERVER, SessionProcess, make_token, require_root
+from conftest import SECRET, SERVER, chromium_page, make_token, require_root, run_browsers
 
 RUN_SECONDS = 25
 
@@ -18,26 +17,18 @@ def test_two_browsers_see_and_hear_each_other():
     with tempfile.TemporaryDirectory() as work:
         urls = {name: f"http://127.0.0.1:7880/?autotest=1#token={make_token('web', name, publish=True, subscribe=True)}"
                 for name in ("ana", "ben")}
-        chromium = ("timeout {t} env HOME={work} " + CHROMIUM + " --use-fake-ui-for-media-stream "
-                    "--use-fake-device-for-media-stream --allow-loopback-in-peer-connection "
-                    "--autoplay-policy=no-user-gesture-required --enable-logging=stderr --v=0 "
-                    "--user-data-dir={work}/{name} '{url}' 2> {work}/{name}.log")
         script = "\n".join([
             "ip link set lo up",
             f"{SERVER} --http 127.0.0.1:7880 --udp 127.0.0.1:7882 --data {work}/data --secret {SECRET} > {work}/server.log 2>&1 &",
             "server=$!",
             "sleep 1",
-            chromium.format(t=RUN_SECONDS, work=work, name="ana", url=urls["ana"]) + " &",
+            chromium_page(work, "ana", urls["ana"], RUN_SECONDS) + " &",
             "sleep 2",
-            chromium.format(t=RUN_SECONDS - 2, work=work, name="ben", url=urls["ben"]) + " &",
+            chromium_page(work, "ben", urls["ben"], RUN_SECONDS - 2) + " &",
             "wait %2 %3",
             "kill -TERM $server; wait $server",
         ])
-        run = SessionProcess(["unshare", "-n", "bash", "-c", script], marker=work)
-        try:
-            run.wait(RUN_SECONDS + 30)
-        finally:
-            run.stop()
+        run_browsers(script, work, RUN_SECONDS + 30)
         results = {}
         for name in ("ana", "ben"):
             log = Path(work, f"{name}.log").read_text(errors="replace")
