@@ -63,65 +63,72 @@ extension SignalingApplication {
         }
     }
 
-    func whip(_ request: HTTPRequest, path: [String], now: UInt64) -> (HTTPReply, [ConnectionAction]) {
-        guard let media else { return (.response(Self.error(503, "media_unavailable", "the media plane is not running")), []) }
-        let room = path[1]
-        if path.count == 2 {
-            guard request.method == "POST" else { return (.response(Self.methodNotAllowed("POST")), []) }
-            let token: AccessToken
-            switch mediaToken(request, room: room, grant: "publish") { case .success(let t): token = t; case .failure(let r): return (.response(r.response), []) }
-            let text: String
-            switch sdpBody(request) { case .success(let t): text = t; case .failure(let r): return (.response(r.response), []) }
-            let session = nextSyntheticSession
-            nextSyntheticSession -= 1
-            do throws(MediaService.Failure) {
-                let (resource, answer, kinds) = try media.publish(offer: text, publisher: ParticipantKey(room: room, identity: token.identity), session: session)
-                var out = registry.join(session: session, token: token, now: instant(now)).filter { !Self.targets($0, session) }
-                out += registry.setTracks(session: session, tracks: kinds.map { TrackInfo(sid: "TR_\(resource.prefix(10))_\($0)", kind: $0) })
-                var result = actions(out)
-                // Meeting participants in the room receive the WHIP publisher like any other.
-                for other in registry.rooms[room]?.participants ?? [] where other.session >= 0 { result += offerSubscriber(other.session) }
-                return (.response(sdpCreated(answer, location: "/whip/\(PercentEncoding.encode(room))/\(resource)")), result)
-            } catch {
-                return (.response(Self.refusal(error, publisher: token.identity, room: room)), [])
-            }
-        }
-        guard request.method == "DELETE" else { return (.response(Self.methodNotAllowed("DELETE")), []) }
+    func registerMediaRoutes() {
+        routes.add("POST", "/whip/{room}") { [unowned self] request, p, _, now in whipPublish(request, room: p[0], now: now) }
+        routes.add("DELETE", "/whip/{room}/{id}") { [unowned self] request, p, _, now in whipEnd(request, room: p[0], id: p[1], now: now) }
+        routes.add("POST", "/whep/{room}/{identity}") { [unowned self] request, p, _, _ in whepView(request, room: p[0], publisher: p[1]) }
+        routes.add("DELETE", "/whep/{room}/{identity}/{id}") { [unowned self] request, p, _, _ in whepEnd(request, room: p[0], publisher: p[1], id: p[2]) }
+    }
+
+    static let mediaUnavailable = error(503, "media_unavailable", "the media plane is not running")
+
+    func whipPublish(_ request: HTTPRequest, room: String, now: UInt64) -> (HTTPReply, [ConnectionAction]) {
+        guard let media else { return (.response(Self.mediaUnavailable), []) }
         let token: AccessToken
         switch mediaToken(request, room: room, grant: "publish") { case .success(let t): token = t; case .failure(let r): return (.response(r.response), []) }
-        guard ownedResource(path[2], kind: .whip, room: room, publisher: nil, token: token) != nil, let ended = media.end(resource: path[2]) else {
-            return (.response(Self.error(404, "session_not_found", "no WHIP session \(path[2]) of yours in room \(room)")), [])
+        let text: String
+        switch sdpBody(request) { case .success(let t): text = t; case .failure(let r): return (.response(r.response), []) }
+        let session = nextSyntheticSession
+        nextSyntheticSession -= 1
+        do throws(MediaService.Failure) {
+            let (resource, answer, kinds) = try media.publish(offer: text, publisher: ParticipantKey(room: room, identity: token.identity), session: session)
+            var out = registry.join(session: session, token: token, now: instant(now)).filter { !Self.targets($0, session) }
+            out += registry.setTracks(session: session, tracks: kinds.map { TrackInfo(sid: "TR_\(resource.prefix(10))_\($0)", kind: $0) })
+            var result = actions(out)
+            // Meeting participants in the room receive the WHIP publisher like any other.
+            for other in registry.rooms[room]?.participants ?? [] where other.session >= 0 { result += offerSubscriber(other.session) }
+            return (.response(sdpCreated(answer, location: "/whip/\(PercentEncoding.encode(room))/\(resource)")), result)
+        } catch {
+            return (.response(Self.refusal(error, publisher: token.identity, room: room)), [])
+        }
+    }
+
+    func whipEnd(_ request: HTTPRequest, room: String, id: String, now: UInt64) -> (HTTPReply, [ConnectionAction]) {
+        guard let media else { return (.response(Self.mediaUnavailable), []) }
+        let token: AccessToken
+        switch mediaToken(request, room: room, grant: "publish") { case .success(let t): token = t; case .failure(let r): return (.response(r.response), []) }
+        guard ownedResource(id, kind: .whip, room: room, publisher: nil, token: token) != nil, let ended = media.end(resource: id) else {
+            return (.response(Self.error(404, "session_not_found", "no WHIP session \(id) of yours in room \(room)")), [])
         }
         var result = actions(registry.disconnected(session: ended.session, now: instant(now)))
         for other in registry.rooms[room]?.participants ?? [] where other.session >= 0 { result += offerSubscriber(other.session) }
         return (.response(.text(200, "ok")), result)
     }
 
-    func whep(_ request: HTTPRequest, path: [String], now: UInt64) -> (HTTPReply, [ConnectionAction]) {
-        guard let media else { return (.response(Self.error(503, "media_unavailable", "the media plane is not running")), []) }
-        let room = path[1], publisher = path[2]
+    func whepView(_ request: HTTPRequest, room: String, publisher: String) -> (HTTPReply, [ConnectionAction]) {
+        guard let media else { return (.response(Self.mediaUnavailable), []) }
         do throws(NameRule.Violation) { try NameRule.check(publisher) } catch {
             return (.response(Self.error(400, "invalid_name", "the publisher identity \(error)")), [])
         }
-        if path.count == 3 {
-            guard request.method == "POST" else { return (.response(Self.methodNotAllowed("POST")), []) }
-            let token: AccessToken
-            switch mediaToken(request, room: room, grant: "subscribe") { case .success(let t): token = t; case .failure(let r): return (.response(r.response), []) }
-            let text: String
-            switch sdpBody(request) { case .success(let t): text = t; case .failure(let r): return (.response(r.response), []) }
-            do throws(MediaService.Failure) {
-                let (resource, answer) = try media.view(offer: text, publisher: ParticipantKey(room: room, identity: publisher),
-                                                        viewer: ParticipantKey(room: room, identity: token.identity), session: 0)
-                return (.response(sdpCreated(answer, location: "/whep/\(PercentEncoding.encode(room))/\(PercentEncoding.encode(publisher))/\(resource)")), [])
-            } catch {
-                return (.response(Self.refusal(error, publisher: publisher, room: room)), [])
-            }
-        }
-        guard request.method == "DELETE" else { return (.response(Self.methodNotAllowed("DELETE")), []) }
         let token: AccessToken
         switch mediaToken(request, room: room, grant: "subscribe") { case .success(let t): token = t; case .failure(let r): return (.response(r.response), []) }
-        guard ownedResource(path[3], kind: .whep, room: room, publisher: publisher, token: token) != nil, media.end(resource: path[3]) != nil else {
-            return (.response(Self.error(404, "session_not_found", "no WHEP session \(path[3]) of yours viewing \(publisher) in room \(room)")), [])
+        let text: String
+        switch sdpBody(request) { case .success(let t): text = t; case .failure(let r): return (.response(r.response), []) }
+        do throws(MediaService.Failure) {
+            let (resource, answer) = try media.view(offer: text, publisher: ParticipantKey(room: room, identity: publisher),
+                                                    viewer: ParticipantKey(room: room, identity: token.identity), session: 0)
+            return (.response(sdpCreated(answer, location: "/whep/\(PercentEncoding.encode(room))/\(PercentEncoding.encode(publisher))/\(resource)")), [])
+        } catch {
+            return (.response(Self.refusal(error, publisher: publisher, room: room)), [])
+        }
+    }
+
+    func whepEnd(_ request: HTTPRequest, room: String, publisher: String, id: String) -> (HTTPReply, [ConnectionAction]) {
+        guard let media else { return (.response(Self.mediaUnavailable), []) }
+        let token: AccessToken
+        switch mediaToken(request, room: room, grant: "subscribe") { case .success(let t): token = t; case .failure(let r): return (.response(r.response), []) }
+        guard ownedResource(id, kind: .whep, room: room, publisher: publisher, token: token) != nil, media.end(resource: id) != nil else {
+            return (.response(Self.error(404, "session_not_found", "no WHEP session \(id) of yours viewing \(publisher) in room \(room)")), [])
         }
         return (.response(.text(200, "ok")), [])
     }

@@ -9,6 +9,8 @@ import Signaling
 public final class SignalingApplication: HTTPApplication {
     var registry: RoomRegistry
     let verifier: TokenVerifier
+    /// Every HTTP route, registered by the parts of the application at start.
+    var routes = RouteTable()
     /// Tokens of connections that were accepted for upgrade and wait for their WebSocket to open.
     var pendingJoins: [ConnectionID: AccessToken] = [:]
     var messagesIn = 0
@@ -23,6 +25,7 @@ public final class SignalingApplication: HTTPApplication {
     public init(secret: String, options: RoomRegistry.Options = RoomRegistry.Options(), maxTokenLifetime: Int64 = TokenVerifier.defaultMaximumLifetime) {
         registry = RoomRegistry(options: options)
         verifier = TokenVerifier(secret: Array(secret.utf8), maximumLifetime: maxTokenLifetime)
+        registerRoutes()
     }
 
     func instant(_ now: UInt64) -> Instant { Instant(monotonicNanos: now, unixSeconds: Int64(time(nil))) }
@@ -52,39 +55,34 @@ public final class SignalingApplication: HTTPApplication {
 
     func route(_ request: HTTPRequest, connection: ConnectionID, now: UInt64) -> (HTTPReply, [ConnectionAction]) {
         guard let segments = request.pathSegments else { return (.response(Self.error(400, "bad_request", "invalid percent-encoding in path")), []) }
-        let method = request.method
-        switch segments {
-        case []:
-            guard method == "GET" || method == "HEAD" else { return (.response(Self.methodNotAllowed("GET, HEAD")), []) }
-            return (.response(HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-cache")]),
-                                           body: Array(WebClient.html.utf8))), [])
-        case ["client.js"], ["client.css"]:
-            guard method == "GET" || method == "HEAD" else { return (.response(Self.methodNotAllowed("GET, HEAD")), []) }
-            let (type, text) = segments == ["client.js"] ? ("text/javascript; charset=utf-8", WebClient.script) : ("text/css; charset=utf-8", WebClient.css)
-            return (.response(HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", type), ("Cache-Control", "no-cache")]), body: Array(text.utf8))), [])
-        case ["healthz"]:
-            guard method == "GET" || method == "HEAD" else { return (.response(Self.methodNotAllowed("GET, HEAD")), []) }
-            return (.response(.text(200, "ok")), [])
-        case ["metrics"]:
-            guard method == "GET" || method == "HEAD" else { return (.response(Self.methodNotAllowed("GET, HEAD")), []) }
+        switch routes.match(method: request.method, segments: segments) {
+        case .route(let handler, let parameters): return handler(request, parameters, connection, now)
+        case .methodNotAllowed(let allow): return (.response(Self.methodNotAllowed(allow)), [])
+        case .notFound: return (.response(Self.error(404, "not_found", "no route for \(request.path ?? "?")")), [])
+        }
+    }
+
+    /// The web client, health, metrics and the signaling WebSocket; the other parts of the
+    /// application register theirs (`registerMediaRoutes`, `registerRESTRoutes`).
+    func registerRoutes() {
+        func page(_ type: String, _ text: String) -> HTTPReply {
+            .response(HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", type), ("Cache-Control", "no-cache")]), body: Array(text.utf8)))
+        }
+        routes.add("GET", "/") { _, _, _, _ in (page("text/html; charset=utf-8", WebClient.html), []) }
+        routes.add("GET", "/client.js") { _, _, _, _ in (page("text/javascript; charset=utf-8", WebClient.script), []) }
+        routes.add("GET", "/client.css") { _, _, _, _ in (page("text/css; charset=utf-8", WebClient.css), []) }
+        routes.add("GET", "/healthz") { _, _, _, _ in (.response(.text(200, "ok")), []) }
+        routes.add("GET", "/metrics") { [unowned self] _, _, _, _ in
             let text = Metrics.render(rooms: registry.rooms.count, participants: registry.participantCount,
                                       server: server?.stats ?? ServerStats(), webSocketMessagesIn: messagesIn, webSocketMessagesOut: messagesOut,
                                       media: media?.loop.stats, wakeups: media?.loop.wakeupDurations)
             var r = HTTPResponse.text(200, text)
             r.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
             return (.response(r), [])
-        case ["rtc"]:
-            guard method == "GET" else { return (.response(Self.methodNotAllowed("GET")), []) }
-            return (upgrade(request, connection: connection), [])
-        case let s where s.first == "whip" && (2...3).contains(s.count):
-            return whip(request, path: s, now: now)
-        case let s where s.first == "whep" && (3...4).contains(s.count):
-            return whep(request, path: s, now: now)
-        case let s where s.count >= 3 && s[0] == "api" && s[1] == "v1" && s[2] == "rooms":
-            return rest(request, path: Array(s.dropFirst(3)), now: now)
-        default:
-            return (.response(Self.error(404, "not_found", "no route for \(request.path ?? "?")")), [])
         }
+        routes.add("GET", "/rtc") { [unowned self] request, _, connection, _ in (upgrade(request, connection: connection), []) }
+        registerMediaRoutes()
+        registerRESTRoutes()
     }
 
     public func webSocketOpened(connection: ConnectionID, now: UInt64) -> [ConnectionAction] {

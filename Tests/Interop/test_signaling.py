@@ -150,7 +150,7 @@ def test_rest_kick_and_room_lifecycle(server):
         status, _, body = http_get(f"{server.base}/api/v1/rooms")
         assert status == 401 and json.loads(body)["error"]["code"] == "token_missing"
         status, headers, _ = http_get(f"{server.base}/api/v1/rooms", auth, method="PUT", body=b"")
-        assert status == 405 and headers["Allow"] == "GET, POST"
+        assert status == 405 and headers["Allow"] == "GET, HEAD, POST"
     asyncio.run(scenario())
 
 
