@@ -40,7 +40,8 @@ let package = Package(
         .target(name: "SocketAddress", dependencies: ["MediaWire"]),
         .target(name: "ServerIO", dependencies: ["HTTP", "MediaWire", "CShims", "SocketAddress"]),
         .target(name: "MediaIO", dependencies: ["SFU", "MediaWire", "CShims", "SocketAddress"], swiftSettings: packetPath),
-        .target(name: "ServerApp", dependencies: ["ServerIO", "Signaling", "HTTP", "MediaWire", "MediaCrypto", "SFU", "MediaIO", "CShims"]),
+        .target(name: "MediaSessions", dependencies: ["SFU", "MediaWire", "MediaCrypto", "Signaling"]),
+        .target(name: "ServerApp", dependencies: ["ServerIO", "Signaling", "HTTP", "MediaWire", "MediaCrypto", "SFU", "MediaIO", "MediaSessions", "CShims"]),
 
         // MARK: Executables (argument parsing and wiring only)
         .executableTarget(name: "shihui-server", dependencies: ["ServerApp"]),
@@ -64,6 +65,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport", "ProtocolFuzzing"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "HTTP", "TestSupport"]),
         .testTarget(name: "ServerAppTests", dependencies: ["ServerApp", "TestSupport"]),
+        .testTarget(name: "MediaSessionsTests", dependencies: ["MediaSessions", "SFU", "MediaWire", "MediaCrypto", "TestSupport"]),
         .testTarget(name: "SFUTests", dependencies: ["SFU", "MediaWire", "MediaCrypto", "TestSupport", "MediaFuzzing"]),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["CShims", "COpus", "CVPX", "COpenSSL", "CSQLite", "CTurboJPEG"]),
     ],

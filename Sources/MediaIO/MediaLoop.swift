@@ -13,7 +13,7 @@ import SocketAddress
 ///
 /// @unchecked Sendable: `perform` is the only member used from other threads; it takes a lock
 /// around the command queue. Everything else runs on the media thread.
-public final class MediaLoop: @unchecked Sendable {
+public final class MediaLoop: MediaThread, @unchecked Sendable {
     public let localAddress: TransportAddress
     private let fd: Int32
     private let epollFD: Int32

@@ -7,6 +7,7 @@ import Signaling
 import MediaCrypto
 import MediaIO
 import MediaWire
+import MediaSessions
 import SFU
 
 /// Entry points of the shihui-server executable: `run` (serve) and `token` (mint a token).
@@ -60,6 +61,7 @@ public enum ServerMain {
             let announced = TransportAddress(ip: config.announceIP ?? mediaLoop.localAddress.ip, port: mediaLoop.localAddress.port)
             let limits = MediaService.Limits(maxPendingTransports: config.maxPendingTransports, maxViewerSessionsPerIdentity: config.maxViewerSessions)
             app.media = MediaService(loop: mediaLoop, certificate: certificate, candidateAddress: announced, credentials: credentials, limits: limits)
+            app.mediaLoop = mediaLoop
         } catch {
             FileHandle.standardError.write("shihui-server: media plane: \(error)\n".data(using: .utf8)!)
             return 1

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import HTTP
 import ServerIO
+import MediaSessions
 import SFU
 import Signaling
 

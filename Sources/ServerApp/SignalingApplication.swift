@@ -2,6 +2,8 @@ import Foundation
 import Glibc
 import HTTP
 import ServerIO
+import MediaIO
+import MediaSessions
 import Signaling
 
 /// The HTTP side of shihui-server: routes, authentication, REST, metrics, and the bridge between
@@ -19,6 +21,8 @@ public final class SignalingApplication: HTTPApplication {
     public weak var server: HTTPServer?
     /// The media plane (WHIP/WHEP); nil when the server runs without one.
     var media: MediaService?
+    /// The media thread's loop, for its counters in /metrics (set with `media`).
+    var mediaLoop: MediaLoop?
     /// Room sessions of WHIP publishers (no WebSocket): negative IDs.
     var nextSyntheticSession: SessionID = -1
 
@@ -75,7 +79,7 @@ public final class SignalingApplication: HTTPApplication {
         routes.add("GET", "/metrics") { [unowned self] _, _, _, _ in
             let text = Metrics.render(rooms: registry.rooms.count, participants: registry.participantCount,
                                       server: server?.stats ?? ServerStats(), webSocketMessagesIn: messagesIn, webSocketMessagesOut: messagesOut,
-                                      media: media?.loop.stats, wakeups: media?.loop.wakeupDurations)
+                                      media: mediaLoop?.stats, wakeups: mediaLoop?.wakeupDurations)
             var r = HTTPResponse.text(200, text)
             r.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
             return (.response(r), [])

@@ -1,22 +1,31 @@
 import Foundation
 import MediaCrypto
-import MediaIO
 import MediaWire
 import SFU
 import Signaling
 import Testing
 import TestSupport
-@testable import ServerApp
+@testable import MediaSessions
+
+/// Runs media-thread commands inline, on the caller's thread. @unchecked Sendable: each test
+/// uses its own from one thread only, so the router is never touched concurrently.
+final class InlineMediaThread: MediaThread, @unchecked Sendable {
+    let router: MediaRouter
+    init(router: MediaRouter) { self.router = router }
+    func perform(_ command: @escaping @Sendable (MediaRouter) -> Void) { command(router) }
+}
 
 /// The server-offered subscriber connection (docs/signaling.md §4): one offer at a time, and a
 /// change made while an offer awaits its answer is offered once the answer arrives (JSEP, RFC
 /// 8829 §3.5.1: a new offer only from the stable state).
 struct SubscriberRenegotiationTests {
+    /// A media service whose media thread is this one: commands run at once on a router of the
+    /// test's own (no socket, no thread).
     static func service(limits: MediaService.Limits = MediaService.Limits()) throws -> MediaService {
         let certificate = try DTLSCertificate.generate()
         let credentials = ICECredentialMinter()
-        let loop = try MediaLoop(address: TransportAddress("127.0.0.1:0")!, router: MediaRouter(dtlsContext: DTLSContext(certificate: certificate), iceCredentials: credentials))
-        return MediaService(loop: loop, certificate: certificate, candidateAddress: loop.localAddress, credentials: credentials, limits: limits)
+        let thread = InlineMediaThread(router: MediaRouter(dtlsContext: DTLSContext(certificate: certificate), iceCredentials: credentials))
+        return MediaService(loop: thread, certificate: certificate, candidateAddress: TransportAddress("127.0.0.1:7882")!, credentials: credentials, limits: limits)
     }
 
     /// A browser's answer to `offer`: every section received, DTLS active.

@@ -1,42 +1,46 @@
+import Dispatch
 import Foundation
-import HTTP
 import MediaCrypto
-import MediaIO
 import MediaWire
 import SFU
 import Signaling
 
-/// WHIP (RFC 9725) and WHEP sessions on the control thread: builds SDP answers (pure), then asks
-/// the media thread to create transports and subscriptions through `MediaLoop.perform`.
-final class MediaService {
-    let loop: MediaLoop
+/// WHIP (RFC 9725) and WHEP sessions, and meeting participants' publisher and subscriber
+/// connections, on the control thread: builds SDP answers (pure), then asks the media thread to
+/// create transports and subscriptions through `MediaThread.perform`.
+public final class MediaService {
+    let loop: any MediaThread
     let certificate: DTLSCertificate
     let candidateAddress: TransportAddress
-    let limits: Limits
+    public let limits: Limits
 
     /// Caps on what clients can hold open (docs/signaling.md, "Limits").
-    struct Limits {
+    public struct Limits {
         /// Transports created but not connected yet, server-wide (each holds DTLS state).
-        var maxPendingTransports = 5_000
+        public var maxPendingTransports = 5_000
         /// WHEP sessions one identity may hold in one room.
-        var maxViewerSessionsPerIdentity = 4
+        public var maxViewerSessionsPerIdentity = 4
+        public init(maxPendingTransports: Int = 5_000, maxViewerSessionsPerIdentity: Int = 4) {
+            self.maxPendingTransports = maxPendingTransports
+            self.maxViewerSessionsPerIdentity = maxViewerSessionsPerIdentity
+        }
     }
 
     /// What a publisher sends, as negotiated at publish time, and its resource.
-    struct Published {
+    public struct Published {
         /// One per track: its kind, codec and format parameters (H.264's profile).
-        struct Track {
-            var kind: String
-            var codec: MediaCodec
-            var formatParameters: String
+        public struct Track {
+            public var kind: String
+            public var codec: MediaCodec
+            public var formatParameters: String
         }
-        var tracks: [Track]
-        var resource: String
-        var kinds: [String] { tracks.map(\.kind) }
+        public var tracks: [Track]
+        public var resource: String
+        public var kinds: [String] { tracks.map(\.kind) }
     }
 
     /// Published tracks by participant (room and identity, never one joined string).
-    private(set) var publishers: [ParticipantKey: Published] = [:]
+    public private(set) var publishers: [ParticipantKey: Published] = [:]
     /// Publishers' identities by room, sorted: a subscriber offer looks at its own room only
     /// (with 1,000 rooms, sorting every publisher per offer made room set-up quadratic).
     private var publisherIdentitiesByRoom: [String: [String]] = [:]
@@ -55,31 +59,31 @@ final class MediaService {
     private var viewerSessions: [ParticipantKey: Int] = [:]
     /// Transports created and not yet connected, by the name the media thread reports them by
     /// (a resource, or `subscriberResource(ufrag:)`), for `maxPendingTransports`.
-    private(set) var pending: Set<String> = []
+    public private(set) var pending: Set<String> = []
 
     /// A WHIP or WHEP session: it belongs to its room, its owner's identity and its kind, and
     /// only a request naming all three, with a token for that owner, may end it (RFC 9725 §4.2).
-    struct Resource {
-        enum Kind { case whip, whep }
-        var kind: Kind
+    public struct Resource {
+        public enum Kind: Sendable { case whip, whep }
+        public var kind: Kind
         /// The publisher (WHIP) or the viewer (WHEP) that created it.
-        var owner: ParticipantKey
+        public var owner: ParticipantKey
         /// WHEP: the publisher it views.
-        var publisher: String?
-        var session: SessionID
-        var isPublisher: Bool { kind == .whip }
+        public var publisher: String?
+        public var session: SessionID
+        public var isPublisher: Bool { kind == .whip }
     }
 
     /// Media-thread state: WHIP/WHEP resource ID → transport and back. A subscriber connection
     /// has no entry: its transport is found by its ICE ufrag, which the router indexes anyway.
     /// @unchecked Sendable: only touched inside `MediaLoop.perform` closures and the loop's
     /// `onEvent`, which all run on the media thread.
-    final class MediaThreadState: @unchecked Sendable {
+    public final class MediaThreadState: @unchecked Sendable {
         var transports: [String: WebRTCTransport.ID] = [:]
         var resourceByTransport: [WebRTCTransport.ID: String] = [:]
         /// The key the control plane knows `transport` by: its WHIP/WHEP resource, or for a
         /// subscriber connection `subscriberResource(ufrag:)`.
-        func resource(of transport: WebRTCTransport.ID, in router: MediaRouter) -> String? {
+        public func resource(of transport: WebRTCTransport.ID, in router: MediaRouter) -> String? {
             if let resource = resourceByTransport[transport] { return resource }
             return router.transport(transport).map { MediaService.subscriberResource(ufrag: $0.ice.localUfrag) }
         }
@@ -95,12 +99,12 @@ final class MediaService {
             return id
         }
     }
-    let mediaState = MediaThreadState()
+    public let mediaState = MediaThreadState()
 
     /// ICE ufrags and their passwords, the same minter as the router's.
     let credentials: ICECredentialMinter
 
-    init(loop: MediaLoop, certificate: DTLSCertificate, candidateAddress: TransportAddress, credentials: ICECredentialMinter, limits: Limits = Limits()) {
+    public init(loop: any MediaThread, certificate: DTLSCertificate, candidateAddress: TransportAddress, credentials: ICECredentialMinter, limits: Limits = Limits()) {
         self.loop = loop
         self.credentials = credentials
         self.certificate = certificate
@@ -114,7 +118,7 @@ final class MediaService {
     }
 
     /// Why an offer was refused: a stable `code` and a sentence for people.
-    enum Failure: Error, Equatable {
+    public enum Failure: Error, Equatable {
         /// `reason` is the specific code under the stable `bad_offer` (docs/signaling.md, "Errors").
         case badOffer(reason: String, message: String)
         case noPublisher
@@ -131,7 +135,7 @@ final class MediaService {
 
     /// How a subscriber connection's transport is named to the control plane (a failure): by
     /// its ICE ufrag, with a prefix that is not a hex digit, so no WHIP/WHEP resource is one.
-    static func subscriberResource(ufrag: String) -> String { "u" + ufrag }
+    public static func subscriberResource(ufrag: String) -> String { "u" + ufrag }
 
     private func checkPendingCap() throws(Failure) {
         guard pending.count < limits.maxPendingTransports else { throw .busy(limit: limits.maxPendingTransports) }
@@ -139,7 +143,7 @@ final class MediaService {
 
     /// WHIP or a meeting publisher: answers the offer and creates its transport, replacing the
     /// participant's earlier publisher connection. Returns (resource ID, answer, kinds).
-    func publish(offer text: String, publisher key: ParticipantKey, session: SessionID) throws(Failure) -> (String, String, [String]) {
+    public func publish(offer text: String, publisher key: ParticipantKey, session: SessionID) throws(Failure) -> (String, String, [String]) {
         try checkPendingCap()
         let offer: SessionDescription
         do throws(WireError) { offer = try SessionDescription.parse(text) } catch { throw .from(error) }
@@ -167,7 +171,7 @@ final class MediaService {
 
     /// WHEP: answers a viewer's offer with the publisher's tracks (in the viewer's own room
     /// only) and subscribes it.
-    func view(offer text: String, publisher key: ParticipantKey, viewer: ParticipantKey, session: SessionID) throws(Failure) -> (String, String) {
+    public func view(offer text: String, publisher key: ParticipantKey, viewer: ParticipantKey, session: SessionID) throws(Failure) -> (String, String) {
         precondition(key.room == viewer.room, "a viewer sees its own room only")
         guard let published = publishers[key] else { throw .noPublisher }
         guard viewerSessions[viewer, default: 0] < limits.maxViewerSessionsPerIdentity else { throw .tooManySessions(limit: limits.maxViewerSessionsPerIdentity) }
@@ -202,20 +206,20 @@ final class MediaService {
         return (resource, result.answer.serialized())
     }
 
-    func resource(_ id: String) -> Resource? { resources[id] }
+    public func resource(_ id: String) -> Resource? { resources[id] }
 
     /// The media thread reports a transport connected: it no longer counts as pending.
-    func transportConnected(resource: String) { pending.remove(resource) }
+    public func transportConnected(resource: String) { pending.remove(resource) }
 
     /// Mute or unmute a published track (forwarding pauses; video resumes on a keyframe).
-    func setMuted(publisher: ParticipantKey, kind: String, muted: Bool) {
+    public func setMuted(publisher: ParticipantKey, kind: String, muted: Bool) {
         let key = MediaRouter.TrackKey(publisher: publisher, kind: kind)
         loop.perform { router in router.setMuted(key, muted) }
     }
 
     // MARK: Subscriber connections (server-offered)
 
-    struct AnswerRefused: Error { let reason: String }
+    public struct AnswerRefused: Error { public let reason: String }
 
     /// A session's subscriber connection. A class: kept per viewer in `subscribers`, whose
     /// entries at half load (a dictionary just past a doubling) cost twice their size, and a
@@ -293,7 +297,7 @@ final class MediaService {
 
     /// A new offer for the session's subscriber connection, or nil when nothing changed (or an
     /// offer is awaiting its answer: the change is offered once it arrives).
-    func subscriberOffer(session: SessionID, participant: ParticipantKey) -> String? {
+    public func subscriberOffer(session: SessionID, participant: ParticipantKey) -> String? {
         let sub = subscribers[session] ?? {
             let new = Subscriber(ufrag: credentials.mint().ufrag)
             subscribers[session] = new
@@ -330,7 +334,7 @@ final class MediaService {
 
     /// The client's answer: creates the transport (first time) or updates its subscriptions.
     /// Returns whether another offer is due (tracks changed meanwhile).
-    func subscriberAnswer(session: SessionID, room: String, sdp: String) -> Swift.Result<Bool, AnswerRefused> {
+    public func subscriberAnswer(session: SessionID, room: String, sdp: String) -> Swift.Result<Bool, AnswerRefused> {
         guard let sub = subscribers[session], sub.awaitingAnswer else { return .failure(AnswerRefused(reason: "no subscriber offer is awaiting an answer")) }
         let parsed: SessionDescription
         do throws(WireError) { parsed = try SessionDescription.parse(sdp) } catch { return .failure(AnswerRefused(reason: error.sentence)) }
@@ -354,11 +358,11 @@ final class MediaService {
         return .success(sub.stale)
     }
 
-    enum FailedTransport { case publisher(Resource), viewer(Resource), subscriber(SessionID) }
+    public enum FailedTransport { case publisher(Resource), viewer(Resource), subscriber(SessionID) }
 
     /// A transport failed (consent expired, DTLS refused, never connected): forget it and say
     /// whose it was.
-    func transportFailed(resource: String) -> FailedTransport? {
+    public func transportFailed(resource: String) -> FailedTransport? {
         pending.remove(resource)
         if let r = resources[resource] {
             end(resource: resource)
@@ -374,7 +378,7 @@ final class MediaService {
     }
 
     /// A participant left: ends its publisher and subscriber connections. True if it published.
-    func sessionEnded(_ session: SessionID) -> Bool {
+    public func sessionEnded(_ session: SessionID) -> Bool {
         var published = false
         for (id, r) in resources where r.session == session && r.isPublisher {
             end(resource: id)
@@ -393,7 +397,7 @@ final class MediaService {
 
     /// Ends a WHIP/WHEP session (DELETE on its resource, a replacement, a failure).
     @discardableResult
-    func end(resource: String) -> Resource? {
+    public func end(resource: String) -> Resource? {
         guard let r = resources.removeValue(forKey: resource) else { return nil }
         pending.remove(resource)
         switch r.kind {

@@ -1,11 +1,11 @@
 import Foundation
 import MediaCrypto
 import MediaWire
-import SFU
+@testable import SFU
 import Signaling
 import Testing
 import TestSupport
-@testable import ServerApp
+@testable import MediaSessions
 
 /// The media plane's sessions belong to their room, identity and kind (issue 16, findings 1–3):
 /// participants are keyed by the (room, identity) pair, caps bound what one identity and the
@@ -78,5 +78,23 @@ struct MediaServiceIsolationTests {
         media.transportConnected(resource: made[1])
         _ = try media.publish(offer: Self.offer, publisher: ParticipantKey(room: "r", identity: "p10"), session: -10)
         #expect(media.pending.count == 3)
+    }
+
+    /// Through the media-thread protocol, with no socket: a WHIP publish creates its transport
+    /// and tracks in the router, a WHEP view subscribes to them, and ending both leaves nothing.
+    @Test func sessionsReachTheRouterThroughTheProtocol() throws {
+        let certificate = try DTLSCertificate.generate()
+        let credentials = ICECredentialMinter()
+        let thread = InlineMediaThread(router: MediaRouter(dtlsContext: DTLSContext(certificate: certificate), iceCredentials: credentials))
+        let media = MediaService(loop: thread, certificate: certificate, candidateAddress: TransportAddress("127.0.0.1:7882")!, credentials: credentials)
+        let cam = ParticipantKey(room: "r", identity: "cam")
+        let (whip, _, kinds) = try media.publish(offer: Self.offer, publisher: cam, session: -1)
+        #expect(kinds == ["audio", "video"] && thread.router.transports.count == 1)
+        #expect(thread.router.hasTrack(MediaRouter.TrackKey(publisher: cam, kind: "video")))
+        let (whep, _) = try media.view(offer: try Self.viewerOffer(), publisher: cam, viewer: ParticipantKey(room: "r", identity: "v"), session: 0)
+        #expect(thread.router.transports.count == 2 && thread.router.transports.values.map { $0.subscriptions.count }.sorted() == [0, 2])
+        media.end(resource: whep)
+        media.end(resource: whip)
+        #expect(thread.router.transports.isEmpty && !thread.router.hasTrack(MediaRouter.TrackKey(publisher: cam, kind: "video")))
     }
 }
