@@ -30,13 +30,13 @@ public final class MediaService {
     public struct Published {
         /// One per track: its kind, codec and format parameters (H.264's profile).
         public struct Track {
-            public var kind: String
+            public var kind: MediaKind
             public var codec: MediaCodec
             public var formatParameters: String
         }
         public var tracks: [Track]
         public var resource: String
-        public var kinds: [String] { tracks.map(\.kind) }
+        public var kinds: [MediaKind] { tracks.map(\.kind) }
     }
 
     /// Published tracks by participant (room and identity, never one joined string).
@@ -143,7 +143,7 @@ public final class MediaService {
 
     /// WHIP or a meeting publisher: answers the offer and creates its transport, replacing the
     /// participant's earlier publisher connection. Returns (resource ID, answer, kinds).
-    public func publish(offer text: String, publisher key: ParticipantKey, session: SessionID) throws(Failure) -> (String, String, [String]) {
+    public func publish(offer text: String, publisher key: ParticipantKey, session: SessionID) throws(Failure) -> (String, String, [MediaKind]) {
         try checkPendingCap()
         let offer: SessionDescription
         do throws(WireError) { offer = try SessionDescription.parse(text) } catch { throw .from(error) }
@@ -160,7 +160,7 @@ public final class MediaService {
             state.add(resource, id)
         }
         let received = result.media.filter { $0.direction == .recvonly }
-        let tracks = received.map { Published.Track(kind: $0.kind, codec: $0.mediaCodec ?? ($0.kind == "audio" ? .opus : .vp8), formatParameters: $0.formatParameters) }
+        let tracks = received.map { Published.Track(kind: $0.kind, codec: $0.mediaCodec ?? ($0.kind == .audio ? .opus : .vp8), formatParameters: $0.formatParameters) }
         let kinds = tracks.map(\.kind)
         if let old = publishers[key] { end(resource: old.resource) }
         setPublisher(key, Published(tracks: tracks, resource: resource))
@@ -180,7 +180,7 @@ public final class MediaService {
         do throws(WireError) { offer = try SessionDescription.parse(text) } catch { throw .from(error) }
         let (ufrag, pwd) = credentials.mint()
         let identity = key.identity
-        var outbound: [String: SDPAnswerer.OutboundTrack] = [:]
+        var outbound: [MediaKind: SDPAnswerer.OutboundTrack] = [:]
         for t in published.tracks {
             outbound[t.kind] = .init(ssrc: SecureRandom.uint32() | 1, cname: "shihui-\(identity)", streamID: identity, trackID: "\(identity)-\(t.kind)",
                                      codec: t.codec, formatParameters: t.formatParameters)
@@ -212,7 +212,7 @@ public final class MediaService {
     public func transportConnected(resource: String) { pending.remove(resource) }
 
     /// Mute or unmute a published track (forwarding pauses; video resumes on a keyframe).
-    public func setMuted(publisher: ParticipantKey, kind: String, muted: Bool) {
+    public func setMuted(publisher: ParticipantKey, kind: MediaKind, muted: Bool) {
         let key = MediaRouter.TrackKey(publisher: publisher, kind: kind)
         loop.perform { router in router.setMuted(key, muted) }
     }
@@ -268,7 +268,7 @@ public final class MediaService {
             self.ssrc = ssrc
         }
 
-        var kind: String { codec.kind }
+        var kind: MediaKind { codec.kind }
 
         func source(room: String) -> MediaRouter.TrackKey { MediaRouter.TrackKey(publisher: ParticipantKey(room: room, identity: publisher), kind: kind) }
 

@@ -1,5 +1,14 @@
 import MediaWire
 
+/// What a track carries. An enum, not the SDP string: code switches on it (`MediaDescription`
+/// keeps the string it read; `MediaKind(sdp:)` turns one into the other).
+public enum MediaKind: String, Sendable, Hashable, CaseIterable {
+    case audio, video
+
+    /// The kind of an SDP m-line's media ("audio", "video"); nil for others ("application").
+    public init?(sdp: String) { self.init(rawValue: sdp) }
+}
+
 /// The codecs the SFU forwards, and what the packet path needs of each: its kind, clock rate
 /// and where a decoder can start (keyframe detection for new viewers, mute-resume and PLI all
 /// go through here, not through the kind).
@@ -12,7 +21,7 @@ public enum MediaCodec: UInt8, Sendable, Hashable, CaseIterable {
     case h264
 
     public var isVideo: Bool { self != .opus }
-    public var kind: String { isVideo ? "video" : "audio" }
+    public var kind: MediaKind { isVideo ? .video : .audio }
     public var clockRate: UInt32 { self == .opus ? 48000 : 90000 }
     /// As `a=rtpmap` names it.
     public var encodingName: String {

@@ -36,7 +36,7 @@ public final class MediaRouter {
     final class Track {
         let key: TrackKey
         let transport: WebRTCTransport.ID
-        let kind: String
+        let kind: MediaKind
         /// Its codec: keyframes, mute-resume and keyframe requests go through it.
         let codec: MediaCodec
         let isVideo: Bool
@@ -76,17 +76,17 @@ public final class MediaRouter {
         var lastSenderReport: (rtpTimestamp: UInt32, at: UInt64)? = nil
         /// The newest packet's timestamp and arrival, the fallback mapping before any SR.
         var lastPacket: (timestamp: UInt32, at: UInt64)? = nil
-        init(key: TrackKey, transport: WebRTCTransport.ID, kind: String, codec: MediaCodec? = nil, payloadType: UInt8, clockRate: UInt32) {
+        init(key: TrackKey, transport: WebRTCTransport.ID, kind: MediaKind, codec: MediaCodec? = nil, payloadType: UInt8, clockRate: UInt32) {
             self.key = key
             self.transport = transport
             self.kind = kind
-            self.codec = codec ?? (kind == "video" ? .vp8 : .opus)
+            self.codec = codec ?? (kind == .video ? .vp8 : .opus)
             isVideo = self.codec.isVideo
             self.payloadType = payloadType
             self.clockRate = clockRate
             receive = ReceiveStatistics(clockRate: clockRate)
             // Audio negotiates no NACK (SDPAnswerer.audioFeedback): its cache stays at its minimum.
-            cache = kind == "video" ? PacketCache(initialCapacity: 8, maximumCapacity: 512) : PacketCache(initialCapacity: 1, maximumCapacity: 1)
+            cache = kind == .video ? PacketCache(initialCapacity: 8, maximumCapacity: 512) : PacketCache(initialCapacity: 1, maximumCapacity: 1)
         }
 
         func add(_ s: Subscription) {
@@ -124,8 +124,8 @@ public final class MediaRouter {
 
     public struct TrackKey: Hashable, Sendable {
         public var publisher: ParticipantKey
-        public var kind: String
-        public init(publisher: ParticipantKey, kind: String) {
+        public var kind: MediaKind
+        public init(publisher: ParticipantKey, kind: MediaKind) {
             self.publisher = publisher
             self.kind = kind
         }
@@ -338,7 +338,7 @@ public final class MediaRouter {
         track.muted = muted
         if muted {
             for s in track.subscriptions { s.rewriter.pause() }
-        } else if track.kind == "video" {
+        } else if track.kind == .video {
             track.awaitingKeyframe = true
             wantKeyframe(track)
         }

@@ -30,10 +30,10 @@ public enum SDPAnswerer {
         public var fingerprint: [UInt8]
         public var candidates: [SDPICECandidate]
         /// Tracks we send on this connection, by kind (WHEP viewers, subscriber connections).
-        public var outbound: [String: OutboundTrack]
+        public var outbound: [MediaKind: OutboundTrack]
 
         public init(sessionID: UInt64, iceUfrag: String, icePassword: String, fingerprint: [UInt8],
-                    candidates: [SDPICECandidate], outbound: [String: OutboundTrack] = [:]) {
+                    candidates: [SDPICECandidate], outbound: [MediaKind: OutboundTrack] = [:]) {
             self.sessionID = sessionID
             self.iceUfrag = iceUfrag
             self.icePassword = icePassword
@@ -64,7 +64,7 @@ public enum SDPAnswerer {
 
     /// What one accepted m-section carries.
     public struct NegotiatedMedia: Sendable, Hashable {
-        public init(mid: String, kind: String, payloadType: UInt8, codec: String, clockRate: UInt32,
+        public init(mid: String, kind: MediaKind, payloadType: UInt8, codec: String, clockRate: UInt32,
                     extensions: [String: UInt16], remoteSSRCs: [UInt32], direction: SDPDirection, formatParameters: String = "") {
             self.formatParameters = formatParameters
             self.mid = mid
@@ -78,7 +78,7 @@ public enum SDPAnswerer {
         }
 
         public var mid: String
-        public var kind: String
+        public var kind: MediaKind
         public var payloadType: UInt8
         public var codec: String
         public var clockRate: UInt32
@@ -182,6 +182,7 @@ public enum SDPAnswerer {
         for m in offer.media {
             let mid = m.mid ?? ""
             var accepted: (SDPRTPMap, [SDPFormatParameters], [SDPRTCPFeedback])? = nil
+            let kind = MediaKind(sdp: m.kind)
             // A bundle-only section (RFC 8843 §6: port 0 and `a=bundle-only`, what Firefox offers
             // with max-bundle, RFC 8829 §5.2.1) whose mid is in the group is offered, not rejected;
             // it shares the group's transport and so its rtcp-mux.
@@ -192,15 +193,15 @@ public enum SDPAnswerer {
                 func parameters(_ pt: UInt8) -> String { fmtps.first { $0.payloadType == pt }?.text ?? "" }
                 // In the offer's order of preference (its format list), the first format we can
                 // forward; toward a viewer, the first that carries the track's own codec.
-                let outbound = p.outbound[m.kind]
+                let outbound = kind.flatMap { p.outbound[$0] }
                 let receiving = m.direction != .recvonly
                 let ordered = m.formats.compactMap { f in maps.first { "\($0.payloadType)" == f } }
                 let wanted = ordered.first { map in
-                    guard let codec = MediaCodec(encodingName: map.encodingName, clockRate: map.clockRate), codec.kind == m.kind,
+                    guard let codec = MediaCodec(encodingName: map.encodingName, clockRate: map.clockRate), codec.kind == kind,
                           MediaCodec.accepts(codec, formatParameters: parameters(map.payloadType)) else { return false }
                     if receiving { return true }
-                    guard let outbound else { return codec == (m.kind == "audio" ? .opus : .vp8) }
-                    let sent = outbound.codec ?? (m.kind == "audio" ? .opus : .vp8)
+                    guard let outbound else { return codec == (kind == .audio ? .opus : .vp8) }
+                    let sent = outbound.codec ?? (kind == .audio ? .opus : .vp8)
                     return codec == sent && MediaCodec.compatible(codec, offered: parameters(map.payloadType), sent: outbound.formatParameters)
                 }
                 if let codec = wanted {
@@ -208,7 +209,7 @@ public enum SDPAnswerer {
                                 try values(m, SDPRTCPFeedback.self).filter { $0.payloadType == codec.payloadType || $0.payloadType == nil })
                 }
             }
-            guard let (codec, fmtp, feedback) = accepted else {
+            guard let (codec, fmtp, feedback) = accepted, let kind else {
                 // Rejected m-section: port 0, same formats, keep the mid (RFC 8829 §5.3.1).
                 var rejected = MediaDescription(kind: m.kind, port: 0, proto: m.proto, formats: m.formats)
                 rejected.lines.append(SDPLine("c", "IN IP4 0.0.0.0"))
@@ -221,7 +222,7 @@ public enum SDPAnswerer {
             var direction: SDPDirection
             switch offered {
             case .sendrecv, .sendonly: direction = .recvonly
-            case .recvonly: direction = p.outbound[m.kind] != nil ? .sendonly : .inactive
+            case .recvonly: direction = p.outbound[kind] != nil ? .sendonly : .inactive
             case .inactive: direction = .inactive
             }
             var s = MediaDescription(kind: m.kind, port: 9, proto: "UDP/TLS/RTP/SAVPF", formats: ["\(codec.payloadType)"])
@@ -236,7 +237,7 @@ public enum SDPAnswerer {
             s.appendAttribute(direction.rawValue)
             s.appendAttribute(codec)
             for f in fmtp { s.appendAttribute(f) }
-            let allowed = m.kind == "video" ? videoFeedback : audioFeedback
+            let allowed = kind == .video ? videoFeedback : audioFeedback
             for f in feedback where allowed.contains(f.type + (f.parameter.map { " \($0)" } ?? "")) {
                 s.appendAttribute(SDPRTCPFeedback(payloadType: codec.payloadType, type: f.type, parameter: f.parameter))
             }
@@ -245,7 +246,7 @@ public enum SDPAnswerer {
                 extensions[e.uri] = e.id
                 s.appendAttribute(SDPExtMap(id: e.id, uri: e.uri))
             }
-            if direction == .sendonly, let track = p.outbound[m.kind] {
+            if direction == .sendonly, let track = p.outbound[kind] {
                 s.appendAttribute(SDPMediaStreamID(streamID: track.streamID, trackID: track.trackID))
                 s.appendAttribute(SDPSSRC(ssrc: track.ssrc, attribute: "cname", value: track.cname))
                 s.appendAttribute(SDPSSRC(ssrc: track.ssrc, attribute: "msid", value: "\(track.streamID) \(track.trackID)"))
@@ -256,7 +257,7 @@ public enum SDPAnswerer {
             let ssrcs = (try values(m, SDPSSRC.self)).map(\.ssrc)
             var unique: [UInt32] = []
             for x in ssrcs where !unique.contains(x) { unique.append(x) }
-            negotiated.append(NegotiatedMedia(mid: mid, kind: m.kind, payloadType: codec.payloadType, codec: codec.encodingName,
+            negotiated.append(NegotiatedMedia(mid: mid, kind: kind, payloadType: codec.payloadType, codec: codec.encodingName,
                                               clockRate: codec.clockRate, extensions: extensions, remoteSSRCs: unique, direction: direction,
                                               formatParameters: fmtp.first?.text ?? ""))
         }

@@ -18,16 +18,16 @@ public enum SDPOfferer {
 
     public struct Section: Sendable, Equatable {
         public var mid: String
-        public var kind: String
+        public var kind: MediaKind
         /// nil for a section whose track ended.
         public var track: SDPAnswerer.OutboundTrack?
         /// What the section is offered in: the track's own codec (there is no transcoding).
         public var codec: MediaCodec
-        public init(mid: String, kind: String, track: SDPAnswerer.OutboundTrack?, codec: MediaCodec? = nil) {
+        public init(mid: String, kind: MediaKind, track: SDPAnswerer.OutboundTrack?, codec: MediaCodec? = nil) {
             self.mid = mid
             self.kind = kind
             self.track = track
-            self.codec = codec ?? track?.codec ?? (kind == "audio" ? .opus : .vp8)
+            self.codec = codec ?? track?.codec ?? (kind == .audio ? .opus : .vp8)
         }
 
         var payloadType: UInt8 {
@@ -55,7 +55,7 @@ public enum SDPOfferer {
         sdp.appendAttribute("msid-semantic", " WMS *")
         for section in sections {
             let pt = section.payloadType
-            var m = MediaDescription(kind: section.kind, port: section.track == nil ? 0 : 9, proto: "UDP/TLS/RTP/SAVPF", formats: ["\(pt)"])
+            var m = MediaDescription(kind: section.kind.rawValue, port: section.track == nil ? 0 : 9, proto: "UDP/TLS/RTP/SAVPF", formats: ["\(pt)"])
             m.lines.append(SDPLine("c", "IN IP4 0.0.0.0"))
             m.appendAttribute("mid", section.mid)
             m.appendAttribute("ice-ufrag", iceUfrag)

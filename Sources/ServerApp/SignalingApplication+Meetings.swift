@@ -23,7 +23,7 @@ extension SignalingApplication {
         case .offer(let id, _, let sdp):
             do throws(MediaService.Failure) {
                 let (resource, answer, kinds) = try media.publish(offer: sdp, publisher: ParticipantKey(room: room.name, identity: participant.identity), session: session)
-                let tracks = kinds.map { TrackInfo(sid: "TR_\(resource.prefix(10))_\($0)", kind: $0) }
+                let tracks = kinds.map { TrackInfo(sid: "TR_\(resource.prefix(10))_\($0)", kind: $0.rawValue) }
                 var out: [ConnectionAction] = [reply(session, ["type": "answer", "target": "publisher", "sdp": answer, "id": id ?? "",
                                                                "tracks": tracks.map { ["sid": $0.sid, "kind": $0.kind, "muted": false] }])]
                 out += actions(registry.setTracks(session: session, tracks: tracks))
@@ -40,7 +40,7 @@ extension SignalingApplication {
                 }
             }
         case .mute(_, let trackSid, let muted):
-            if let kind = participant.tracks.first(where: { $0.sid == trackSid })?.kind {
+            if let kind = participant.tracks.first(where: { $0.sid == trackSid }).flatMap({ MediaKind(sdp: $0.kind) }) {
                 media.setMuted(publisher: ParticipantKey(room: room.name, identity: participant.identity), kind: kind, muted: muted)
             }
             return []

@@ -89,12 +89,12 @@ struct MediaServiceIsolationTests {
         let media = MediaService(loop: thread, certificate: certificate, candidateAddress: TransportAddress("127.0.0.1:7882")!, credentials: credentials)
         let cam = ParticipantKey(room: "r", identity: "cam")
         let (whip, _, kinds) = try media.publish(offer: Self.offer, publisher: cam, session: -1)
-        #expect(kinds == ["audio", "video"] && thread.router.transports.count == 1)
-        #expect(thread.router.hasTrack(MediaRouter.TrackKey(publisher: cam, kind: "video")))
+        #expect(kinds == [.audio, .video] && thread.router.transports.count == 1)
+        #expect(thread.router.hasTrack(MediaRouter.TrackKey(publisher: cam, kind: .video)))
         let (whep, _) = try media.view(offer: try Self.viewerOffer(), publisher: cam, viewer: ParticipantKey(room: "r", identity: "v"), session: 0)
         #expect(thread.router.transports.count == 2 && thread.router.transports.values.map { $0.subscriptions.count }.sorted() == [0, 2])
         media.end(resource: whep)
         media.end(resource: whip)
-        #expect(thread.router.transports.isEmpty && !thread.router.hasTrack(MediaRouter.TrackKey(publisher: cam, kind: "video")))
+        #expect(thread.router.transports.isEmpty && !thread.router.hasTrack(MediaRouter.TrackKey(publisher: cam, kind: .video)))
     }
 }

@@ -5,7 +5,7 @@ import Testing
 /// Viewers that negotiated the same sections share one copy of them.
 struct MediaSectionsInternerTests {
     static func sections(mid: String, extensionID: UInt16) -> [SDPAnswerer.NegotiatedMedia] {
-        [SDPAnswerer.NegotiatedMedia(mid: mid, kind: "video", payloadType: 96, codec: "VP8", clockRate: 90000,
+        [SDPAnswerer.NegotiatedMedia(mid: mid, kind: .video, payloadType: 96, codec: "VP8", clockRate: 90000,
                                      extensions: [SDPOfferer.midURI: extensionID], remoteSSRCs: [], direction: .sendonly)]
     }
 

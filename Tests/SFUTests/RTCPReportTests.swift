@@ -112,7 +112,7 @@ struct RTCPReportTests {
 
     static func answer(_ direction: SDPDirection) -> SDPAnswerer.Result {
         SDPAnswerer.Result(answer: SessionDescription(sessionID: 1),
-                           media: [SDPAnswerer.NegotiatedMedia(mid: "0", kind: "video", payloadType: 96, codec: "VP8", clockRate: 90000,
+                           media: [SDPAnswerer.NegotiatedMedia(mid: "0", kind: .video, payloadType: 96, codec: "VP8", clockRate: 90000,
                                                                extensions: [:], remoteSSRCs: [], direction: direction)],
                            remoteUfrag: "x", remotePassword: "y", remoteFingerprint: [], dtlsRole: .server)
     }
@@ -127,7 +127,7 @@ struct RTCPReportTests {
         router.publish(transport: pub, publisher: ParticipantKey(room: "room", identity: "p"))
         let sub = router.addTransport(answer: answer(.sendonly), localUfrag: "s", now: 0)
         router.connectWithoutHandshake(transport: sub, keys: viewer.keys, address: viewer.address)
-        router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: "video"), ssrc: 1000, now: 0)
+        router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: .video), ssrc: 1000, now: 0)
         return (router, publisher, viewer)
     }
 
@@ -202,7 +202,7 @@ extension RTCPReportTests {
             let pub = router.addTransport(answer: Self.answer(.recvonly), localUfrag: "p\(i)", now: 0)
             router.connectWithoutHandshake(transport: pub, keys: publisher.keys, address: publisher.address)
             router.publish(transport: pub, publisher: ParticipantKey(room: "room", identity: "p\(i)"))
-            router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p\(i)"), kind: "video"), ssrc: UInt32(1000 + i), now: 0)
+            router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p\(i)"), kind: .video), ssrc: UInt32(1000 + i), now: 0)
             var b = RTPPacketBuilder(payloadType: 96, sequenceNumber: 1, timestamp: 3000, ssrc: UInt32(0xA000 + i), marker: true)
             b.payload = [0x10, 0x00, 0x00, 0x00] + [UInt8](repeating: 7, count: 96)
             var packet = b.serialized() + [UInt8](repeating: 0, count: 32)

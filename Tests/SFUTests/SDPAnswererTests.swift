@@ -21,10 +21,10 @@ struct SDPAnswererTests {
         let reparsed = try SessionDescription.parse(text)
         #expect(reparsed.serialized() == text)
         #expect(reparsed.isICELite && reparsed.media.count == offer.media.count)
-        #expect(result.media.map(\.kind) == ["audio", "video"])
+        #expect(result.media.map(\.kind) == [.audio, .video])
         for n in result.media {
             let offered = try offer.media.first { $0.mid == n.mid }!.values(SDPRTPMap.self).first { $0.payloadType == n.payloadType }
-            #expect(offered?.encodingName.lowercased() == (n.kind == "audio" ? "opus" : "vp8"))
+            #expect(offered?.encodingName.lowercased() == (n.kind == .audio ? "opus" : "vp8"))
             #expect(n.direction == .recvonly)
             #expect(n.extensions["urn:ietf:params:rtp-hdrext:sdes:mid"] != nil)
         }
@@ -41,7 +41,7 @@ struct SDPAnswererTests {
     @Test func viewerOfferGetsSendonlyWithSSRC() throws {
         let text = try Fixture.text("sdp/chromium-offer.sdp").replacingOccurrences("a=sendrecv", "a=recvonly")
         var p = Self.parameters
-        p.outbound = ["video": .init(ssrc: 1111, cname: "shihui", streamID: "alice", trackID: "alice-video")]
+        p.outbound = [.video: .init(ssrc: 1111, cname: "shihui", streamID: "alice", trackID: "alice-video")]
         let result = try SDPAnswerer.answer(try SessionDescription.parse(text), p)
         #expect(result.media.map(\.direction) == [.inactive, .sendonly])  // no audio track to send
         let video = result.answer.media[1]
@@ -92,12 +92,12 @@ struct SDPAnswererTests {
         let offer = try Fixture.text("sdp/firefox-offer.sdp")
         let bundleOnly = offer.replacingOccurrences("m=video 9 ", "m=video 0 ").replacingOccurrences("a=mid:1\r\n", "a=mid:1\r\na=bundle-only\r\n")
         let r = try SDPAnswerer.answer(try SessionDescription.parse(bundleOnly), Self.parameters)
-        #expect(r.media.map(\.kind) == ["audio", "video"] && r.media[1].direction == .recvonly)
+        #expect(r.media.map(\.kind) == [.audio, .video] && r.media[1].direction == .recvonly)
         #expect(r.answer.media[1].port == 9)
         #expect(try r.answer.value(SDPGroup.self)?.mids == ["0", "1"])
         let outside = bundleOnly.replacingOccurrences("a=group:BUNDLE 0 1", "a=group:BUNDLE 0")
         let rejected = try SDPAnswerer.answer(try SessionDescription.parse(outside), Self.parameters)
-        #expect(rejected.media.map(\.kind) == ["audio"] && rejected.answer.media[1].port == 0)
+        #expect(rejected.media.map(\.kind) == [.audio] && rejected.answer.media[1].port == 0)
     }
 
     /// One section without a BUNDLE group is answered without one: the answer never adds a
@@ -137,13 +137,13 @@ struct H264NegotiationTests {
 
     @Test func aPublisherPreferringH264IsAnsweredH264() throws {
         let r = try SDPAnswerer.answer(try Self.h264First(), SDPAnswererTests.parameters)
-        let video = try #require(r.media.first { $0.kind == "video" })
+        let video = try #require(r.media.first { $0.kind == .video })
         #expect(video.mediaCodec == .h264 && video.payloadType == 101)
         #expect(H264ProfileLevelID.from(fmtp: video.formatParameters)?.profile == .constrainedBaseline)
         #expect(r.answer.media[1].formats == ["101"])
         // Chromium lists VP8 first: it stays VP8.
         let chromium = try SDPAnswerer.answer(try SDPAnswererTests.offer("chromium-offer.sdp"), SDPAnswererTests.parameters)
-        #expect(chromium.media.first { $0.kind == "video" }?.mediaCodec == .vp8)
+        #expect(chromium.media.first { $0.kind == .video }?.mediaCodec == .vp8)
     }
 
     /// Mode 0 (single NAL only) and unknown profiles are not forwarded: the next format is taken.
@@ -151,7 +151,7 @@ struct H264NegotiationTests {
         let text = try Fixture.text("sdp/chromium-offer.sdp")
             .replacingOccurrences("m=video 48341 UDP/TLS/RTP/SAVPF 96 97 102", "m=video 48341 UDP/TLS/RTP/SAVPF 104 102 96 97")
         let r = try SDPAnswerer.answer(try SessionDescription.parse(text), SDPAnswererTests.parameters)
-        let video = try #require(r.media.first { $0.kind == "video" })
+        let video = try #require(r.media.first { $0.kind == .video })
         #expect(video.mediaCodec == .h264 && video.payloadType == 102)  // 104 is packetization-mode 0
     }
 
@@ -160,14 +160,14 @@ struct H264NegotiationTests {
     @Test func viewersAreAnsweredInTheTracksCodec() throws {
         let viewerText = try Fixture.text("sdp/chromium-offer.sdp").replacingOccurrences("a=sendrecv", "a=recvonly")
         var p = SDPAnswererTests.parameters
-        p.outbound = ["video": .init(ssrc: 7, cname: "c", streamID: "cam", trackID: "cam-video", codec: .h264,
+        p.outbound = [.video: .init(ssrc: 7, cname: "c", streamID: "cam", trackID: "cam-video", codec: .h264,
                                      formatParameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f")]
         let r = try SDPAnswerer.answer(try SessionDescription.parse(viewerText), p)
-        let video = try #require(r.media.first { $0.kind == "video" })
+        let video = try #require(r.media.first { $0.kind == .video })
         #expect(video.direction == .sendonly && video.mediaCodec == .h264 && video.payloadType == 108)  // 108: mode 1, 42e01f
         let vp8Only = viewerText.split(separator: "\r\n").filter { !$0.contains("H264") }.joined(separator: "\r\n") + "\r\n"
         let refused = try SDPAnswerer.answer(try SessionDescription.parse(vp8Only), p)
-        #expect(refused.media.allSatisfy { $0.kind == "audio" })
+        #expect(refused.media.allSatisfy { $0.kind == .audio })
     }
 
     /// The subscriber offer carries an H.264 track as H.264 with the publisher's profile, and
@@ -175,7 +175,7 @@ struct H264NegotiationTests {
     @Test func subscribersAreOfferedTheTracksCodec() throws {
         let track = SDPAnswerer.OutboundTrack(ssrc: 9, cname: "c", streamID: "cam", trackID: "cam-video", codec: .h264,
                                               formatParameters: "packetization-mode=1;profile-level-id=42e01f")
-        let offer = SDPOfferer.offer(sessionID: 1, version: 2, sections: [SDPOfferer.Section(mid: "0", kind: "video", track: track)],
+        let offer = SDPOfferer.offer(sessionID: 1, version: 2, sections: [SDPOfferer.Section(mid: "0", kind: .video, track: track)],
                                      iceUfrag: "u", icePassword: "p", fingerprint: Array(0..<32), candidates: [])
         let m = offer.media[0]
         #expect(m.formats == ["102"])

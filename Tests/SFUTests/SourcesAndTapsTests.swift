@@ -24,7 +24,7 @@ struct SourcesAndTapsTests {
         let viewer = RTCPReportTests.Leg(port: 20_000)
         let sub = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "s", now: 0)
         router.connectWithoutHandshake(transport: sub, keys: viewer.keys, address: viewer.address)
-        router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: Self.drone, kind: "video"), ssrc: 1000, now: 0)
+        router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: Self.drone, kind: .video), ssrc: 1000, now: 0)
         return (router, source, viewer)
     }
 
@@ -69,8 +69,8 @@ struct SourcesAndTapsTests {
     @Test func aTapReceivesEveryPacketInOrder() throws {
         let (router, source, _) = try Self.sourceAndViewer()
         let ring = TapRing(capacity: 64)
-        #expect(router.addTap(ring, to: MediaRouter.TrackKey(publisher: Self.drone, kind: "video")))
-        #expect(!router.addTap(TapRing(capacity: 4), to: MediaRouter.TrackKey(publisher: Self.drone, kind: "audio")))
+        #expect(router.addTap(ring, to: MediaRouter.TrackKey(publisher: Self.drone, kind: .video)))
+        #expect(!router.addTap(TapRing(capacity: 4), to: MediaRouter.TrackKey(publisher: Self.drone, kind: .audio)))
         for seq: UInt16 in 1...40 {
             Self.vp8(seq, keyframe: seq == 1).withUnsafeBytes { router.ingest(source: source, packet: $0, now: UInt64(seq) * Self.ms) { _, _ in } }
         }
@@ -90,7 +90,7 @@ struct SourcesAndTapsTests {
     @Test func aSlowTapDropsWithACountAndNeverBlocks() throws {
         let (router, source, _) = try Self.sourceAndViewer()
         let ring = TapRing(capacity: 8)
-        router.addTap(ring, to: MediaRouter.TrackKey(publisher: Self.drone, kind: "video"))
+        router.addTap(ring, to: MediaRouter.TrackKey(publisher: Self.drone, kind: .video))
         let started = DispatchTime.now().uptimeNanoseconds
         for seq: UInt16 in 1...1000 {
             Self.vp8(seq, keyframe: seq == 1).withUnsafeBytes { router.ingest(source: source, packet: $0, now: UInt64(seq) * Self.ms) { _, _ in } }

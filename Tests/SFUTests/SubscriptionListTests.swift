@@ -8,12 +8,12 @@ import Testing
 struct SubscriptionListTests {
     /// `n` subscriptions of one viewer to one track (objects only; nothing is forwarded).
     static func subscriptions(_ n: Int) throws -> [MediaRouter.Subscription] {
-        let media = SDPAnswerer.NegotiatedMedia(mid: "0", kind: "video", payloadType: 96, codec: "VP8", clockRate: 90000,
+        let media = SDPAnswerer.NegotiatedMedia(mid: "0", kind: .video, payloadType: 96, codec: "VP8", clockRate: 90000,
                                                 extensions: [:], remoteSSRCs: [], direction: .sendonly)
         let viewer = WebRTCTransport(id: 1, ice: ICELiteAgent(localUfrag: "u"),
                                      dtls: DTLSTransport(context: DTLSContext(certificate: try DTLSCertificate.generate()), role: .server, remoteFingerprint: []),
                                      media: [media])
-        let track = MediaRouter.Track(key: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: "video"), transport: 2, kind: "video", payloadType: 96, clockRate: 90000)
+        let track = MediaRouter.Track(key: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: .video), transport: 2, kind: .video, payloadType: 96, clockRate: 90000)
         return (0..<n).map { MediaRouter.Subscription(viewer: viewer, track: track, media: media, ssrc: UInt32($0), clockRate: 90000) }
     }
 

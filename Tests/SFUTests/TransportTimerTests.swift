@@ -149,7 +149,7 @@ struct TransportRemovalTests {
         let leg = RTCPReportTests.Leg(port: 20_100)
         let id = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "s2", now: 0)
         router.connectWithoutHandshake(transport: id, keys: leg.keys, address: leg.address)
-        router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: "video"), ssrc: 2000, now: 0)
+        router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: .video), ssrc: 2000, now: 0)
         return leg
     }
 
@@ -217,7 +217,7 @@ struct TransportRemovalTests {
         let third = RTCPReportTests.Leg(port: 20_200)
         let id = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "s3", now: 0)
         router.connectWithoutHandshake(transport: id, keys: third.keys, address: third.address)
-        router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: "video"), ssrc: 3000, now: 0)
+        router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: .video), ssrc: 3000, now: 0)
         let capture = FeedbackTimerTests.Capture()
         try FeedbackTimerTests.sendVideo(router, publisher, seq: 1, now: 1, capture)
         #expect(capture.sent.count == 3)

@@ -29,7 +29,7 @@ struct MediaLoopSocketsTests {
         let bound = Box<TransportAddress?>(nil)
         loop.perform { router in
             let source = router.addSource(publisher: drone, tracks: [.init(codec: .vp8, payloadType: 96)])
-            router.addTap(ring, to: MediaRouter.TrackKey(publisher: drone, kind: "video"))
+            router.addTap(ring, to: MediaRouter.TrackKey(publisher: drone, kind: .video))
             loop.addSocket(address: TransportAddress("127.0.0.1:0")!, handler: { router, datagram, _, now, send in
                 router.ingest(source: source, packet: datagram, now: now, send: send)
             }, done: { result in if case .success(let s) = result { bound.set(s.address) } })

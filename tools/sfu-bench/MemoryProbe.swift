@@ -120,9 +120,9 @@ enum MemoryProbe {
 
     static func answer(_ direction: SDPDirection) -> SDPAnswerer.Result {
         SDPAnswerer.Result(answer: SessionDescription(sessionID: 1), media: [
-            SDPAnswerer.NegotiatedMedia(mid: "0", kind: "video", payloadType: 96, codec: "VP8", clockRate: 90000,
+            SDPAnswerer.NegotiatedMedia(mid: "0", kind: .video, payloadType: 96, codec: "VP8", clockRate: 90000,
                                         extensions: [SDPOfferer.midURI: 1], remoteSSRCs: [], direction: direction),
-            SDPAnswerer.NegotiatedMedia(mid: "1", kind: "audio", payloadType: 111, codec: "opus", clockRate: 48000,
+            SDPAnswerer.NegotiatedMedia(mid: "1", kind: .audio, payloadType: 111, codec: "opus", clockRate: 48000,
                                         extensions: [SDPOfferer.midURI: 1], remoteSSRCs: [], direction: direction),
         ], remoteUfrag: "remoteufrag", remotePassword: "remotepasswordremotepass", remoteFingerprint: [UInt8](repeating: 7, count: 32), dtlsRole: .server)
     }
@@ -153,7 +153,7 @@ enum MemoryProbe {
     static func connectAndSubscribe(_ ids: [WebRTCTransport.ID], in router: MediaRouter) {
         for (i, id) in ids.enumerated() {
             router.connectWithoutHandshake(transport: id, keys: keys(), address: TransportAddress(ip: .loopbackV4, port: UInt16(10_000 + i % 50_000)))
-            for kind in ["video", "audio"] {
+            for kind in [MediaKind.video, .audio] {
                 router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: kind), ssrc: UInt32(2 * i + 100), now: 0)
             }
         }

@@ -13,7 +13,7 @@ enum SFUBench {
 
     static func answer(_ direction: SDPDirection, fingerprint: [UInt8]) -> SDPAnswerer.Result {
         SDPAnswerer.Result(answer: SessionDescription(sessionID: 1),
-                           media: [SDPAnswerer.NegotiatedMedia(mid: "0", kind: "video", payloadType: 96, codec: "VP8", clockRate: 90000,
+                           media: [SDPAnswerer.NegotiatedMedia(mid: "0", kind: .video, payloadType: 96, codec: "VP8", clockRate: 90000,
                                                                extensions: [SDPOfferer.midURI: 1], remoteSSRCs: [], direction: direction)],
                            remoteUfrag: "x", remotePassword: "y", remoteFingerprint: fingerprint, dtlsRole: .server)
     }
@@ -66,7 +66,7 @@ enum SFUBench {
                 for i in 0..<subscribers {
                     let sub = router.addTransport(answer: answer(.sendonly, fingerprint: certificate.fingerprint), localUfrag: "s\(i)", now: 0)
                     router.connectWithoutHandshake(transport: sub, keys: keys(profile), address: TransportAddress(ip: .loopbackV4, port: UInt16(20_000 + i)))
-                    router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: "video"), ssrc: UInt32(1000 + i), now: 0)
+                    router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: .video), ssrc: UInt32(1000 + i), now: 0)
                 }
                 let client = SRTPContext(profile: profile, masterKey: publisherKeys.remoteKey, masterSalt: publisherKeys.remoteSalt)
                 let input = makePackets(count: packets, context: client)
