@@ -239,8 +239,6 @@ public final class MediaService {
         /// Sections changed while an offer awaited its answer: the next offer is due at the answer.
         var stale = false
 
-        /// Its participant's room (the rooms of its sections' publishers).
-        var room = ""
 
         init(ufrag: String) { self.ufrag = ufrag }
 
@@ -283,11 +281,13 @@ public final class MediaService {
     }
 
     /// A subscriber's sections as offered: each live one with its publisher's format parameters.
-    private func offered(_ sub: Subscriber) -> [SDPOfferer.Section] {
+    /// `room` is the subscriber's (its sections' publishers are in it): passed, not kept, as a
+    /// viewer keeps a `Subscriber` for as long as it watches.
+    private func offered(_ sub: Subscriber, room: String) -> [SDPOfferer.Section] {
         sub.sections.indices.map { i in
             let section = sub.sections[i]
             let parameters = section.live && section.codec == .h264
-                ? publishers[ParticipantKey(room: sub.room, identity: section.publisher)]?.tracks.first { $0.codec == .h264 }?.formatParameters ?? "" : ""
+                ? publishers[ParticipantKey(room: room, identity: section.publisher)]?.tracks.first { $0.codec == .h264 }?.formatParameters ?? "" : ""
             return section.offered(mid: "\(i)", formatParameters: parameters)
         }
     }
@@ -317,7 +317,6 @@ public final class MediaService {
             sub.sections.append(SubscriberSection(publisher: d.publisher, codec: d.codec, ssrc: SecureRandom.uint32() | 1))
             changed = true
         }
-        sub.room = participant.room
         if sub.awaitingAnswer {
             sub.stale = sub.stale || changed
             return nil
@@ -328,7 +327,7 @@ public final class MediaService {
         sub.stale = false
         sub.version += 1
         sub.awaitingAnswer = true
-        return SDPOfferer.offer(sessionID: sessionID, version: sub.version, sections: offered(sub), iceUfrag: sub.ufrag, icePassword: credentials.password(for: sub.ufrag),
+        return SDPOfferer.offer(sessionID: sessionID, version: sub.version, sections: offered(sub, room: participant.room), iceUfrag: sub.ufrag, icePassword: credentials.password(for: sub.ufrag),
                                 fingerprint: certificate.fingerprint, candidates: candidates).serialized()
     }
 
@@ -339,7 +338,7 @@ public final class MediaService {
         let parsed: SessionDescription
         do throws(WireError) { parsed = try SessionDescription.parse(sdp) } catch { return .failure(AnswerRefused(reason: error.sentence)) }
         let result: SDPAnswerer.Result
-        do throws(SDPAnswerer.Error) { result = try SDPOfferer.readAnswer(parsed, sections: offered(sub)) } catch { return .failure(AnswerRefused(reason: error.message)) }
+        do throws(SDPAnswerer.Error) { result = try SDPOfferer.readAnswer(parsed, sections: offered(sub, room: room)) } catch { return .failure(AnswerRefused(reason: error.message)) }
         sub.awaitingAnswer = false
         let subscriptions = result.media.compactMap { m -> (mid: String, key: MediaRouter.TrackKey, ssrc: UInt32)? in
             guard let entry = sub.section(mid: m.mid), entry.live else { return nil }
