@@ -141,17 +141,21 @@ public final class MediaService {
         guard pending.count < limits.maxPendingTransports else { throw .busy(limit: limits.maxPendingTransports) }
     }
 
-    /// WHIP or a meeting publisher: answers the offer and creates its transport, replacing the
-    /// participant's earlier publisher connection. Returns (resource ID, answer, kinds).
-    public func publish(offer text: String, publisher key: ParticipantKey, session: SessionID) throws(Failure) -> (String, String, [MediaKind]) {
-        try checkPendingCap()
+    /// Parses a peer's offer and answers it with fresh ICE credentials, sending `outbound`.
+    private func answer(_ text: String, outbound: [MediaKind: SDPAnswerer.OutboundTrack] = [:]) throws(Failure) -> (result: SDPAnswerer.Result, ufrag: String) {
         let offer: SessionDescription
         do throws(WireError) { offer = try SessionDescription.parse(text) } catch { throw .from(error) }
         let (ufrag, pwd) = credentials.mint()
         let params = SDPAnswerer.Parameters(sessionID: UInt64(SecureRandom.uint32()), iceUfrag: ufrag, icePassword: pwd,
-                                            fingerprint: certificate.fingerprint, candidates: candidates)
-        let result: SDPAnswerer.Result
-        do throws(SDPAnswerer.Error) { result = try SDPAnswerer.answer(offer, params) } catch { throw .from(error) }
+                                            fingerprint: certificate.fingerprint, candidates: candidates, outbound: outbound)
+        do throws(SDPAnswerer.Error) { return (try SDPAnswerer.answer(offer, params), ufrag) } catch { throw .from(error) }
+    }
+
+    /// WHIP or a meeting publisher: answers the offer and creates its transport, replacing the
+    /// participant's earlier publisher connection. Returns (resource ID, answer, kinds).
+    public func publish(offer text: String, publisher key: ParticipantKey, session: SessionID) throws(Failure) -> (String, String, [MediaKind]) {
+        try checkPendingCap()
+        let (result, ufrag) = try answer(text)
         let resource = newResourceID()
         let state = mediaState
         loop.perform { router in
@@ -160,7 +164,7 @@ public final class MediaService {
             state.add(resource, id)
         }
         let received = result.media.filter { $0.direction == .recvonly }
-        let tracks = received.map { Published.Track(kind: $0.kind, codec: $0.mediaCodec ?? ($0.kind == .audio ? .opus : .vp8), formatParameters: $0.formatParameters) }
+        let tracks = received.map { Published.Track(kind: $0.kind, codec: $0.forwardedCodec, formatParameters: $0.formatParameters) }
         let kinds = tracks.map(\.kind)
         if let old = publishers[key] { end(resource: old.resource) }
         setPublisher(key, Published(tracks: tracks, resource: resource))
@@ -176,19 +180,13 @@ public final class MediaService {
         guard let published = publishers[key] else { throw .noPublisher }
         guard viewerSessions[viewer, default: 0] < limits.maxViewerSessionsPerIdentity else { throw .tooManySessions(limit: limits.maxViewerSessionsPerIdentity) }
         try checkPendingCap()
-        let offer: SessionDescription
-        do throws(WireError) { offer = try SessionDescription.parse(text) } catch { throw .from(error) }
-        let (ufrag, pwd) = credentials.mint()
         let identity = key.identity
         var outbound: [MediaKind: SDPAnswerer.OutboundTrack] = [:]
         for t in published.tracks {
             outbound[t.kind] = .init(ssrc: SecureRandom.uint32() | 1, cname: "shihui-\(identity)", streamID: identity, trackID: "\(identity)-\(t.kind)",
                                      codec: t.codec, formatParameters: t.formatParameters)
         }
-        let params = SDPAnswerer.Parameters(sessionID: UInt64(SecureRandom.uint32()), iceUfrag: ufrag, icePassword: pwd,
-                                            fingerprint: certificate.fingerprint, candidates: candidates, outbound: outbound)
-        let result: SDPAnswerer.Result
-        do throws(SDPAnswerer.Error) { result = try SDPAnswerer.answer(offer, params) } catch { throw .from(error) }
+        let (result, ufrag) = try answer(text, outbound: outbound)
         let resource = newResourceID()
         let state = mediaState
         let subscriptions = result.media.filter { $0.direction == .sendonly }.compactMap { m in outbound[m.kind].map { (m.kind, $0.ssrc) } }

@@ -7,6 +7,9 @@ public enum MediaKind: String, Sendable, Hashable, CaseIterable {
 
     /// The kind of an SDP m-line's media ("audio", "video"); nil for others ("application").
     public init?(sdp: String) { self.init(rawValue: sdp) }
+
+    /// What a track of this kind is sent in when nothing else is said (WebRTC's mandatory codecs).
+    public var defaultCodec: MediaCodec { self == .audio ? .opus : .vp8 }
 }
 
 /// The codecs the SFU forwards, and what the packet path needs of each: its kind, clock rate

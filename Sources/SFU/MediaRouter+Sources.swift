@@ -36,7 +36,7 @@ extension MediaRouter {
         let source = PlainSource(id: id, publisher: publisher)
         for t in sent {
             let key = TrackKey(publisher: publisher, kind: t.codec.kind)
-            let track = Track(key: key, transport: 0, kind: t.codec.kind, codec: t.codec, payloadType: t.payloadType, clockRate: t.codec.clockRate)
+            let track = Track(key: key, transport: 0, codec: t.codec, payloadType: t.payloadType, clockRate: t.codec.clockRate)
             track.source = id
             if let old = tracks[key] { replace(old, with: track) }
             tracks[key] = track
@@ -64,10 +64,7 @@ extension MediaRouter {
     /// Removes a source; its tracks leave as a departed publisher's do.
     public func removeSource(_ id: SourceID) {
         guard let source = sources.removeValue(forKey: id) else { return }
-        for track in source.tracks where tracks[track.key] === track {
-            unpublish(track)
-            for s in track.removeAllViewers() { s.viewer.subscriptions.removeAll { $0 === s } }
-        }
+        for track in source.tracks where tracks[track.key] === track { unpublish(track) }
     }
 
     // MARK: Taps

@@ -36,10 +36,10 @@ public final class MediaRouter {
     final class Track {
         let key: TrackKey
         let transport: WebRTCTransport.ID
-        let kind: MediaKind
         /// Its codec: keyframes, mute-resume and keyframe requests go through it.
         let codec: MediaCodec
-        let isVideo: Bool
+        var kind: MediaKind { codec.kind }
+        var isVideo: Bool { codec.isVideo }
         let payloadType: UInt8
         let clockRate: UInt32
         var ssrc: UInt32? = nil
@@ -76,17 +76,15 @@ public final class MediaRouter {
         var lastSenderReport: (rtpTimestamp: UInt32, at: UInt64)? = nil
         /// The newest packet's timestamp and arrival, the fallback mapping before any SR.
         var lastPacket: (timestamp: UInt32, at: UInt64)? = nil
-        init(key: TrackKey, transport: WebRTCTransport.ID, kind: MediaKind, codec: MediaCodec? = nil, payloadType: UInt8, clockRate: UInt32) {
+        init(key: TrackKey, transport: WebRTCTransport.ID, codec: MediaCodec, payloadType: UInt8, clockRate: UInt32) {
             self.key = key
             self.transport = transport
-            self.kind = kind
-            self.codec = codec ?? (kind == .video ? .vp8 : .opus)
-            isVideo = self.codec.isVideo
+            self.codec = codec
             self.payloadType = payloadType
             self.clockRate = clockRate
             receive = ReceiveStatistics(clockRate: clockRate)
             // Audio negotiates no NACK (SDPAnswerer.audioFeedback): its cache stays at its minimum.
-            cache = kind == .video ? PacketCache(initialCapacity: 8, maximumCapacity: 512) : PacketCache(initialCapacity: 1, maximumCapacity: 1)
+            cache = codec.isVideo ? PacketCache(initialCapacity: 8, maximumCapacity: 512) : PacketCache(initialCapacity: 1, maximumCapacity: 1)
         }
 
         func add(_ s: Subscription) {
@@ -286,7 +284,7 @@ public final class MediaRouter {
         var list: [Track] = []
         for m in t.media where m.direction == .recvonly {
             let key = TrackKey(publisher: publisher, kind: m.kind)
-            let track = Track(key: key, transport: id, kind: m.kind, codec: m.mediaCodec, payloadType: m.payloadType, clockRate: m.clockRate)
+            let track = Track(key: key, transport: id, codec: m.forwardedCodec, payloadType: m.payloadType, clockRate: m.clockRate)
             if let old = tracks[key] { replace(old, with: track) }  // republish keeps viewers and taps
             tracks[key] = track
             list.append(track)
@@ -394,10 +392,7 @@ public final class MediaRouter {
         // leaving at a meeting's end, rebuilding both maps per removal was quadratic.
         if byUfrag[t.ice.localUfrag] == id { byUfrag[t.ice.localUfrag] = nil }
         for a in t.mappedAddresses where byAddress[a] == id { byAddress[a] = nil }
-        for track in tracksByTransport.removeValue(forKey: id) ?? [] where tracks[track.key] === track {
-            unpublish(track)
-            for s in track.removeAllViewers() where s.viewer !== t { s.viewer.subscriptions.removeAll { $0 === s } }
-        }
+        for track in tracksByTransport.removeValue(forKey: id) ?? [] where tracks[track.key] === track { unpublish(track, except: t) }
         // Its own streams only, each from its track's list: scanning every track's subscriptions
         // per removal was quadratic over a briefing's end (sfu-bench --removal).
         for s in t.subscriptions { s.track.remove(s) }
@@ -411,14 +406,15 @@ public final class MediaRouter {
         if let i = tapped.firstIndex(where: { $0 === old }) { tapped[i] = new }
     }
 
-    /// Takes a track out of the graph (its publisher or source left): its taps are told, its
-    /// viewers keep their streams' sections but get nothing more.
-    func unpublish(_ track: Track) {
+    /// Takes a track out of the graph (its publisher or source left): its taps are told, and
+    /// its streams leave their viewers' lists (but `except`'s, which is being removed whole).
+    func unpublish(_ track: Track, except leaving: WebRTCTransport? = nil) {
         tracks[track.key] = nil
         track.published = false
         for tap in track.taps { tap.end() }
         track.taps = []
         tapped.removeAll { $0 === track }
+        for s in track.removeAllViewers() where s.viewer !== leaving { s.viewer.subscriptions.removeAll { $0 === s } }
     }
 
     /// A transport's DTLS association (≈ 50 KiB: DTLSTransport.releaseAssociation) is freed once

@@ -93,6 +93,9 @@ public enum SDPAnswerer {
 
         /// The codec, when the SFU forwards it.
         public var mediaCodec: MediaCodec? { MediaCodec(encodingName: codec, clockRate: clockRate) }
+        /// The codec a track of this section is forwarded in (its kind's default for a format
+        /// the SFU does not name).
+        public var forwardedCodec: MediaCodec { mediaCodec ?? kind.defaultCodec }
     }
 
     public struct Result: Sendable {
@@ -200,8 +203,8 @@ public enum SDPAnswerer {
                     guard let codec = MediaCodec(encodingName: map.encodingName, clockRate: map.clockRate), codec.kind == kind,
                           MediaCodec.accepts(codec, formatParameters: parameters(map.payloadType)) else { return false }
                     if receiving { return true }
-                    guard let outbound else { return codec == (kind == .audio ? .opus : .vp8) }
-                    let sent = outbound.codec ?? (kind == .audio ? .opus : .vp8)
+                    guard let kind, let outbound else { return codec == kind?.defaultCodec }
+                    let sent = outbound.codec ?? kind.defaultCodec
                     return codec == sent && MediaCodec.compatible(codec, offered: parameters(map.payloadType), sent: outbound.formatParameters)
                 }
                 if let codec = wanted {

@@ -27,7 +27,7 @@ public enum SDPOfferer {
             self.mid = mid
             self.kind = kind
             self.track = track
-            self.codec = codec ?? track?.codec ?? (kind == .audio ? .opus : .vp8)
+            self.codec = codec ?? track?.codec ?? kind.defaultCodec
         }
 
         var payloadType: UInt8 {

@@ -143,7 +143,7 @@ public final class HTTPServer {
     private func process(_ c: Connection, bytes: UnsafeRawBufferPointer, now: UInt64) {
         switch c.mode {
         case .http(var parser):
-            c.mode = .lingering  // placeholder while the parser is out, so it is not copied
+            c.mode = .lingering  // a stand-in while the parser is out, so it is not copied
             if parser.bufferedCount == 0 && c.requestStarted == nil { c.requestStarted = now }
             parser.append(bytes)
             c.mode = .http(parser)
@@ -160,7 +160,7 @@ public final class HTTPServer {
 
     private func processHTTP(_ c: Connection, now: UInt64) {
         while case .http(var parser) = c.mode, !c.closeAfterWrite {
-            c.mode = .lingering  // placeholder while the parser is out, so its buffer is not copied
+            c.mode = .lingering  // a stand-in while the parser is out, so its buffer is not copied
             let request: HTTPRequest?
             do throws(HTTPError) {
                 request = try parser.next()

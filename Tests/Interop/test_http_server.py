@@ -144,3 +144,12 @@ def test_metrics_show_media_wakeup_durations(server):
     assert counts == sorted(counts) and counts[-1] > 0
     assert int(re.search(r"shihui_media_wakeup_duration_seconds_count (\d+)", text).group(1)) == counts[-1]
     assert "shihui_media_connect_timeouts_total 0" in text
+
+
+def test_the_exporter_does_not_pretend_to_work():
+    """shihui-export has nothing to export until the server records: it says so and fails,
+    instead of printing a placeholder and exiting 0."""
+    import subprocess
+    from conftest import ROOT
+    done = subprocess.run([str(ROOT / ".build" / "debug" / "shihui-export"), "webm", "x"], capture_output=True, text=True, timeout=20)
+    assert done.returncode == 2 and "nothing to export" in done.stderr and done.stdout == "", done

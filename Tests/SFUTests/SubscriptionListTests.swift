@@ -13,7 +13,7 @@ struct SubscriptionListTests {
         let viewer = WebRTCTransport(id: 1, ice: ICELiteAgent(localUfrag: "u"),
                                      dtls: DTLSTransport(context: DTLSContext(certificate: try DTLSCertificate.generate()), role: .server, remoteFingerprint: []),
                                      media: [media])
-        let track = MediaRouter.Track(key: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: .video), transport: 2, kind: .video, payloadType: 96, clockRate: 90000)
+        let track = MediaRouter.Track(key: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: .video), transport: 2, codec: .vp8, payloadType: 96, clockRate: 90000)
         return (0..<n).map { MediaRouter.Subscription(viewer: viewer, track: track, media: media, ssrc: UInt32($0), clockRate: 90000) }
     }
 

@@ -144,8 +144,7 @@ case "datagrams":
                         let starts = H264Payload.starts(in: payload)
                         if starts.idr { h264["idr", default: 0] += 1; idrTimestamps.insert(h.timestamp) }
                         if starts.sequenceParameterSet { h264["sps", default: 0] += 1 }
-                        if starts.sequenceParameterSet && starts.pictureParameterSet { parameterSetTimestamps.insert(h.timestamp) }
-                        else if starts.sequenceParameterSet || starts.pictureParameterSet { parameterSetTimestamps.insert(h.timestamp) }
+                        if starts.sequenceParameterSet || starts.pictureParameterSet { parameterSetTimestamps.insert(h.timestamp) }
                         if starts.pictureParameterSet { h264["pps", default: 0] += 1 }
                         if H264Payload.isKeyFrameStart(payload) {
                             h264["keyframeStarts", default: 0] += 1
