@@ -26,16 +26,45 @@ public final class MediaService {
         }
     }
 
-    /// What a publisher sends, as negotiated at publish time, and its resource.
+    /// What a publisher sends, as negotiated (and renegotiated), and its resource.
     public struct Published {
-        /// One per track: its kind, codec and format parameters (H.264's profile).
-        public struct Track {
-            public var kind: MediaKind
+        /// One per track: its source, its publisher's section, codec and format parameters
+        /// (H.264's profile), and the sid signaling names it by.
+        public struct Track: Equatable, Sendable {
+            public var source: TrackSource
+            public var mid: String
             public var codec: MediaCodec
             public var formatParameters: String
+            public var sid: String
+            public var kind: MediaKind { codec.kind }
+            public init(source: TrackSource, mid: String, codec: MediaCodec, formatParameters: String, sid: String) {
+                self.source = source
+                self.mid = mid
+                self.codec = codec
+                self.formatParameters = formatParameters
+                self.sid = sid
+            }
         }
         public var tracks: [Track]
         public var resource: String
+        public var kinds: [MediaKind] { tracks.map(\.kind) }
+        /// The peer's ICE ufrag and certificate, and ours: a later offer with the same ufrag
+        /// and fingerprint renegotiates this connection (JSEP, RFC 8829 §5.2.2) instead of
+        /// replacing it.
+        var remoteUfrag: String
+        var remoteFingerprint: [UInt8]
+        var localUfrag: String
+        /// Tracks this resource has had, for new sids.
+        var tracksMade: Int
+    }
+
+    /// What a publish did: the resource, our answer, the tracks now published, and whether it
+    /// renegotiated the participant's existing connection.
+    public struct Publication {
+        public var resource: String
+        public var answer: String
+        public var tracks: [Published.Track]
+        public var renegotiated: Bool
         public var kinds: [MediaKind] { tracks.map(\.kind) }
     }
 
@@ -141,36 +170,83 @@ public final class MediaService {
         guard pending.count < limits.maxPendingTransports else { throw .busy(limit: limits.maxPendingTransports) }
     }
 
-    /// Parses a peer's offer and answers it with fresh ICE credentials, sending `outbound`.
-    private func answer(_ text: String, outbound: [MediaKind: SDPAnswerer.OutboundTrack] = [:]) throws(Failure) -> (result: SDPAnswerer.Result, ufrag: String) {
-        let offer: SessionDescription
-        do throws(WireError) { offer = try SessionDescription.parse(text) } catch { throw .from(error) }
-        let (ufrag, pwd) = credentials.mint()
+    private static func parse(_ text: String) throws(Failure) -> SessionDescription {
+        do throws(WireError) { return try SessionDescription.parse(text) } catch { throw .from(error) }
+    }
+
+    /// Answers a peer's offer with ICE credentials `ufrag` (fresh ones when nil), sending `outbound`.
+    private func answer(_ offer: SessionDescription, ufrag: String? = nil, outbound: [SDPAnswerer.OutboundTrack] = []) throws(Failure) -> (result: SDPAnswerer.Result, ufrag: String) {
+        let (ufrag, pwd) = ufrag.map { ($0, credentials.password(for: $0)) } ?? credentials.mint()
         let params = SDPAnswerer.Parameters(sessionID: UInt64(SecureRandom.uint32()), iceUfrag: ufrag, icePassword: pwd,
                                             fingerprint: certificate.fingerprint, candidates: candidates, outbound: outbound)
         do throws(SDPAnswerer.Error) { return (try SDPAnswerer.answer(offer, params), ufrag) } catch { throw .from(error) }
     }
 
-    /// WHIP or a meeting publisher: answers the offer and creates its transport, replacing the
-    /// participant's earlier publisher connection. Returns (resource ID, answer, kinds).
-    public func publish(offer text: String, publisher key: ParticipantKey, session: SessionID) throws(Failure) -> (String, String, [MediaKind]) {
+    /// WHIP or a meeting publisher: answers the offer and publishes its sections, each under a
+    /// source (`hints` by mid, else camera then screen, microphone then screen audio). An offer
+    /// from the same session with the connection's ICE ufrag and certificate renegotiates it
+    /// (a screen share added or stopped); any other replaces the participant's earlier one.
+    public func publish(offer text: String, publisher key: ParticipantKey, session: SessionID,
+                        hints: [String: TrackSource] = [:]) throws(Failure) -> Publication {
+        let offer = try Self.parse(text)
+        if let old = publishers[key], resources[old.resource]?.session == session,
+           let ufrag = offer.media.first?.iceUfrag ?? offer.iceUfrag, ufrag == old.remoteUfrag {
+            let (result, _) = try answer(offer, ufrag: old.localUfrag)
+            if result.remoteFingerprint == old.remoteFingerprint { return renegotiate(old, result, publisher: key, hints: hints) }
+        }
         try checkPendingCap()
-        let (result, ufrag) = try answer(text)
+        let (result, ufrag) = try answer(offer)
         let resource = newResourceID()
+        var published = Published(tracks: [], resource: resource, remoteUfrag: result.remoteUfrag, remoteFingerprint: result.remoteFingerprint,
+                                   localUfrag: ufrag, tracksMade: 0)
+        let sources = label(&published, result, hints: hints)
         let state = mediaState
         loop.perform { router in
             let id = router.addTransport(answer: result, localUfrag: ufrag, now: DispatchTime.now().uptimeNanoseconds)
-            router.publish(transport: id, publisher: key)
+            router.publish(transport: id, publisher: key, sources: sources)
             state.add(resource, id)
         }
-        let received = result.media.filter { $0.direction == .recvonly }
-        let tracks = received.map { Published.Track(kind: $0.kind, codec: $0.forwardedCodec, formatParameters: $0.formatParameters) }
-        let kinds = tracks.map(\.kind)
         if let old = publishers[key] { end(resource: old.resource) }
-        setPublisher(key, Published(tracks: tracks, resource: resource))
+        setPublisher(key, published)
         resources[resource] = Resource(kind: .whip, owner: key, publisher: nil, session: session)
         pending.insert(resource)
-        return (resource, result.answer.serialized(), kinds)
+        return Publication(resource: resource, answer: result.answer.serialized(), tracks: published.tracks, renegotiated: false)
+    }
+
+    /// The same connection, renegotiated: sections keep their tracks, new ones publish, and
+    /// tracks whose sections stopped sending leave.
+    private func renegotiate(_ old: Published, _ result: SDPAnswerer.Result, publisher key: ParticipantKey, hints: [String: TrackSource]) -> Publication {
+        var published = old
+        let sources = label(&published, result, hints: hints)
+        let state = mediaState, resource = old.resource
+        loop.perform { router in
+            guard let id = state.transports[resource] else { return }
+            router.updatePublisher(transport: id, media: result.media, publisher: key, sources: sources)
+        }
+        setPublisher(key, published)
+        return Publication(resource: resource, answer: result.answer.serialized(), tracks: published.tracks, renegotiated: true)
+    }
+
+    /// Gives each received section of `result` its source and track (kept from `published`
+    /// when its mid, source and codec are unchanged); returns the sources by mid.
+    private func label(_ published: inout Published, _ result: SDPAnswerer.Result, hints: [String: TrackSource]) -> [String: TrackSource] {
+        let received = result.media.filter { $0.direction == .recvonly }
+        var kept: [String: TrackSource] = [:]
+        for t in published.tracks { kept[t.mid] = t.source }
+        let sources = TrackSource.assign(received.map { ($0.mid, $0.kind) }, kept: kept, hints: hints)
+        var tracks: [Published.Track] = []
+        for m in received {
+            guard let source = sources[m.mid] else { continue }
+            if let same = published.tracks.first(where: { $0.mid == m.mid && $0.source == source && $0.codec == m.forwardedCodec }) {
+                tracks.append(same)
+                continue
+            }
+            published.tracksMade += 1
+            tracks.append(Published.Track(source: source, mid: m.mid, codec: m.forwardedCodec, formatParameters: m.formatParameters,
+                                          sid: "TR_\(published.resource.prefix(10))_\(published.tracksMade)"))
+        }
+        published.tracks = tracks
+        return sources
     }
 
     /// WHEP: answers a viewer's offer with the publisher's tracks (in the viewer's own room
@@ -181,20 +257,21 @@ public final class MediaService {
         guard viewerSessions[viewer, default: 0] < limits.maxViewerSessionsPerIdentity else { throw .tooManySessions(limit: limits.maxViewerSessionsPerIdentity) }
         try checkPendingCap()
         let identity = key.identity
-        var outbound: [MediaKind: SDPAnswerer.OutboundTrack] = [:]
-        for t in published.tracks {
-            outbound[t.kind] = .init(ssrc: SecureRandom.uint32() | 1, cname: "shihui-\(identity)", streamID: identity, trackID: "\(identity)-\(t.kind)",
-                                     codec: t.codec, formatParameters: t.formatParameters)
+        // Every track of the publisher, in its order (microphone and camera first as offered):
+        // each goes to the viewer's first free section of its kind that offers its codec.
+        let outbound = published.tracks.map { t in
+            (t.source, SDPAnswerer.OutboundTrack(ssrc: SecureRandom.uint32() | 1, cname: "shihui-\(identity)", streamID: identity,
+                                                 trackID: "\(identity)-\(t.source.trackIDSuffix)", codec: t.codec, formatParameters: t.formatParameters))
         }
-        let (result, ufrag) = try answer(text, outbound: outbound)
+        let (result, ufrag) = try answer(try Self.parse(text), outbound: outbound.map(\.1))
         let resource = newResourceID()
         let state = mediaState
-        let subscriptions = result.media.filter { $0.direction == .sendonly }.compactMap { m in outbound[m.kind].map { (m.kind, $0.ssrc) } }
+        let subscriptions = result.media.compactMap { m in outbound.first { $0.1.ssrc == m.outboundSSRC }.map { ($0.0, $0.1.ssrc) } }
         loop.perform { router in
             let now = DispatchTime.now().uptimeNanoseconds
             let id = router.addTransport(answer: result, localUfrag: ufrag, now: now)
-            for (kind, ssrc) in subscriptions {
-                router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: key, kind: kind), ssrc: ssrc, now: now)
+            for (source, ssrc) in subscriptions {
+                router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: key, source: source), ssrc: ssrc, now: now)
             }
             state.add(resource, id)
         }
@@ -210,8 +287,8 @@ public final class MediaService {
     public func transportConnected(resource: String) { pending.remove(resource) }
 
     /// Mute or unmute a published track (forwarding pauses; video resumes on a keyframe).
-    public func setMuted(publisher: ParticipantKey, kind: MediaKind, muted: Bool) {
-        let key = MediaRouter.TrackKey(publisher: publisher, kind: kind)
+    public func setMuted(publisher: ParticipantKey, source: TrackSource, muted: Bool) {
+        let key = MediaRouter.TrackKey(publisher: publisher, source: source)
         loop.perform { router in router.setMuted(key, muted) }
     }
 
@@ -247,33 +324,36 @@ public final class MediaService {
     }
 
     /// One section of a subscriber connection: the track of `publisher` (an identity in the
-    /// subscriber's own room) of one kind, sent with `ssrc`, until the track ends (`live` false:
-    /// the section stays, port 0). The room is the subscriber's, never stored per section; the
-    /// kind is audio or video (the only kinds SDPAnswerer negotiates for a publisher), kept as
-    /// a flag: a viewer keeps one per track it receives.
+    /// subscriber's own room) from one source, sent with `ssrc`, until the track ends (`live`
+    /// false: the section stays, port 0). The room is the subscriber's, never stored per
+    /// section: a viewer keeps one per track it receives.
     struct SubscriberSection {
         let publisher: String
         let ssrc: UInt32
         /// The track's codec (its kind follows): a section keeps its codec for life.
         let codec: MediaCodec
+        let source: TrackSource
         var live = true
 
-        init(publisher: String, codec: MediaCodec, ssrc: UInt32) {
+        init(publisher: String, source: TrackSource, codec: MediaCodec, ssrc: UInt32) {
             self.publisher = publisher
+            self.source = source
             self.codec = codec
             self.ssrc = ssrc
         }
 
         var kind: MediaKind { codec.kind }
 
-        func source(room: String) -> MediaRouter.TrackKey { MediaRouter.TrackKey(publisher: ParticipantKey(room: room, identity: publisher), kind: kind) }
+        func track(room: String) -> MediaRouter.TrackKey { MediaRouter.TrackKey(publisher: ParticipantKey(room: room, identity: publisher), source: source) }
 
-        func carries(_ publisher: String, _ codec: MediaCodec) -> Bool { live && self.publisher == publisher && self.codec == codec }
+        func carries(_ publisher: String, _ source: TrackSource, _ codec: MediaCodec) -> Bool {
+            live && self.publisher == publisher && self.source == source && self.codec == codec
+        }
 
         /// `formatParameters`: the publisher's, for a live H.264 section's profile.
         func offered(mid: String, formatParameters: String) -> SDPOfferer.Section {
             SDPOfferer.Section(mid: mid, kind: kind, track: live ? SDPAnswerer.OutboundTrack(
-                ssrc: ssrc, cname: "shihui-\(publisher)", streamID: publisher, trackID: "\(publisher)-\(kind)",
+                ssrc: ssrc, cname: "shihui-\(publisher)", streamID: publisher, trackID: "\(publisher)-\(source.trackIDSuffix)",
                 codec: codec, formatParameters: formatParameters) : nil, codec: codec)
         }
     }
@@ -285,7 +365,7 @@ public final class MediaService {
         sub.sections.indices.map { i in
             let section = sub.sections[i]
             let parameters = section.live && section.codec == .h264
-                ? publishers[ParticipantKey(room: room, identity: section.publisher)]?.tracks.first { $0.codec == .h264 }?.formatParameters ?? "" : ""
+                ? publishers[ParticipantKey(room: room, identity: section.publisher)]?.tracks.first { $0.source == section.source }?.formatParameters ?? "" : ""
             return section.offered(mid: "\(i)", formatParameters: parameters)
         }
     }
@@ -302,17 +382,17 @@ public final class MediaService {
             return new
         }()
         // Desired: every track published in the participant's room by someone else.
-        var desired: [(publisher: String, codec: MediaCodec)] = []
+        var desired: [(publisher: String, source: TrackSource, codec: MediaCodec)] = []
         for identity in publisherIdentities(room: participant.room) where identity != participant.identity {
-            for t in publishers[ParticipantKey(room: participant.room, identity: identity)]?.tracks ?? [] { desired.append((identity, t.codec)) }
+            for t in publishers[ParticipantKey(room: participant.room, identity: identity)]?.tracks ?? [] { desired.append((identity, t.source, t.codec)) }
         }
         var changed = false
-        for i in sub.sections.indices where sub.sections[i].live && !desired.contains(where: { sub.sections[i].carries($0.publisher, $0.codec) }) {
+        for i in sub.sections.indices where sub.sections[i].live && !desired.contains(where: { sub.sections[i].carries($0.publisher, $0.source, $0.codec) }) {
             sub.sections[i].live = false
             changed = true
         }
-        for d in desired where !sub.sections.contains(where: { $0.carries(d.publisher, d.codec) }) {
-            sub.sections.append(SubscriberSection(publisher: d.publisher, codec: d.codec, ssrc: SecureRandom.uint32() | 1))
+        for d in desired where !sub.sections.contains(where: { $0.carries(d.publisher, d.source, d.codec) }) {
+            sub.sections.append(SubscriberSection(publisher: d.publisher, source: d.source, codec: d.codec, ssrc: SecureRandom.uint32() | 1))
             changed = true
         }
         if sub.awaitingAnswer {
@@ -340,7 +420,7 @@ public final class MediaService {
         sub.awaitingAnswer = false
         let subscriptions = result.media.compactMap { m -> (mid: String, key: MediaRouter.TrackKey, ssrc: UInt32)? in
             guard let entry = sub.section(mid: m.mid), entry.live else { return nil }
-            return (m.mid, entry.source(room: room), entry.ssrc)
+            return (m.mid, entry.track(room: room), entry.ssrc)
         }
         let ufrag = sub.ufrag
         if !sub.transportCreated {

@@ -19,6 +19,8 @@ public final class MediaRouter {
         public var packetsIn = 0, packetsOut = 0, bytesIn = 0, bytesOut = 0
         public var droppedUnknownSource = 0, droppedSRTP = 0, droppedMalformed = 0
         public var nacksAnswered = 0, keyframeRequests = 0, nacksSent = 0
+        /// Keyframes seen arriving (first packets of one), by codec.
+        public var keyframesVP8 = 0, keyframesH264 = 0
         public var transportsConnected = 0, dtlsFailures = 0
         /// Transports that did not connect (ICE and DTLS) within `connectTimeout`.
         public var connectTimeouts = 0
@@ -76,8 +78,17 @@ public final class MediaRouter {
         var lastSenderReport: (rtpTimestamp: UInt32, at: UInt64)? = nil
         /// The newest packet's timestamp and arrival, the fallback mapping before any SR.
         var lastPacket: (timestamp: UInt32, at: UInt64)? = nil
-        init(key: TrackKey, transport: WebRTCTransport.ID, codec: MediaCodec, payloadType: UInt8, clockRate: UInt32) {
+        /// Its publisher's section: the mid, the SSRCs it announced and the id of the mid header
+        /// extension, which tell its packets from another track's with the same payload type.
+        let mid: String
+        let announcedSSRCs: [UInt32]
+        let midExtensionID: UInt16?
+        init(key: TrackKey, transport: WebRTCTransport.ID, codec: MediaCodec, payloadType: UInt8, clockRate: UInt32,
+             mid: String = "", announcedSSRCs: [UInt32] = [], midExtensionID: UInt16? = nil) {
             self.key = key
+            self.mid = mid
+            self.announcedSSRCs = announcedSSRCs
+            self.midExtensionID = midExtensionID
             self.transport = transport
             self.codec = codec
             self.payloadType = payloadType
@@ -120,13 +131,17 @@ public final class MediaRouter {
         }
     }
 
+    /// A track in the graph: its participant and its source (one track per source).
     public struct TrackKey: Hashable, Sendable {
         public var publisher: ParticipantKey
-        public var kind: MediaKind
-        public init(publisher: ParticipantKey, kind: MediaKind) {
+        public var source: TrackSource
+        public var kind: MediaKind { source.kind }
+        public init(publisher: ParticipantKey, source: TrackSource) {
             self.publisher = publisher
-            self.kind = kind
+            self.source = source
         }
+        /// The participant's primary track of `kind` (microphone, camera).
+        public init(publisher: ParticipantKey, kind: MediaKind) { self.init(publisher: publisher, source: .primary(kind)) }
     }
 
     /// One viewer's stream of one track. Listed twice: in its track's `subscriptions` (fan-out)
@@ -278,24 +293,48 @@ public final class MediaRouter {
         return id
     }
 
-    /// Declares the tracks a publisher transport sends (from its negotiated receive sections).
-    public func publish(transport id: WebRTCTransport.ID, publisher: ParticipantKey) {
+    /// Declares the tracks a publisher transport sends (its negotiated receive sections), each
+    /// under the source `sources` gives its mid (by default the order rule of
+    /// `TrackSource.assign`). Called again after a renegotiation: a section that kept its mid,
+    /// codec and payload type keeps its track; a new one publishes (taking over its source's
+    /// viewers and taps); a track whose section went away is unpublished.
+    public func publish(transport id: WebRTCTransport.ID, publisher: ParticipantKey, sources: [String: TrackSource]? = nil) {
         guard let t = transports[id] else { return }
+        let received = t.media.filter { $0.direction == .recvonly }
+        let labels = sources ?? TrackSource.assign(received.map { ($0.mid, $0.kind) })
         var list: [Track] = []
-        for m in t.media where m.direction == .recvonly {
-            let key = TrackKey(publisher: publisher, kind: m.kind)
-            let track = Track(key: key, transport: id, codec: m.forwardedCodec, payloadType: m.payloadType, clockRate: m.clockRate)
+        for m in received {
+            guard let source = labels[m.mid], source.kind == m.kind else { continue }
+            let key = TrackKey(publisher: publisher, source: source)
+            if let kept = t.publishedTracks.first(where: { $0.key == key && $0.mid == m.mid && $0.payloadType == m.payloadType && $0.codec == m.forwardedCodec }),
+               tracks[key] === kept {
+                list.append(kept)
+                continue
+            }
+            let track = Track(key: key, transport: id, codec: m.forwardedCodec, payloadType: m.payloadType, clockRate: m.clockRate,
+                              mid: m.mid, announcedSSRCs: m.remoteSSRCs, midExtensionID: m.extensions[SDPOfferer.midURI])
             if let old = tracks[key] { replace(old, with: track) }  // republish keeps viewers and taps
             tracks[key] = track
             list.append(track)
         }
+        for old in t.publishedTracks where !list.contains(where: { $0 === old }) && tracks[old.key] === old { unpublish(old) }
         tracksByTransport[id] = list
         t.publishedTracks = list
     }
 
+    /// A renegotiated publisher connection (same ICE and DTLS, sections added or stopped).
+    public func updatePublisher(transport id: WebRTCTransport.ID, media: [SDPAnswerer.NegotiatedMedia], publisher: ParticipantKey,
+                                sources: [String: TrackSource]) {
+        guard let t = transports[id] else { return }
+        t.media = mediaSections.shared(media)
+        publish(transport: id, publisher: publisher, sources: sources)
+    }
+
     /// Subscribes a viewer transport to a publisher's track of `kind`, sending with `ssrc`.
     public func subscribe(transport id: WebRTCTransport.ID, to key: TrackKey, ssrc: UInt32, now: UInt64) {
-        guard let t = transports[id], let track = tracks[key], let m = t.media.first(where: { $0.kind == key.kind && $0.direction == .sendonly }) else { return }
+        guard let t = transports[id], let track = tracks[key],
+              let m = t.media.first(where: { $0.outboundSSRC == ssrc && $0.direction == .sendonly })
+                ?? t.media.first(where: { $0.kind == key.kind && $0.direction == .sendonly }) else { return }
         add(Subscription(viewer: t, track: track, media: m, ssrc: ssrc, clockRate: track.clockRate))
     }
 
@@ -620,11 +659,30 @@ public final class MediaRouter {
         }
         let plain = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(scratch)[0..<length])
         guard let header = try? RTPHeader.parse(plain),
-              let track = t.publishedTrack(payloadType: header.payloadType) else {
+              let track = t.publishedTrack(ssrc: header.ssrc) ?? bindStream(header, plain, on: t) else {
             stats.droppedMalformed += 1
             return
         }
         deliver(plain, header: header, track: track, now: now, send: send)
+    }
+
+    /// A publisher's packet with an SSRC none of its tracks has: the track of its payload type
+    /// whose section announced the SSRC, or whose mid the packet's mid extension names (RFC 8843
+    /// §9.2), or else the first such track that announced nothing and has no stream yet. A track
+    /// keeps the stream it was bound to: a stopped section's packets, still in flight, find
+    /// none and are dropped (they must not reach the camera's viewers), as RTX and unknown
+    /// payload types are.
+    private func bindStream(_ header: RTPHeader, _ plain: UnsafeRawBufferPointer, on t: WebRTCTransport) -> Track? {
+        var firstUnbound: Track? = nil
+        for track in t.publishedTracks where track.payloadType == header.payloadType {
+            if track.announcedSSRCs.contains(header.ssrc) { return track }
+            if let id = track.midExtensionID, id <= 255, let range = try? RTPHeaderExtensionBlock.find(UInt8(id), in: plain, header: header) {
+                if plain[range].elementsEqual(track.mid.utf8) { return track }
+                continue  // it names another section
+            }
+            if track.ssrc == nil && track.announcedSSRCs.isEmpty && firstUnbound == nil { firstUnbound = track }
+        }
+        return firstUnbound
     }
 
     /// A clear packet of `track`, from a WebRTC publisher or a source: kept for NACKs, counted
@@ -641,6 +699,7 @@ public final class MediaRouter {
         }
         let keyframe = track.isVideo && track.codec.isKeyFrameStart(header.payload(in: plain))
         if keyframe {
+            if track.codec == .h264 { stats.keyframesH264 += 1 } else { stats.keyframesVP8 += 1 }
             track.keyframes.keyframeReceived()
             track.awaitingKeyframe = false
         }

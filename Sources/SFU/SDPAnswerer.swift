@@ -29,11 +29,12 @@ public enum SDPAnswerer {
         public var icePassword: String
         public var fingerprint: [UInt8]
         public var candidates: [SDPICECandidate]
-        /// Tracks we send on this connection, by kind (WHEP viewers, subscriber connections).
-        public var outbound: [MediaKind: OutboundTrack]
+        /// Tracks we send on this connection (a WHEP viewer's), in order: each goes to the
+        /// first receiving section of its kind not yet taken that accepts its codec.
+        public var outbound: [OutboundTrack]
 
         public init(sessionID: UInt64, iceUfrag: String, icePassword: String, fingerprint: [UInt8],
-                    candidates: [SDPICECandidate], outbound: [MediaKind: OutboundTrack] = [:]) {
+                    candidates: [SDPICECandidate], outbound: [OutboundTrack] = []) {
             self.sessionID = sessionID
             self.iceUfrag = iceUfrag
             self.icePassword = icePassword
@@ -48,11 +49,12 @@ public enum SDPAnswerer {
         public var cname: String
         public var streamID: String
         public var trackID: String
-        /// What the track is sent in, and the sender's format parameters (H.264's profile):
-        /// the receiver must accept both. Opus or VP8 by kind when nil.
-        public var codec: MediaCodec?
+        /// What the track is sent in (its kind follows), and the sender's format parameters
+        /// (H.264's profile): the receiver must accept both.
+        public var codec: MediaCodec
         public var formatParameters: String
-        public init(ssrc: UInt32, cname: String, streamID: String, trackID: String, codec: MediaCodec? = nil, formatParameters: String = "") {
+        public var kind: MediaKind { codec.kind }
+        public init(ssrc: UInt32, cname: String, streamID: String, trackID: String, codec: MediaCodec, formatParameters: String = "") {
             self.ssrc = ssrc
             self.cname = cname
             self.streamID = streamID
@@ -65,8 +67,10 @@ public enum SDPAnswerer {
     /// What one accepted m-section carries.
     public struct NegotiatedMedia: Sendable, Hashable {
         public init(mid: String, kind: MediaKind, payloadType: UInt8, codec: String, clockRate: UInt32,
-                    extensions: [String: UInt16], remoteSSRCs: [UInt32], direction: SDPDirection, formatParameters: String = "") {
+                    extensions: [String: UInt16], remoteSSRCs: [UInt32], direction: SDPDirection, formatParameters: String = "",
+                    outboundSSRC: UInt32? = nil) {
             self.formatParameters = formatParameters
+            self.outboundSSRC = outboundSSRC
             self.mid = mid
             self.kind = kind
             self.payloadType = payloadType
@@ -90,6 +94,8 @@ public enum SDPAnswerer {
         public var direction: SDPDirection
         /// The chosen format's `a=fmtp` parameters (H.264: profile-level-id, packetization-mode).
         public var formatParameters: String
+        /// Sending: the SSRC of the outbound track this section carries.
+        public var outboundSSRC: UInt32?
 
         /// The codec, when the SFU forwards it.
         public var mediaCodec: MediaCodec? { MediaCodec(encodingName: codec, clockRate: clockRate) }
@@ -182,9 +188,11 @@ public enum SDPAnswerer {
         var answer = SessionDescription(sessionID: p.sessionID)
         var sections: [MediaDescription] = []
         var negotiated: [NegotiatedMedia] = []
+        var taken = Set<Int>()  // outbound tracks given a section
         for m in offer.media {
             let mid = m.mid ?? ""
             var accepted: (SDPRTPMap, [SDPFormatParameters], [SDPRTCPFeedback])? = nil
+            var sending: OutboundTrack? = nil
             let kind = MediaKind(sdp: m.kind)
             // A bundle-only section (RFC 8843 §6: port 0 and `a=bundle-only`, what Firefox offers
             // with max-bundle, RFC 8829 §5.2.1) whose mid is in the group is offered, not rejected;
@@ -196,16 +204,32 @@ public enum SDPAnswerer {
                 func parameters(_ pt: UInt8) -> String { fmtps.first { $0.payloadType == pt }?.text ?? "" }
                 // In the offer's order of preference (its format list), the first format we can
                 // forward; toward a viewer, the first that carries the track's own codec.
-                let outbound = kind.flatMap { p.outbound[$0] }
                 let receiving = m.direction != .recvonly
                 let ordered = m.formats.compactMap { f in maps.first { "\($0.payloadType)" == f } }
-                let wanted = ordered.first { map in
+                func forwardable(_ map: SDPRTPMap) -> MediaCodec? {
                     guard let codec = MediaCodec(encodingName: map.encodingName, clockRate: map.clockRate), codec.kind == kind,
-                          MediaCodec.accepts(codec, formatParameters: parameters(map.payloadType)) else { return false }
-                    if receiving { return true }
-                    guard let kind, let outbound else { return codec == kind?.defaultCodec }
-                    let sent = outbound.codec ?? kind.defaultCodec
-                    return codec == sent && MediaCodec.compatible(codec, offered: parameters(map.payloadType), sent: outbound.formatParameters)
+                          MediaCodec.accepts(codec, formatParameters: parameters(map.payloadType)) else { return nil }
+                    return codec
+                }
+                var wanted: SDPRTPMap? = nil
+                if receiving {
+                    wanted = ordered.first { forwardable($0) != nil }
+                } else {
+                    // Toward a viewer: the first track of this kind not yet placed whose codec
+                    // (and H.264 profile) the section offers, in the section's own format.
+                    search: for (i, track) in p.outbound.enumerated() where !taken.contains(i) && track.kind == kind {
+                        for map in ordered where forwardable(map) == track.codec
+                            && MediaCodec.compatible(track.codec, offered: parameters(map.payloadType), sent: track.formatParameters) {
+                            wanted = map
+                            sending = track
+                            taken.insert(i)
+                            break search
+                        }
+                    }
+                    // Nothing left of this kind to send: answered inactive (a section whose
+                    // track's codec it does not offer is rejected instead).
+                    let untaken = p.outbound.indices.contains { !taken.contains($0) && p.outbound[$0].kind == kind }
+                    if wanted == nil, !untaken { wanted = ordered.first { forwardable($0) != nil } }
                 }
                 if let codec = wanted {
                     accepted = (codec, fmtps.filter { $0.payloadType == codec.payloadType },
@@ -225,7 +249,7 @@ public enum SDPAnswerer {
             var direction: SDPDirection
             switch offered {
             case .sendrecv, .sendonly: direction = .recvonly
-            case .recvonly: direction = p.outbound[kind] != nil ? .sendonly : .inactive
+            case .recvonly: direction = sending != nil ? .sendonly : .inactive
             case .inactive: direction = .inactive
             }
             var s = MediaDescription(kind: m.kind, port: 9, proto: "UDP/TLS/RTP/SAVPF", formats: ["\(codec.payloadType)"])
@@ -249,7 +273,7 @@ public enum SDPAnswerer {
                 extensions[e.uri] = e.id
                 s.appendAttribute(SDPExtMap(id: e.id, uri: e.uri))
             }
-            if direction == .sendonly, let track = p.outbound[kind] {
+            if direction == .sendonly, let track = sending {
                 s.appendAttribute(SDPMediaStreamID(streamID: track.streamID, trackID: track.trackID))
                 s.appendAttribute(SDPSSRC(ssrc: track.ssrc, attribute: "cname", value: track.cname))
                 s.appendAttribute(SDPSSRC(ssrc: track.ssrc, attribute: "msid", value: "\(track.streamID) \(track.trackID)"))
@@ -262,7 +286,7 @@ public enum SDPAnswerer {
             for x in ssrcs where !unique.contains(x) { unique.append(x) }
             negotiated.append(NegotiatedMedia(mid: mid, kind: kind, payloadType: codec.payloadType, codec: codec.encodingName,
                                               clockRate: codec.clockRate, extensions: extensions, remoteSSRCs: unique, direction: direction,
-                                              formatParameters: fmtp.first?.text ?? ""))
+                                              formatParameters: fmtp.first?.text ?? "", outboundSSRC: direction == .sendonly ? sending?.ssrc : nil))
         }
         guard !negotiated.isEmpty else { throw .noUsableMedia }
         // Our one transport carries every accepted section: bundled as the offer bundled them

@@ -50,12 +50,17 @@ public enum SDPOfferer {
                              fingerprint: [UInt8], candidates: [SDPICECandidate]) -> SessionDescription {
         var sdp = SessionDescription(sessionID: sessionID, sessionVersion: version)
         let live = sections.filter { $0.track != nil }.map(\.mid)
-        sdp.appendAttribute(SDPGroup(semantics: "BUNDLE", mids: live))
+        // With every track ended, the first section stays in the group, inactive but not
+        // rejected: a BUNDLE group needs a section that is not (RFC 8843 §7.3.3), max-bundle
+        // peers refuse an offer without one, and the transport must outlive the tracks.
+        let tag = live.isEmpty ? sections.first?.mid : nil
+        sdp.appendAttribute(SDPGroup(semantics: "BUNDLE", mids: tag.map { [$0] } ?? live))
         sdp.appendAttribute("ice-lite")
         sdp.appendAttribute("msid-semantic", " WMS *")
         for section in sections {
             let pt = section.payloadType
-            var m = MediaDescription(kind: section.kind.rawValue, port: section.track == nil ? 0 : 9, proto: "UDP/TLS/RTP/SAVPF", formats: ["\(pt)"])
+            let kept = section.track != nil || section.mid == tag
+            var m = MediaDescription(kind: section.kind.rawValue, port: kept ? 9 : 0, proto: "UDP/TLS/RTP/SAVPF", formats: ["\(pt)"])
             m.lines.append(SDPLine("c", "IN IP4 0.0.0.0"))
             m.appendAttribute("mid", section.mid)
             m.appendAttribute("ice-ufrag", iceUfrag)
@@ -81,6 +86,8 @@ public enum SDPOfferer {
                 m.appendAttribute(SDPMediaStreamID(streamID: t.streamID, trackID: t.trackID))
                 m.appendAttribute(SDPSSRC(ssrc: t.ssrc, attribute: "cname", value: t.cname))
                 m.appendAttribute(SDPSSRC(ssrc: t.ssrc, attribute: "msid", value: "\(t.streamID) \(t.trackID)"))
+            }
+            if kept {
                 for c in candidates { m.appendAttribute(c) }
                 m.appendAttribute("end-of-candidates")
             }

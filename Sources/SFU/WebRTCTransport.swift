@@ -51,9 +51,10 @@ public final class WebRTCTransport {
     /// DTLS is over for good (released, final flight no longer needed): drop what is left of it.
     func dtlsFinished() { dtls = nil }
 
+    /// The track whose stream `ssrc` is (`MediaRouter.bindStream` binds a new one).
     @inline(__always)
-    func publishedTrack(payloadType: UInt8) -> MediaRouter.Track? {
-        for t in publishedTracks where t.payloadType == payloadType { return t }
+    func publishedTrack(ssrc: UInt32) -> MediaRouter.Track? {
+        for t in publishedTracks where t.ssrc == ssrc { return t }
         return nil
     }
 

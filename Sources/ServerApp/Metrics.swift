@@ -50,6 +50,10 @@ enum Metrics {
             counter("shihui_media_nacks_answered_total", "Packets retransmitted from the cache for subscribers' NACKs.", media.nacksAnswered)
             counter("shihui_media_keyframe_requests_total", "PLIs sent to publishers.", media.keyframeRequests)
             counter("shihui_media_nacks_sent_total", "NACKs sent to publishers for packets they lost on the way to us.", media.nacksSent)
+            out += "# HELP shihui_media_keyframes_received_total Keyframes that arrived from publishers and sources, by codec.\n"
+                + "# TYPE shihui_media_keyframes_received_total counter\n"
+                + "shihui_media_keyframes_received_total{codec=\"VP8\"} \(media.keyframesVP8)\n"
+                + "shihui_media_keyframes_received_total{codec=\"H264\"} \(media.keyframesH264)\n"
             counter("shihui_media_transports_connected_total", "Peer connections whose DTLS-SRTP handshake completed.", media.transportsConnected)
             counter("shihui_media_dtls_failures_total", "DTLS handshakes refused (bad fingerprint, errors).", media.dtlsFailures)
             counter("shihui_media_connect_timeouts_total", "Transports closed for not connecting (ICE, DTLS) within --connect-timeout.", media.connectTimeouts)

@@ -20,12 +20,13 @@ extension SignalingApplication {
             return [reply(session, ["type": "error", "code": "media_unavailable", "message": "the media plane is not running", "id": message.id ?? ""])]
         }
         switch message {
-        case .offer(let id, _, let sdp):
+        case .offer(let id, _, let sdp, let sources):
             do throws(MediaService.Failure) {
-                let (resource, answer, kinds) = try media.publish(offer: sdp, publisher: ParticipantKey(room: room.name, identity: participant.identity), session: session)
-                let tracks = kinds.map { TrackInfo(sid: "TR_\(resource.prefix(10))_\($0)", kind: $0.rawValue) }
-                var out: [ConnectionAction] = [reply(session, ["type": "answer", "target": "publisher", "sdp": answer, "id": id ?? "",
-                                                               "tracks": tracks.map { ["sid": $0.sid, "kind": $0.kind, "muted": false] }])]
+                let hints = sources.compactMapValues(TrackSource.init(rawValue:))
+                let published = try media.publish(offer: sdp, publisher: ParticipantKey(room: room.name, identity: participant.identity), session: session, hints: hints)
+                let tracks = Self.trackInfos(published.tracks, keeping: participant.tracks)
+                var out: [ConnectionAction] = [reply(session, ["type": "answer", "target": "publisher", "sdp": published.answer, "id": id ?? "",
+                                                               "tracks": tracks.map(\.json)])]
                 out += actions(registry.setTracks(session: session, tracks: tracks))
                 for other in room.participants where other.session != session && other.session >= 0 { out += offerSubscriber(other.session) }
                 return out
@@ -40,8 +41,8 @@ extension SignalingApplication {
                 }
             }
         case .mute(_, let trackSid, let muted):
-            if let kind = participant.tracks.first(where: { $0.sid == trackSid }).flatMap({ MediaKind(sdp: $0.kind) }) {
-                media.setMuted(publisher: ParticipantKey(room: room.name, identity: participant.identity), kind: kind, muted: muted)
+            if let source = participant.tracks.first(where: { $0.sid == trackSid }).flatMap({ TrackSource(rawValue: $0.source) }) {
+                media.setMuted(publisher: ParticipantKey(room: room.name, identity: participant.identity), source: source, muted: muted)
             }
             return []
         case .answer(let id, _, let sdp):
@@ -51,6 +52,15 @@ extension SignalingApplication {
             }
         default:
             return []
+        }
+    }
+
+    /// The tracks signaling lists for what a publisher now publishes; a track kept through a
+    /// renegotiation keeps its mute state.
+    static func trackInfos(_ tracks: [MediaService.Published.Track], keeping old: [TrackInfo]) -> [TrackInfo] {
+        tracks.map { t in
+            TrackInfo(sid: t.sid, kind: t.kind.rawValue, source: t.source.rawValue, codec: t.codec.encodingName,
+                      muted: old.first { $0.sid == t.sid }?.muted ?? false)
         }
     }
 

@@ -82,9 +82,10 @@ extension SignalingApplication {
         let session = nextSyntheticSession
         nextSyntheticSession -= 1
         do throws(MediaService.Failure) {
-            let (resource, answer, kinds) = try media.publish(offer: text, publisher: ParticipantKey(room: room, identity: token.identity), session: session)
+            let published = try media.publish(offer: text, publisher: ParticipantKey(room: room, identity: token.identity), session: session)
+            let (resource, answer) = (published.resource, published.answer)
             var out = registry.join(session: session, token: token, now: instant(now)).filter { !Self.targets($0, session) }
-            out += registry.setTracks(session: session, tracks: kinds.map { TrackInfo(sid: "TR_\(resource.prefix(10))_\($0)", kind: $0.rawValue) })
+            out += registry.setTracks(session: session, tracks: Self.trackInfos(published.tracks, keeping: []))
             var result = actions(out)
             // Meeting participants in the room receive the WHIP publisher like any other.
             for other in registry.rooms[room]?.participants ?? [] where other.session >= 0 { result += offerSubscriber(other.session) }

@@ -25,6 +25,7 @@ enum WebClient {
   <input id="token" placeholder="access token (shihui-server token --room R --identity I --publish --subscribe)">
   <button id="joinButton">Join</button>
   <button id="leaveButton" disabled>Leave</button>
+  <button id="shareButton" disabled>Share screen</button>
 </div>
 <div id="status">not connected</div>
 <div id="people"></div>
@@ -44,7 +45,11 @@ const linkToken = fragment.get("token");
 if (location.hash) history.replaceState(null, "", location.pathname + location.search);
 const $ = id => document.getElementById(id);
 const config = { iceServers: [], bundlePolicy: "max-bundle" };
-let ws, publisher, subscriber, statsTimer;
+let ws, publisher, subscriber, statsTimer, local;
+// The screen being shared (a stream) and its sender on the publisher connection.
+let screen = null, screenSender = null;
+// One publisher offer at a time: a change made while one awaits its answer is offered after it.
+let offering = false, offerAgain = false;
 const people = new Map();
 
 function status(text) { $("status").textContent = text; }
@@ -52,14 +57,14 @@ function status(text) { $("status").textContent = text; }
 function send(message) { ws.send(JSON.stringify(message)); }
 
 function showPeople() {
-  $("people").textContent = "In the room: " + [...people.values()].map(p => p.name + (p.tracks.length ? " (" + p.tracks.map(t => t.kind).join(", ") + ")" : "")).join(" · ");
+  $("people").textContent = "In the room: " + [...people.values()].map(p => p.name + (p.tracks.length ? " (" + p.tracks.map(t => t.source || t.kind).join(", ") + ")" : "")).join(" · ");
 }
 
-function tile(id, label) {
+function tile(id, label, large) {
   let t = document.getElementById("tile-" + id);
   if (!t) {
     t = document.createElement("div");
-    t.className = "tile";
+    t.className = large ? "tile screen" : "tile";
     t.id = "tile-" + id;
     t.innerHTML = "<video autoplay playsinline></video><span></span>";
     t.querySelector("span").textContent = label;
@@ -69,7 +74,7 @@ function tile(id, label) {
 }
 
 async function join(token) {
-  const local = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+  local = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
   const me = tile("local", "me");
   me.muted = true;
   me.srcObject = local;
@@ -82,7 +87,7 @@ async function join(token) {
       status("joined room " + m.room.name + " as " + m.participant.name);
       for (const p of m.participants) people.set(p.identity, p);
       showPeople();
-      await publish(local);
+      await publish();
       break;
     case "participant_joined": case "participant_updated":
       people.set(m.participant.identity, m.participant); showPeople(); break;
@@ -91,12 +96,16 @@ async function join(token) {
       document.querySelectorAll("[id^='tile-" + m.identity + "']").forEach(t => t.remove());
       break;
     case "answer":
-      await publisher.setRemoteDescription({ type: "answer", sdp: m.sdp }); break;
+      await publisher.setRemoteDescription({ type: "answer", sdp: m.sdp });
+      offering = false;
+      if (offerAgain) { offerAgain = false; await offerPublisher(); }
+      break;
     case "offer":
       await answerSubscriber(m.sdp); break;
     case "leave":
       status("left: " + m.reason); break;
     case "error":
+      if (m.code === "bad_offer" || m.code === "server_busy") offering = false;
       status("error " + m.code + ": " + m.message); break;
     }
   };
@@ -105,11 +114,81 @@ async function join(token) {
   if (params.get("autotest")) statsTimer = setInterval(report, 1000);
 }
 
-async function publish(stream) {
+async function publish() {
   publisher = new RTCPeerConnection(config);
-  for (const track of stream.getTracks()) publisher.addTrack(track, stream);
+  for (const track of local.getTracks()) publisher.addTrack(track, local);
+  // ?codec=h264 sends the camera in H.264 (what phones encode in hardware), ?codec=vp8 in VP8.
+  const codec = (params.get("codec") || "").toLowerCase();
+  if (codec && RTCRtpSender.getCapabilities) {
+    const all = RTCRtpSender.getCapabilities("video").codecs;
+    const wanted = all.filter(c => c.mimeType.toLowerCase() === "video/" + codec && !/packetization-mode=0/.test(c.sdpFmtpLine || ""));
+    for (const t of publisher.getTransceivers()) {
+      if (wanted.length && t.sender.track && t.sender.track.kind === "video") t.setCodecPreferences([...wanted, ...all.filter(c => !wanted.includes(c))]);
+    }
+  }
+  $("shareButton").disabled = false;
+  await offerPublisher();
+  // Test pages (?share=START-STOP, seconds): a canvas stands in for the screen.
+  const share = /^(\d+)-(\d+)$/.exec(params.get("share") || "");
+  if (share) {
+    setTimeout(() => startShare().catch(e => status("error: " + e)), share[1] * 1000);
+    setTimeout(() => stopShare().catch(e => status("error: " + e)), share[2] * 1000);
+  }
+}
+
+// What each sending section carries, by mid (docs/signaling.md, "sources").
+function sourceOf(track) {
+  if (screen && screen.getTracks().includes(track)) return track.kind === "audio" ? "screen_audio" : "screen";
+  return track.kind === "audio" ? "microphone" : "camera";
+}
+
+async function offerPublisher() {
+  if (offering) { offerAgain = true; return; }
+  offering = true;
   await publisher.setLocalDescription(await publisher.createOffer());
-  send({ type: "offer", target: "publisher", sdp: publisher.localDescription.sdp });
+  const sources = {};
+  for (const t of publisher.getTransceivers()) if (t.mid !== null && t.sender.track) sources[t.mid] = sourceOf(t.sender.track);
+  send({ type: "offer", target: "publisher", sdp: publisher.localDescription.sdp, sources });
+}
+
+function canvasScreen() {
+  const canvas = document.createElement("canvas");
+  canvas.width = 1280; canvas.height = 720;
+  const g = canvas.getContext("2d");
+  let n = 0;
+  const draw = () => {
+    if (!screen) return;
+    g.fillStyle = "#246"; g.fillRect(0, 0, 1280, 720);
+    g.fillStyle = "#fff"; g.font = "64px sans-serif"; g.fillText("shared screen " + n++, 80 + (n % 400), 360);
+    requestAnimationFrame(draw);
+  };
+  const stream = canvas.captureStream(15);
+  setTimeout(draw, 0);
+  return stream;
+}
+
+async function startShare() {
+  if (screen || !publisher) return;
+  screen = params.get("share") ? canvasScreen() : await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+  const track = screen.getVideoTracks()[0];
+  track.onended = () => stopShare();
+  screenSender = publisher.addTrack(track, screen);
+  const view = tile("local-screen", "my screen", true);
+  view.muted = true;
+  view.srcObject = screen;
+  $("shareButton").textContent = "Stop sharing";
+  await offerPublisher();
+}
+
+async function stopShare() {
+  if (!screen) return;
+  if (screenSender) publisher.removeTrack(screenSender);
+  screen.getTracks().forEach(t => t.stop());
+  screen = screenSender = null;
+  const t = document.getElementById("tile-local-screen");
+  if (t) t.remove();
+  $("shareButton").textContent = "Share screen";
+  await offerPublisher();
 }
 
 async function answerSubscriber(sdp) {
@@ -122,8 +201,17 @@ async function answerSubscriber(sdp) {
         audio.play().catch(() => {});
         return;
       }
-      const owner = e.streams[0] ? e.streams[0].id : e.track.id;
-      tile(owner + "-video", (people.get(owner) || { name: owner }).name).srcObject = new MediaStream([e.track]);
+      // The track id is "<identity>-video" for a camera, "<identity>-screen" for a screen.
+      const stream = e.streams[0];
+      const owner = stream ? stream.id : e.track.id;
+      const shared = e.track.id.endsWith("-screen");
+      const id = owner + (shared ? "-screen" : "-video");
+      const name = (people.get(owner) || { name: owner }).name;
+      tile(id, shared ? name + " (screen)" : name, shared).srcObject = new MediaStream([e.track]);
+      if (stream) stream.onremovetrack = ev => {
+        const gone = document.getElementById("tile-" + owner + (ev.track.id.endsWith("-screen") ? "-screen" : "-video"));
+        if (gone) gone.remove();
+      };
     };
   }
   await subscriber.setRemoteDescription({ type: "offer", sdp });
@@ -132,10 +220,14 @@ async function answerSubscriber(sdp) {
 }
 
 async function report() {
-  const out = { framesDecoded: 0, videoBytes: 0, audioPackets: 0, audioSamples: 0, sentFrames: 0 };
+  const out = { framesDecoded: 0, videoBytes: 0, audioPackets: 0, audioSamples: 0, sentFrames: 0, byTrack: {}, sharing: !!screen,
+                tiles: [...document.querySelectorAll(".tile")].map(t => t.id) };
   if (subscriber) {
     (await subscriber.getStats()).forEach(s => {
-      if (s.type === "inbound-rtp" && s.kind === "video") { out.framesDecoded += s.framesDecoded || 0; out.videoBytes += s.bytesReceived || 0; }
+      if (s.type === "inbound-rtp" && s.kind === "video") {
+        out.framesDecoded += s.framesDecoded || 0; out.videoBytes += s.bytesReceived || 0;
+        if (s.trackIdentifier) out.byTrack[s.trackIdentifier] = (out.byTrack[s.trackIdentifier] || 0) + (s.framesDecoded || 0);
+      }
       if (s.type === "inbound-rtp" && s.kind === "audio") { out.audioPackets += s.packetsReceived || 0; out.audioSamples += s.totalSamplesReceived || 0; }
     });
   }
@@ -148,12 +240,19 @@ function cleanup() {
   if (publisher) publisher.close();
   if (subscriber) subscriber.close();
   publisher = subscriber = null;
+  // Leaving turns the camera, microphone and any shared screen off.
+  for (const s of [local, screen]) if (s) s.getTracks().forEach(t => t.stop());
+  local = screen = screenSender = null;
+  offering = offerAgain = false;
   $("joinButton").disabled = false;
   $("leaveButton").disabled = true;
+  $("shareButton").disabled = true;
+  $("shareButton").textContent = "Share screen";
 }
 
 $("joinButton").onclick = () => join($("token").value.trim()).catch(e => status("error: " + e));
 $("leaveButton").onclick = () => { send({ type: "leave" }); };
+$("shareButton").onclick = () => (screen ? stopShare() : startShare()).catch(e => status("error: " + e));
 if (linkToken) { $("token").value = linkToken; join(linkToken).catch(e => status("error: " + e)); }
 else if (params.get("token")) status("pass the token after # (/#token=…), not in the query string");
 """#
@@ -165,6 +264,7 @@ else if (params.get("token")) status("pass the token after # (/#token=…), not 
   #videos { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: .5rem; }
   video { width: 100%; background: #000; border-radius: 6px; }
   .tile { position: relative; }
+  .tile.screen { grid-column: 1 / -1; }
   .tile span { position: absolute; left: .5rem; bottom: .5rem; background: #0008; padding: 0 .4rem; border-radius: 4px; }
   #status { color: #9c9; margin: .5rem 0; }
 """#

@@ -7,7 +7,8 @@ public enum ClientMessage: Equatable, Sendable {
     case leave(id: String?)
     case kick(id: String?, identity: String, reason: String?)
     /// SDP offer/answer and trickle for the publisher or subscriber peer connection (media issue).
-    case offer(id: String?, target: PeerTarget, sdp: String)
+    /// `sources`: what each publisher section (by mid) carries, `TrackSource`'s names.
+    case offer(id: String?, target: PeerTarget, sdp: String, sources: [String: String] = [:])
     case answer(id: String?, target: PeerTarget, sdp: String)
     case trickle(id: String?, target: PeerTarget, candidate: String)
 
@@ -16,11 +17,14 @@ public enum ClientMessage: Equatable, Sendable {
     /// Largest message accepted (an SDP offer with simulcast is ~10 KiB).
     public static let maximumBytes = 256 * 1024
     static let maximumMetadataBytes = 64 * 1024
+    /// The track sources an offer may name (the SFU's `TrackSource`), and how many at most.
+    public static let trackSources: Set<String> = ["microphone", "camera", "screen", "screen_audio"]
+    static let maximumSources = 16
 
     public var id: String? {
         switch self {
         case .ping(let id), .updateMetadata(let id, _, _), .mute(let id, _, _), .leave(let id), .kick(let id, _, _),
-             .offer(let id, _, _), .answer(let id, _, _), .trickle(let id, _, _): id
+             .offer(let id, _, _, _), .answer(let id, _, _), .trickle(let id, _, _): id
         }
     }
 
@@ -65,7 +69,20 @@ public enum ClientMessage: Equatable, Sendable {
             return .mute(id: id, trackSid: try string("track", max: 64), muted: muted)
         case "leave": return .leave(id: id)
         case "kick": return .kick(id: id, identity: try string("identity", max: 256), reason: try optionalString("reason", max: 256))
-        case "offer": return .offer(id: id, target: try target(), sdp: try string("sdp", max: maximumBytes))
+        case "offer":
+            var sources: [String: String] = [:]
+            if let raw = object["sources"], !raw.isNull {
+                guard let entries = raw.object, entries.count <= maximumSources else {
+                    throw SignalingError("invalid_message", "offer: sources must be an object of at most \(maximumSources) mids", id: id)
+                }
+                for (mid, value) in entries {
+                    guard mid.utf8.count <= 64, let source = value.string, trackSources.contains(source) else {
+                        throw SignalingError("invalid_message", "offer: sources maps a mid to one of \(trackSources.sorted().joined(separator: ", "))", id: id)
+                    }
+                    sources[mid] = source
+                }
+            }
+            return .offer(id: id, target: try target(), sdp: try string("sdp", max: maximumBytes), sources: sources)
         case "answer": return .answer(id: id, target: try target(), sdp: try string("sdp", max: maximumBytes))
         case "trickle": return .trickle(id: id, target: try target(), candidate: try string("candidate", max: 1024))
         default: throw SignalingError("unknown_type", "unknown message type \(type)", id: id)

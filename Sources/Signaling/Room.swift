@@ -2,15 +2,21 @@
 public struct TrackInfo: Equatable, Sendable {
     public var sid: String
     public var kind: String
+    /// `camera`, `microphone`, `screen` or `screen_audio`.
+    public var source: String
+    /// As `a=rtpmap` names it: `opus`, `VP8`, `H264`.
+    public var codec: String
     public var muted: Bool
 
-    public init(sid: String, kind: String, muted: Bool = false) {
+    public init(sid: String, kind: String, source: String, codec: String, muted: Bool = false) {
         self.sid = sid
         self.kind = kind
+        self.source = source
+        self.codec = codec
         self.muted = muted
     }
 
-    var json: [String: Any] { ["sid": sid, "kind": kind, "muted": muted] }
+    public var json: [String: Any] { ["sid": sid, "kind": kind, "source": source, "codec": codec, "muted": muted] }
 }
 
 /// One participant of a room. `session` is the signaling connection it is bound to.

@@ -190,7 +190,7 @@ public struct RoomRegistry: Sendable {
             guard room.participants[index].grants.admin else { return fail("permission_denied", "kick needs the admin grant") }
             guard let victim = room.participant(target) else { return fail("participant_not_found", "no participant \(target) in room \(roomName)") }
             return [ok()] + remove(session: victim.session, reason: "kicked" + (reason.map { ": \($0)" } ?? ""), now: now, closeCode: 1000)
-        case .offer(_, let target, _):
+        case .offer(_, let target, _, _):
             guard target == .publisher else { return fail("invalid_message", "the server offers the subscriber connection; answer it") }
             guard room.participants[index].grants.publish else { return fail("permission_denied", "publishing needs the publish grant") }
             return [.media(session, message)]

@@ -285,3 +285,19 @@ class SessionProcess:
             self.proc.kill()
         self.proc.wait()
         assert not self.members(), f"processes of session {self.proc.pid} survived: {self.members()}"
+
+
+def page_stats(log):
+    """Every SHIHUI-STATS object a web-client page printed to its console log, in order (the
+    objects nest; Firefox escapes their quotes)."""
+    found = []
+    decoder = json.JSONDecoder()
+    for line in log.replace('\\"', '"').splitlines():
+        at = line.find("SHIHUI-STATS {")
+        if at < 0:
+            continue
+        try:
+            found.append(decoder.raw_decode(line, at + len("SHIHUI-STATS "))[0])
+        except json.JSONDecodeError:
+            pass
+    return found

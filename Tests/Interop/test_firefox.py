@@ -4,12 +4,10 @@ offers its second section as `m=video 0 … a=bundle-only`, which the answerer u
 Firefox never published video). The server and both browsers run in one network namespace of
 their own with loopback and a default route through it (Firefox gathers no candidate without a
 default route). The whole process group is killed at the end."""
-import json
-import re
 import tempfile
 from pathlib import Path
 
-from conftest import SECRET, SERVER, chromium_page, make_token, require_root, run_browsers
+from conftest import SECRET, SERVER, chromium_page, make_token, page_stats, require_root, run_browsers
 
 RUN_SECONDS = 30
 
@@ -29,13 +27,8 @@ user_pref("app.update.disabledForTesting", true);
 
 
 def stats(log):
-    """The last SHIHUI-STATS object a page printed (Firefox may escape the quotes)."""
-    found = []
-    for m in re.findall(r"SHIHUI-STATS (\{.*?\})", log.replace('\\"', '"')):
-        try:
-            found.append(json.loads(m))
-        except json.JSONDecodeError:
-            pass
+    """The last SHIHUI-STATS object a page printed."""
+    found = page_stats(log)
     return found[-1] if found else None
 
 

@@ -2,12 +2,10 @@
 each reports through RTCPeerConnection.getStats() that remote video frames are decoded and audio
 is received. The server and both browsers run in their own network namespace with only loopback
 (Chromium gathers 127.0.0.1 candidates only there)."""
-import json
-import re
 import tempfile
 from pathlib import Path
 
-from conftest import SECRET, SERVER, chromium_page, make_token, require_root, run_browsers
+from conftest import SECRET, SERVER, chromium_page, make_token, page_stats, require_root, run_browsers
 
 RUN_SECONDS = 25
 
@@ -32,7 +30,7 @@ def test_two_browsers_see_and_hear_each_other():
         results = {}
         for name in ("ana", "ben"):
             log = Path(work, f"{name}.log").read_text(errors="replace")
-            stats = [json.loads(m) for m in re.findall(r"SHIHUI-STATS (\{.*?\})", log)]
+            stats = page_stats(log)
             assert stats, f"{name} reported no stats:\n{log[-3000:]}\n--- server ---\n{Path(work, 'server.log').read_text()[-2000:]}"
             results[name] = stats[-1]
         print(f"\nweb_client_stats={results}")

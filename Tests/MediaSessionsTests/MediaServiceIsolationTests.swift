@@ -35,7 +35,7 @@ struct MediaServiceIsolationTests {
     @Test func resourcesKnowTheirOwner() throws {
         let media = try SubscriberRenegotiationTests.service()
         let publisher = ParticipantKey(room: "r1", identity: "cam")
-        let (whip, _, _) = try media.publish(offer: Self.offer, publisher: publisher, session: -1)
+        let whip = try media.publish(offer: Self.offer, publisher: publisher, session: -1).resource
         let viewer = ParticipantKey(room: "r1", identity: "ops")
         let (whep, _) = try media.view(offer: try Self.viewerOffer(), publisher: publisher, viewer: viewer, session: 0)
         #expect(media.resource(whip)?.kind == .whip && media.resource(whip)?.owner == publisher)
@@ -44,7 +44,7 @@ struct MediaServiceIsolationTests {
         media.transportConnected(resource: whip)
         #expect(media.pending == [whep])
         // A second publish with the same identity replaces the first session.
-        let (again, _, _) = try media.publish(offer: Self.offer, publisher: publisher, session: -2)
+        let again = try media.publish(offer: Self.offer, publisher: publisher, session: -2).resource
         #expect(media.resource(whip) == nil && media.resource(again) != nil)
     }
 
@@ -70,7 +70,7 @@ struct MediaServiceIsolationTests {
     @Test func pendingTransportsAreCappedServerWide() throws {
         let media = try SubscriberRenegotiationTests.service(limits: MediaService.Limits(maxPendingTransports: 3, maxViewerSessionsPerIdentity: 10))
         var made: [String] = []
-        for i in 0..<3 { made.append(try media.publish(offer: Self.offer, publisher: ParticipantKey(room: "r", identity: "p\(i)"), session: -1 - i).0) }
+        for i in 0..<3 { made.append(try media.publish(offer: Self.offer, publisher: ParticipantKey(room: "r", identity: "p\(i)"), session: -1 - i).resource) }
         #expect(throws: MediaService.Failure.busy(limit: 3)) { try media.publish(offer: Self.offer, publisher: ParticipantKey(room: "r", identity: "p9"), session: -9) }
         guard case .publisher(let r)? = media.transportFailed(resource: made[0]) else { Issue.record("not a publisher"); return }
         #expect(r.owner.identity == "p0")
@@ -88,8 +88,9 @@ struct MediaServiceIsolationTests {
         let thread = InlineMediaThread(router: MediaRouter(dtlsContext: DTLSContext(certificate: certificate), iceCredentials: credentials))
         let media = MediaService(loop: thread, certificate: certificate, candidateAddress: TransportAddress("127.0.0.1:7882")!, credentials: credentials)
         let cam = ParticipantKey(room: "r", identity: "cam")
-        let (whip, _, kinds) = try media.publish(offer: Self.offer, publisher: cam, session: -1)
-        #expect(kinds == [.audio, .video] && thread.router.transports.count == 1)
+        let published = try media.publish(offer: Self.offer, publisher: cam, session: -1)
+        let whip = published.resource
+        #expect(published.kinds == [.audio, .video] && published.tracks.map(\.source) == [.microphone, .camera] && thread.router.transports.count == 1)
         #expect(thread.router.hasTrack(MediaRouter.TrackKey(publisher: cam, kind: .video)))
         let (whep, _) = try media.view(offer: try Self.viewerOffer(), publisher: cam, viewer: ParticipantKey(room: "r", identity: "v"), session: 0)
         #expect(thread.router.transports.count == 2 && thread.router.transports.values.map { $0.subscriptions.count }.sorted() == [0, 2])

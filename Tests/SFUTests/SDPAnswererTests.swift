@@ -41,7 +41,7 @@ struct SDPAnswererTests {
     @Test func viewerOfferGetsSendonlyWithSSRC() throws {
         let text = try Fixture.text("sdp/chromium-offer.sdp").replacingOccurrences("a=sendrecv", "a=recvonly")
         var p = Self.parameters
-        p.outbound = [.video: .init(ssrc: 1111, cname: "shihui", streamID: "alice", trackID: "alice-video")]
+        p.outbound = [.init(ssrc: 1111, cname: "shihui", streamID: "alice", trackID: "alice-video", codec: .vp8)]
         let result = try SDPAnswerer.answer(try SessionDescription.parse(text), p)
         #expect(result.media.map(\.direction) == [.inactive, .sendonly])  // no audio track to send
         let video = result.answer.media[1]
@@ -160,8 +160,8 @@ struct H264NegotiationTests {
     @Test func viewersAreAnsweredInTheTracksCodec() throws {
         let viewerText = try Fixture.text("sdp/chromium-offer.sdp").replacingOccurrences("a=sendrecv", "a=recvonly")
         var p = SDPAnswererTests.parameters
-        p.outbound = [.video: .init(ssrc: 7, cname: "c", streamID: "cam", trackID: "cam-video", codec: .h264,
-                                     formatParameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f")]
+        p.outbound = [.init(ssrc: 7, cname: "c", streamID: "cam", trackID: "cam-video", codec: .h264,
+                            formatParameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f")]
         let r = try SDPAnswerer.answer(try SessionDescription.parse(viewerText), p)
         let video = try #require(r.media.first { $0.kind == .video })
         #expect(video.direction == .sendonly && video.mediaCodec == .h264 && video.payloadType == 108)  // 108: mode 1, 42e01f
@@ -181,5 +181,22 @@ struct H264NegotiationTests {
         #expect(m.formats == ["102"])
         #expect(try m.values(SDPRTPMap.self).map(\.encodingName) == ["H264"])
         #expect(try m.values(SDPFormatParameters.self).first?.text == "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f")
+    }
+
+    /// Ended tracks' sections are rejected (port 0) and leave the BUNDLE group; once every
+    /// track has ended, the first section stays in it, inactive with port 9 (Chromium refuses a
+    /// max-bundle offer with no BUNDLE group, and the transport must outlive the tracks).
+    @Test func anOfferWithEveryTrackEndedKeepsItsBundle() throws {
+        let track = SDPAnswerer.OutboundTrack(ssrc: 9, cname: "c", streamID: "cam", trackID: "cam-video", codec: .vp8)
+        func offer(_ sections: [SDPOfferer.Section]) throws -> SessionDescription {
+            try SessionDescription.parse(SDPOfferer.offer(sessionID: 1, version: 2, sections: sections, iceUfrag: "u", icePassword: "p",
+                                                          fingerprint: Array(0..<32), candidates: SDPAnswererTests.parameters.candidates).serialized())
+        }
+        let some = try offer([SDPOfferer.Section(mid: "0", kind: .audio, track: nil), SDPOfferer.Section(mid: "1", kind: .video, track: track)])
+        #expect(some.bundleMids == ["1"] && some.media.map(\.port) == [0, 9])
+        let none = try offer([SDPOfferer.Section(mid: "0", kind: .audio, track: nil), SDPOfferer.Section(mid: "1", kind: .video, track: nil)])
+        #expect(none.bundleMids == ["0"] && none.media.map(\.port) == [9, 0])
+        #expect(none.media[0].direction == .inactive && none.media[0].attribute("ssrc") == nil)
+        #expect(try none.media[0].values(SDPICECandidate.self).count == 1)
     }
 }
