@@ -202,7 +202,7 @@ public final class MediaService {
         let sources = label(&published, result, hints: hints)
         let state = mediaState
         loop.perform { router in
-            let id = router.addTransport(answer: result, localUfrag: ufrag, now: DispatchTime.now().uptimeNanoseconds)
+            let id = router.addTransport(result.transport, localUfrag: ufrag, now: DispatchTime.now().uptimeNanoseconds)
             router.publish(transport: id, publisher: key, sources: sources)
             state.add(resource, id)
         }
@@ -230,19 +230,19 @@ public final class MediaService {
     /// Gives each received section of `result` its source and track (kept from `published`
     /// when its mid, source and codec are unchanged); returns the sources by mid.
     private func label(_ published: inout Published, _ result: SDPAnswerer.Result, hints: [String: TrackSource]) -> [String: TrackSource] {
-        let received = result.media.filter { $0.direction == .recvonly }
+        let received = result.media.filter { $0.direction == .receiving }
         var kept: [String: TrackSource] = [:]
         for t in published.tracks { kept[t.mid] = t.source }
         let sources = TrackSource.assign(received.map { ($0.mid, $0.kind) }, kept: kept, hints: hints)
         var tracks: [Published.Track] = []
         for m in received {
             guard let source = sources[m.mid] else { continue }
-            if let same = published.tracks.first(where: { $0.mid == m.mid && $0.source == source && $0.codec == m.forwardedCodec }) {
+            if let same = published.tracks.first(where: { $0.mid == m.mid && $0.source == source && $0.codec == m.codec }) {
                 tracks.append(same)
                 continue
             }
             published.tracksMade += 1
-            tracks.append(Published.Track(source: source, mid: m.mid, codec: m.forwardedCodec, formatParameters: m.formatParameters,
+            tracks.append(Published.Track(source: source, mid: m.mid, codec: m.codec, formatParameters: m.formatParameters,
                                           sid: "TR_\(published.resource.prefix(10))_\(published.tracksMade)"))
         }
         published.tracks = tracks
@@ -269,7 +269,7 @@ public final class MediaService {
         let subscriptions = result.media.compactMap { m in outbound.first { $0.1.ssrc == m.outboundSSRC }.map { ($0.0, $0.1.ssrc) } }
         loop.perform { router in
             let now = DispatchTime.now().uptimeNanoseconds
-            let id = router.addTransport(answer: result, localUfrag: ufrag, now: now)
+            let id = router.addTransport(result.transport, localUfrag: ufrag, now: now)
             for (source, ssrc) in subscriptions {
                 router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: key, source: source), ssrc: ssrc, now: now)
             }
@@ -429,7 +429,7 @@ public final class MediaService {
         }
         loop.perform { router in
             let now = DispatchTime.now().uptimeNanoseconds
-            let id = router.transportID(localUfrag: ufrag) ?? router.addTransport(answer: result, localUfrag: ufrag, now: now)
+            let id = router.transportID(localUfrag: ufrag) ?? router.addTransport(result.transport, localUfrag: ufrag, now: now)
             router.updateSubscriber(transport: id, media: result.media, subscriptions: subscriptions, now: now)
         }
         return .success(sub.stale)

@@ -94,7 +94,7 @@ public final class MediaRouter {
             self.payloadType = payloadType
             self.clockRate = clockRate
             receive = ReceiveStatistics(clockRate: clockRate)
-            // Audio negotiates no NACK (SDPAnswerer.audioFeedback): its cache stays at its minimum.
+            // Audio is negotiated without NACK (the control plane offers none): its cache stays minimal.
             cache = codec.isVideo ? PacketCache(initialCapacity: 8, maximumCapacity: 512) : PacketCache(initialCapacity: 1, maximumCapacity: 1)
         }
 
@@ -168,12 +168,12 @@ public final class MediaRouter {
         /// octets sent, retransmissions included.
         var packetsSent: UInt32 = 0
         var octetsSent: UInt32 = 0
-        init(viewer: WebRTCTransport, track: Track, media: SDPAnswerer.NegotiatedMedia, ssrc: UInt32, clockRate: UInt32) {
+        init(viewer: WebRTCTransport, track: Track, media: MediaSection, ssrc: UInt32, clockRate: UInt32) {
             self.viewer = viewer
             self.track = track
             self.payloadType = media.payloadType
             rewriter = RTPStreamRewriter(outboundSSRC: ssrc, clockRate: clockRate, initialSequenceNumber: UInt16.random(in: 1...0x7FFF))
-            midExtension = MidExtensionBlock(id: media.extensions[SDPOfferer.midURI], mid: media.mid.utf8)
+            midExtension = MidExtensionBlock(id: media.extensions[MediaSection.midExtensionURI], mid: media.mid.utf8)
         }
     }
 
@@ -281,7 +281,7 @@ public final class MediaRouter {
     /// Adds a transport for a negotiated peer connection whose ICE ufrag is `localUfrag` (its
     /// password is `iceCredentials.password(for: localUfrag)`); returns its ID.
     @discardableResult
-    public func addTransport(answer: SDPAnswerer.Result, localUfrag: String, now: UInt64) -> WebRTCTransport.ID {
+    public func addTransport(_ answer: TransportParameters, localUfrag: String, now: UInt64) -> WebRTCTransport.ID {
         let id = nextID
         nextID += 1
         let ice = ICELiteAgent(localUfrag: localUfrag, remoteUfrag: answer.remoteUfrag)
@@ -300,19 +300,19 @@ public final class MediaRouter {
     /// viewers and taps); a track whose section went away is unpublished.
     public func publish(transport id: WebRTCTransport.ID, publisher: ParticipantKey, sources: [String: TrackSource]? = nil) {
         guard let t = transports[id] else { return }
-        let received = t.media.filter { $0.direction == .recvonly }
+        let received = t.media.filter { $0.direction == .receiving }
         let labels = sources ?? TrackSource.assign(received.map { ($0.mid, $0.kind) })
         var list: [Track] = []
         for m in received {
             guard let source = labels[m.mid], source.kind == m.kind else { continue }
             let key = TrackKey(publisher: publisher, source: source)
-            if let kept = t.publishedTracks.first(where: { $0.key == key && $0.mid == m.mid && $0.payloadType == m.payloadType && $0.codec == m.forwardedCodec }),
+            if let kept = t.publishedTracks.first(where: { $0.key == key && $0.mid == m.mid && $0.payloadType == m.payloadType && $0.codec == m.codec }),
                tracks[key] === kept {
                 list.append(kept)
                 continue
             }
-            let track = Track(key: key, transport: id, codec: m.forwardedCodec, payloadType: m.payloadType, clockRate: m.clockRate,
-                              mid: m.mid, announcedSSRCs: m.remoteSSRCs, midExtensionID: m.extensions[SDPOfferer.midURI])
+            let track = Track(key: key, transport: id, codec: m.codec, payloadType: m.payloadType, clockRate: m.clockRate,
+                              mid: m.mid, announcedSSRCs: m.remoteSSRCs, midExtensionID: m.extensions[MediaSection.midExtensionURI])
             if let old = tracks[key] { replace(old, with: track) }  // republish keeps viewers and taps
             tracks[key] = track
             list.append(track)
@@ -323,7 +323,7 @@ public final class MediaRouter {
     }
 
     /// A renegotiated publisher connection (same ICE and DTLS, sections added or stopped).
-    public func updatePublisher(transport id: WebRTCTransport.ID, media: [SDPAnswerer.NegotiatedMedia], publisher: ParticipantKey,
+    public func updatePublisher(transport id: WebRTCTransport.ID, media: [MediaSection], publisher: ParticipantKey,
                                 sources: [String: TrackSource]) {
         guard let t = transports[id] else { return }
         t.media = mediaSections.shared(media)
@@ -333,8 +333,8 @@ public final class MediaRouter {
     /// Subscribes a viewer transport to a publisher's track of `kind`, sending with `ssrc`.
     public func subscribe(transport id: WebRTCTransport.ID, to key: TrackKey, ssrc: UInt32, now: UInt64) {
         guard let t = transports[id], let track = tracks[key],
-              let m = t.media.first(where: { $0.outboundSSRC == ssrc && $0.direction == .sendonly })
-                ?? t.media.first(where: { $0.kind == key.kind && $0.direction == .sendonly }) else { return }
+              let m = t.media.first(where: { $0.outboundSSRC == ssrc && $0.direction == .sending })
+                ?? t.media.first(where: { $0.kind == key.kind && $0.direction == .sending }) else { return }
         add(Subscription(viewer: t, track: track, media: m, ssrc: ssrc, clockRate: track.clockRate))
     }
 
@@ -347,7 +347,7 @@ public final class MediaRouter {
     }
 
     /// A renegotiated subscriber connection: replace its sections and subscribe `mid`s to tracks.
-    public func updateSubscriber(transport id: WebRTCTransport.ID, media: [SDPAnswerer.NegotiatedMedia],
+    public func updateSubscriber(transport id: WebRTCTransport.ID, media: [MediaSection],
                                  subscriptions: [(mid: String, key: TrackKey, ssrc: UInt32)], now: UInt64) {
         guard let t = transports[id] else { return }
         t.media = mediaSections.shared(media)

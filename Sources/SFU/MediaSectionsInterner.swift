@@ -5,11 +5,11 @@
 /// handed out stay valid; they just stop being shared with later ones).
 struct MediaSectionsInterner {
     static let limit = 256
-    private var lists: Set<[SDPAnswerer.NegotiatedMedia]> = []
+    private var lists: Set<[MediaSection]> = []
 
     var count: Int { lists.count }
 
-    mutating func shared(_ media: [SDPAnswerer.NegotiatedMedia]) -> [SDPAnswerer.NegotiatedMedia] {
+    mutating func shared(_ media: [MediaSection]) -> [MediaSection] {
         if let i = lists.firstIndex(of: media) { return lists[i] }
         if lists.count >= Self.limit { lists.removeAll() }
         lists.insert(media)

@@ -12,7 +12,7 @@ public final class WebRTCTransport {
     /// its kept final flight dropped (`MediaRouter.releaseAssociations`). The released object
     /// kept 128 bytes per viewer for as long as it watched (massif, 1 → 300).
     public private(set) var dtls: DTLSTransport?
-    public internal(set) var media: [SDPAnswerer.NegotiatedMedia]
+    public internal(set) var media: [MediaSection]
     public private(set) var inbound: SRTPContext?
     public private(set) var outbound: SRTPContext?
     /// The tracks this transport publishes (MediaRouter.publish), found by payload type per packet.
@@ -32,7 +32,7 @@ public final class WebRTCTransport {
     /// When the peer last sent a DTLS datagram (the same).
     var lastDTLSAt: UInt64 = 0
 
-    init(id: ID, ice: ICELiteAgent, dtls: DTLSTransport, media: [SDPAnswerer.NegotiatedMedia]) {
+    init(id: ID, ice: ICELiteAgent, dtls: DTLSTransport, media: [MediaSection]) {
         self.id = id
         self.ice = ice
         self.dtls = dtls
@@ -59,5 +59,5 @@ public final class WebRTCTransport {
     }
 
     /// The negotiated section for an incoming payload type.
-    func media(forPayloadType pt: UInt8) -> SDPAnswerer.NegotiatedMedia? { media.first { $0.payloadType == pt } }
+    func media(forPayloadType pt: UInt8) -> MediaSection? { media.first { $0.payloadType == pt } }
 }

@@ -4,12 +4,11 @@ import Testing
 
 /// Viewers that negotiated the same sections share one copy of them.
 struct MediaSectionsInternerTests {
-    static func sections(mid: String, extensionID: UInt16) -> [SDPAnswerer.NegotiatedMedia] {
-        [SDPAnswerer.NegotiatedMedia(mid: mid, kind: .video, payloadType: 96, codec: "VP8", clockRate: 90000,
-                                     extensions: [SDPOfferer.midURI: extensionID], remoteSSRCs: [], direction: .sendonly)]
+    static func sections(mid: String, extensionID: UInt16) -> [MediaSection] {
+        [MediaSection(mid: mid, codec: .vp8, payloadType: 96, extensions: [MediaSection.midExtensionURI: extensionID], direction: .sending)]
     }
 
-    static func storage(_ a: [SDPAnswerer.NegotiatedMedia]) -> UnsafeRawPointer? { a.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } }
+    static func storage(_ a: [MediaSection]) -> UnsafeRawPointer? { a.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } }
 
     @Test func equalListsShareStorageAndOthersDoNot() {
         var interner = MediaSectionsInterner()

@@ -110,11 +110,9 @@ struct RTCPReportTests {
         }
     }
 
-    static func answer(_ direction: SDPDirection) -> SDPAnswerer.Result {
-        SDPAnswerer.Result(answer: SessionDescription(sessionID: 1),
-                           media: [SDPAnswerer.NegotiatedMedia(mid: "0", kind: .video, payloadType: 96, codec: "VP8", clockRate: 90000,
-                                                               extensions: [:], remoteSSRCs: [], direction: direction)],
-                           remoteUfrag: "x", remotePassword: "y", remoteFingerprint: [], dtlsRole: .server)
+    static func answer(_ direction: MediaSection.Direction) -> TransportParameters {
+        TransportParameters(remoteUfrag: "x", remoteFingerprint: [], dtlsRole: .server,
+                            media: [MediaSection(mid: "0", codec: .vp8, payloadType: 96, direction: direction)])
     }
 
     /// A router with one connected publisher transport ("room/p", video) and one connected viewer
@@ -122,10 +120,10 @@ struct RTCPReportTests {
     static func publisherAndViewer() throws -> (MediaRouter, Leg, Leg) {
         let router = MediaRouter(dtlsContext: DTLSContext(certificate: try DTLSCertificate.generate()), iceCredentials: ICELiteAgentTests.credentials)
         let publisher = Leg(port: 10_000), viewer = Leg(port: 20_000)
-        let pub = router.addTransport(answer: answer(.recvonly), localUfrag: "p", now: 0)
+        let pub = router.addTransport(answer(.receiving), localUfrag: "p", now: 0)
         router.connectWithoutHandshake(transport: pub, keys: publisher.keys, address: publisher.address)
         router.publish(transport: pub, publisher: ParticipantKey(room: "room", identity: "p"))
-        let sub = router.addTransport(answer: answer(.sendonly), localUfrag: "s", now: 0)
+        let sub = router.addTransport(answer(.sending), localUfrag: "s", now: 0)
         router.connectWithoutHandshake(transport: sub, keys: viewer.keys, address: viewer.address)
         router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: .video), ssrc: 1000, now: 0)
         return (router, publisher, viewer)
@@ -193,13 +191,13 @@ extension RTCPReportTests {
     @Test func senderReportsToOneSubscriberAreAggregated() throws {
         let router = MediaRouter(dtlsContext: DTLSContext(certificate: try DTLSCertificate.generate()), iceCredentials: ICELiteAgentTests.credentials)
         let viewer = Leg(port: 20_000)
-        let sub = router.addTransport(answer: Self.answer(.sendonly), localUfrag: "s", now: 0)
+        let sub = router.addTransport(Self.answer(.sending), localUfrag: "s", now: 0)
         router.connectWithoutHandshake(transport: sub, keys: viewer.keys, address: viewer.address)
         var sent: [(bytes: [UInt8], to: TransportAddress)] = []
         let capture: (UnsafeRawBufferPointer, TransportAddress) -> Void = { sent.append((Array($0), $1)) }
         for i in 0..<20 {
             let publisher = Leg(port: UInt16(10_000 + i))
-            let pub = router.addTransport(answer: Self.answer(.recvonly), localUfrag: "p\(i)", now: 0)
+            let pub = router.addTransport(Self.answer(.receiving), localUfrag: "p\(i)", now: 0)
             router.connectWithoutHandshake(transport: pub, keys: publisher.keys, address: publisher.address)
             router.publish(transport: pub, publisher: ParticipantKey(room: "room", identity: "p\(i)"))
             router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p\(i)"), kind: .video), ssrc: UInt32(1000 + i), now: 0)
@@ -255,10 +253,10 @@ struct DTLSReleaseTests {
     static func handshakeLosingTheFinalFlight(publishing: Bool) throws -> LostFinalFlight {
         let serverCertificate = try DTLSCertificate.generate(), clientCertificate = try DTLSCertificate.generate()
         let router = MediaRouter(dtlsContext: DTLSContext(certificate: serverCertificate), iceCredentials: ICELiteAgentTests.credentials)
-        var answer = RTCPReportTests.answer(publishing ? .recvonly : .sendonly)
+        var answer = RTCPReportTests.answer(publishing ? .receiving : .sending)
         answer.remoteUfrag = "cliU"
         answer.remoteFingerprint = clientCertificate.fingerprint
-        let id = router.addTransport(answer: answer, localUfrag: "srvU", now: 0)
+        let id = router.addTransport(answer, localUfrag: "srvU", now: 0)
         if publishing { router.publish(transport: id, publisher: ParticipantKey(room: "room", identity: "p")) }
         let address = TransportAddress(ip: .loopbackV4, port: 40_000)
         let deliver: ([UInt8], UInt64) -> [[UInt8]] = { datagram, now in

@@ -27,14 +27,13 @@ struct SeveralTracksTests {
 
     // MARK: Packet path
 
-    static func media(_ mid: String, _ direction: SDPDirection, ssrcs: [UInt32] = [], midExtension: Bool = true, outbound: UInt32? = nil) -> SDPAnswerer.NegotiatedMedia {
-        SDPAnswerer.NegotiatedMedia(mid: mid, kind: .video, payloadType: 96, codec: "VP8", clockRate: 90000,
-                                    extensions: midExtension ? [SDPOfferer.midURI: 4] : [:], remoteSSRCs: ssrcs, direction: direction,
+    static func media(_ mid: String, _ direction: MediaSection.Direction, ssrcs: [UInt32] = [], midExtension: Bool = true, outbound: UInt32? = nil) -> MediaSection {
+        MediaSection(mid: mid, codec: .vp8, payloadType: 96, extensions: midExtension ? [MediaSection.midExtensionURI: 4] : [:], remoteSSRCs: ssrcs, direction: direction,
                                     outboundSSRC: outbound)
     }
 
-    static func answer(_ media: [SDPAnswerer.NegotiatedMedia]) -> SDPAnswerer.Result {
-        SDPAnswerer.Result(answer: SessionDescription(sessionID: 1), media: media, remoteUfrag: "x", remotePassword: "y", remoteFingerprint: [], dtlsRole: .server)
+    static func answer(_ media: [MediaSection]) -> TransportParameters {
+        TransportParameters(remoteUfrag: "x", remoteFingerprint: [], dtlsRole: .server, media: media)
     }
 
     /// A VP8 packet (a keyframe at 1) of stream `ssrc`, with the mid extension naming `mid` if given.
@@ -68,13 +67,13 @@ struct SeveralTracksTests {
 
     /// Alice publishes camera (mid 0) and screen (mid 1) in one payload type; one viewer gets
     /// the camera as SSRC 1000 and the screen as 2000.
-    static func graph(publisherMedia: [SDPAnswerer.NegotiatedMedia]) throws -> Graph {
+    static func graph(publisherMedia: [MediaSection]) throws -> Graph {
         let router = MediaRouter(dtlsContext: DTLSContext(certificate: try DTLSCertificate.generate()), iceCredentials: ICELiteAgentTests.credentials)
         let publisher = RTCPReportTests.Leg(port: 10_000), viewer = RTCPReportTests.Leg(port: 20_000)
-        let pub = router.addTransport(answer: answer(publisherMedia), localUfrag: "p", now: 0)
+        let pub = router.addTransport(answer(publisherMedia), localUfrag: "p", now: 0)
         router.connectWithoutHandshake(transport: pub, keys: publisher.keys, address: publisher.address)
         router.publish(transport: pub, publisher: alice, sources: ["0": .camera, "1": .screen])
-        let sub = router.addTransport(answer: answer([media("0", .sendonly, outbound: 1000), media("1", .sendonly, outbound: 2000)]), localUfrag: "s", now: 0)
+        let sub = router.addTransport(answer([media("0", .sending, outbound: 1000), media("1", .sending, outbound: 2000)]), localUfrag: "s", now: 0)
         router.connectWithoutHandshake(transport: sub, keys: viewer.keys, address: viewer.address)
         router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: alice, source: .camera), ssrc: 1000, now: 0)
         router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: alice, source: .screen), ssrc: 2000, now: 0)
@@ -83,7 +82,7 @@ struct SeveralTracksTests {
 
     /// Told apart by the mid header extension (RFC 8843 §9.2) when no SSRC was announced.
     @Test func streamsAreBoundByTheirMid() throws {
-        let g = try Self.graph(publisherMedia: [Self.media("0", .recvonly), Self.media("1", .recvonly)])
+        let g = try Self.graph(publisherMedia: [Self.media("0", .receiving), Self.media("1", .receiving)])
         let (p, l) = (Self.packet, g.publisher)
         let out = g.send([try p(1, 0xA, "1", l), try p(1, 0xB, "0", l), try p(2, 0xA, nil, l), try p(2, 0xB, nil, l)], at: 10 * Self.ms)
         #expect(out == [2000, 1000, 2000, 1000])
@@ -91,8 +90,8 @@ struct SeveralTracksTests {
 
     /// Told apart by the SSRCs their sections announced (a=ssrc), with no extension.
     @Test func streamsAreBoundByAnnouncedSSRCs() throws {
-        let g = try Self.graph(publisherMedia: [Self.media("0", .recvonly, ssrcs: [0xB], midExtension: false),
-                                                Self.media("1", .recvonly, ssrcs: [0xA], midExtension: false)])
+        let g = try Self.graph(publisherMedia: [Self.media("0", .receiving, ssrcs: [0xB], midExtension: false),
+                                                Self.media("1", .receiving, ssrcs: [0xA], midExtension: false)])
         let (p, l) = (Self.packet, g.publisher)
         let out = g.send([try p(1, 0xA, nil, l), try p(1, 0xB, nil, l), try p(2, 0xC, nil, l)], at: 10 * Self.ms)
         #expect(out == [2000, 1000])  // 0xC was announced by no section: dropped
@@ -103,11 +102,11 @@ struct SeveralTracksTests {
     /// keeps its track and its viewer, and the screen's packets still in flight are dropped,
     /// not taken for the camera's.
     @Test func stoppingTheShareRemovesOnlyThatTrack() throws {
-        let g = try Self.graph(publisherMedia: [Self.media("0", .recvonly), Self.media("1", .recvonly)])
+        let g = try Self.graph(publisherMedia: [Self.media("0", .receiving), Self.media("1", .receiving)])
         let (p, l) = (Self.packet, g.publisher)
         #expect(g.send([try p(1, 0xA, "1", l), try p(1, 0xB, "0", l)], at: 10 * Self.ms) == [2000, 1000])
         let camera = try #require(g.router.tracks[MediaRouter.TrackKey(publisher: Self.alice, source: .camera)])
-        g.router.updatePublisher(transport: g.pub, media: [Self.media("0", .recvonly), Self.media("1", .inactive)], publisher: Self.alice,
+        g.router.updatePublisher(transport: g.pub, media: [Self.media("0", .receiving), Self.media("1", .inactive)], publisher: Self.alice,
                                  sources: ["0": .camera])
         #expect(g.router.tracks[MediaRouter.TrackKey(publisher: Self.alice, source: .camera)] === camera)
         #expect(!g.router.hasTrack(MediaRouter.TrackKey(publisher: Self.alice, source: .screen)))
@@ -115,45 +114,9 @@ struct SeveralTracksTests {
         #expect(g.send([try p(2, 0xA, "1", l), try p(3, 0xA, nil, l), try p(2, 0xB, "0", l)], at: 50 * Self.ms) == [1000])
         #expect(g.router.stats.droppedMalformed == dropped + 2)
         // Sharing again (a new section) publishes a new screen track.
-        g.router.updatePublisher(transport: g.pub, media: [Self.media("0", .recvonly), Self.media("1", .inactive), Self.media("2", .recvonly)],
+        g.router.updatePublisher(transport: g.pub, media: [Self.media("0", .receiving), Self.media("1", .inactive), Self.media("2", .receiving)],
                                  publisher: Self.alice, sources: ["0": .camera, "2": .screen])
         #expect(g.router.tracks[MediaRouter.TrackKey(publisher: Self.alice, source: .screen)]?.mid == "2")
         #expect(g.router.tracks[MediaRouter.TrackKey(publisher: Self.alice, source: .camera)] === camera)
-    }
-
-    // MARK: Viewer sections
-
-    /// Chromium's offer with a second video section (mid 2), recvonly, for a viewer.
-    static func twoVideoViewerOffer(firstVP8Only: Bool = false) throws -> SessionDescription {
-        var offer = try SDPAnswererTests.offer("chromium-offer.sdp")
-        var second = offer.media[1]
-        second.lines = second.lines.map { $0.type == "a" && $0.value == "mid:1" ? SDPLine("a", "mid:2") : $0 }
-        offer.media.append(second)
-        if firstVP8Only {
-            offer.media[1].formats = offer.media[1].formats.filter { $0 == "96" || $0 == "97" }
-        }
-        var text = offer.serialized().replacingOccurrences("a=group:BUNDLE 0 1", "a=group:BUNDLE 0 1 2")
-        text = text.replacingOccurrences("a=sendrecv", "a=recvonly")
-        return try SessionDescription.parse(text)
-    }
-
-    static let camera = SDPAnswerer.OutboundTrack(ssrc: 11, cname: "c", streamID: "cam", trackID: "cam-video", codec: .h264,
-                                                  formatParameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f")
-    static let screen = SDPAnswerer.OutboundTrack(ssrc: 22, cname: "c", streamID: "cam", trackID: "cam-screen", codec: .vp8)
-
-    /// Each outbound track goes to the first free section of its kind that offers its codec,
-    /// answered in that codec; a section with nothing left to send is inactive.
-    @Test func viewerSectionsGetOneTrackEachInItsCodec() throws {
-        var p = SDPAnswererTests.parameters
-        p.outbound = [Self.camera, Self.screen]
-        let both = try SDPAnswerer.answer(try Self.twoVideoViewerOffer(), p)
-        #expect(both.media.filter { $0.kind == .video }.map { "\($0.mid) \($0.codec) \($0.outboundSSRC ?? 0)" } == ["1 H264 11", "2 VP8 22"])
-        // The first section offers VP8 only: the screen goes there, the camera to the second.
-        let vp8First = try SDPAnswerer.answer(try Self.twoVideoViewerOffer(firstVP8Only: true), p)
-        #expect(vp8First.media.filter { $0.kind == .video }.map { "\($0.mid) \($0.codec) \($0.outboundSSRC ?? 0)" } == ["1 VP8 22", "2 H264 11"])
-        // One track for two sections: the second is answered inactive.
-        p.outbound = [Self.screen]
-        let one = try SDPAnswerer.answer(try Self.twoVideoViewerOffer(), p)
-        #expect(one.media.filter { $0.kind == .video }.map { "\($0.mid) \($0.direction)" } == ["1 sendonly", "2 inactive"])
     }
 }

@@ -22,7 +22,7 @@ struct SourcesAndTapsTests {
         let router = MediaRouter(dtlsContext: DTLSContext(certificate: try DTLSCertificate.generate()), iceCredentials: ICELiteAgentTests.credentials)
         let source = router.addSource(publisher: Self.drone, tracks: [.init(codec: .vp8, payloadType: 96)])
         let viewer = RTCPReportTests.Leg(port: 20_000)
-        let sub = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "s", now: 0)
+        let sub = router.addTransport(RTCPReportTests.answer(.sending), localUfrag: "s", now: 0)
         router.connectWithoutHandshake(transport: sub, keys: viewer.keys, address: viewer.address)
         router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: Self.drone, kind: .video), ssrc: 1000, now: 0)
         return (router, source, viewer)

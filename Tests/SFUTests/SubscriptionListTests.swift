@@ -8,8 +8,7 @@ import Testing
 struct SubscriptionListTests {
     /// `n` subscriptions of one viewer to one track (objects only; nothing is forwarded).
     static func subscriptions(_ n: Int) throws -> [MediaRouter.Subscription] {
-        let media = SDPAnswerer.NegotiatedMedia(mid: "0", kind: .video, payloadType: 96, codec: "VP8", clockRate: 90000,
-                                                extensions: [:], remoteSSRCs: [], direction: .sendonly)
+        let media = MediaSection(mid: "0", codec: .vp8, payloadType: 96, direction: .sending)
         let viewer = WebRTCTransport(id: 1, ice: ICELiteAgent(localUfrag: "u"),
                                      dtls: DTLSTransport(context: DTLSContext(certificate: try DTLSCertificate.generate()), role: .server, remoteFingerprint: []),
                                      media: [media])

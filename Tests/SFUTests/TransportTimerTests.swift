@@ -16,10 +16,10 @@ struct TransportTimerTests {
         let serverCertificate = try DTLSCertificate.generate(), clientCertificate = try DTLSCertificate.generate()
         let router = MediaRouter(dtlsContext: DTLSContext(certificate: serverCertificate), iceCredentials: ICELiteAgentTests.credentials)
         if let consentTimeout { router.consentTimeout = consentTimeout }
-        var answer = RTCPReportTests.answer(.sendonly)
+        var answer = RTCPReportTests.answer(.sending)
         answer.remoteUfrag = "cliU"
         answer.remoteFingerprint = clientCertificate.fingerprint
-        _ = router.addTransport(answer: answer, localUfrag: "srvU", now: 0)
+        _ = router.addTransport(answer, localUfrag: "srvU", now: 0)
         let deliver: ([UInt8], UInt64) -> [[UInt8]] = { datagram, now in
             var sent: [[UInt8]] = []
             datagram.withUnsafeBytes { router.handle($0, from: Self.address, now: now) { bytes, to in if to == Self.address { sent.append(Array(bytes)) } } }
@@ -89,10 +89,10 @@ extension TransportTimerTests {
         let clientContext = DTLSContext(certificate: clientCertificate)
         let n = MediaRouter.releasesPerPass + 8
         for i in 0..<n {
-            var answer = RTCPReportTests.answer(.sendonly)
+            var answer = RTCPReportTests.answer(.sending)
             answer.remoteUfrag = "cliU"
             answer.remoteFingerprint = clientCertificate.fingerprint
-            _ = router.addTransport(answer: answer, localUfrag: "srv\(i)", now: 0)
+            _ = router.addTransport(answer, localUfrag: "srv\(i)", now: 0)
             let address = TransportAddress(ip: .loopbackV4, port: UInt16(41_000 + i))
             let deliver: ([UInt8]) -> [[UInt8]] = { datagram in
                 var sent: [[UInt8]] = []
@@ -147,7 +147,7 @@ struct TransportRemovalTests {
     /// Adds a second connected viewer (transport 3, SSRC 2000) of "room/p" video.
     static func secondViewer(_ router: MediaRouter) -> RTCPReportTests.Leg {
         let leg = RTCPReportTests.Leg(port: 20_100)
-        let id = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "s2", now: 0)
+        let id = router.addTransport(RTCPReportTests.answer(.sending), localUfrag: "s2", now: 0)
         router.connectWithoutHandshake(transport: id, keys: leg.keys, address: leg.address)
         router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: .video), ssrc: 2000, now: 0)
         return leg
@@ -194,7 +194,7 @@ struct TransportRemovalTests {
     @Test func aRepublishMovesTheViewers() throws {
         let (router, publisher, viewer) = try RTCPReportTests.publisherAndViewer()
         let again = RTCPReportTests.Leg(port: 10_100)
-        let id = router.addTransport(answer: RTCPReportTests.answer(.recvonly), localUfrag: "p2", now: 0)
+        let id = router.addTransport(RTCPReportTests.answer(.receiving), localUfrag: "p2", now: 0)
         router.connectWithoutHandshake(transport: id, keys: again.keys, address: again.address)
         router.publish(transport: id, publisher: ParticipantKey(room: "room", identity: "p"))
         let capture = FeedbackTimerTests.Capture()
@@ -215,7 +215,7 @@ struct TransportRemovalTests {
         let (router, publisher, _) = try RTCPReportTests.publisherAndViewer()
         let second = Self.secondViewer(router)
         let third = RTCPReportTests.Leg(port: 20_200)
-        let id = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "s3", now: 0)
+        let id = router.addTransport(RTCPReportTests.answer(.sending), localUfrag: "s3", now: 0)
         router.connectWithoutHandshake(transport: id, keys: third.keys, address: third.address)
         router.subscribe(transport: id, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: .video), ssrc: 3000, now: 0)
         let capture = FeedbackTimerTests.Capture()
@@ -251,9 +251,9 @@ struct ConnectTimeoutTests {
     @Test func anUnconnectedTransportFailsAtItsDeadline() throws {
         let router = MediaRouter(dtlsContext: DTLSContext(certificate: try DTLSCertificate.generate()), iceCredentials: ICELiteAgentTests.credentials)
         router.connectTimeout = 10 * Self.s
-        let silent = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "never", now: 1 * Self.s)
-        let late = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "later", now: 5 * Self.s)
-        let connected = router.addTransport(answer: RTCPReportTests.answer(.sendonly), localUfrag: "fine", now: 1 * Self.s)
+        let silent = router.addTransport(RTCPReportTests.answer(.sending), localUfrag: "never", now: 1 * Self.s)
+        let late = router.addTransport(RTCPReportTests.answer(.sending), localUfrag: "later", now: 5 * Self.s)
+        let connected = router.addTransport(RTCPReportTests.answer(.sending), localUfrag: "fine", now: 1 * Self.s)
         router.connectWithoutHandshake(transport: connected, keys: RTCPReportTests.Leg(port: 30_000).keys, address: TransportTimerTests.address, now: 2 * Self.s)
         for t in stride(from: UInt64(1), through: 10, by: 1) { router.tick(now: t * Self.s) { _, _ in } }
         #expect(router.takeEvents().isEmpty)

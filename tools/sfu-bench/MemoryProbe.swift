@@ -118,13 +118,11 @@ enum MemoryProbe {
         print("removing \(n) viewers: \(nanos / 1_000_000) ms, \(nanos / UInt64(n) / 1000) µs each")
     }
 
-    static func answer(_ direction: SDPDirection) -> SDPAnswerer.Result {
-        SDPAnswerer.Result(answer: SessionDescription(sessionID: 1), media: [
-            SDPAnswerer.NegotiatedMedia(mid: "0", kind: .video, payloadType: 96, codec: "VP8", clockRate: 90000,
-                                        extensions: [SDPOfferer.midURI: 1], remoteSSRCs: [], direction: direction),
-            SDPAnswerer.NegotiatedMedia(mid: "1", kind: .audio, payloadType: 111, codec: "opus", clockRate: 48000,
-                                        extensions: [SDPOfferer.midURI: 1], remoteSSRCs: [], direction: direction),
-        ], remoteUfrag: "remoteufrag", remotePassword: "remotepasswordremotepass", remoteFingerprint: [UInt8](repeating: 7, count: 32), dtlsRole: .server)
+    static func answer(_ direction: MediaSection.Direction) -> TransportParameters {
+        TransportParameters(remoteUfrag: "remoteufrag", remoteFingerprint: [UInt8](repeating: 7, count: 32), dtlsRole: .server, media: [
+            MediaSection(mid: "0", codec: .vp8, payloadType: 96, extensions: [MediaSection.midExtensionURI: 1], direction: direction),
+            MediaSection(mid: "1", codec: .opus, payloadType: 111, extensions: [MediaSection.midExtensionURI: 1], direction: direction),
+        ])
     }
 
     static func keys() -> DTLSTransport.SRTPKeys {
@@ -135,7 +133,7 @@ enum MemoryProbe {
     /// A router with one connected publisher ("room/p", video + audio).
     static func routerWithPublisher(context: DTLSContext) -> MediaRouter {
         let router = MediaRouter(dtlsContext: context)
-        let publisher = router.addTransport(answer: answer(.recvonly), localUfrag: "pub", now: 0)
+        let publisher = router.addTransport(answer(.receiving), localUfrag: "pub", now: 0)
         router.connectWithoutHandshake(transport: publisher, keys: keys(), address: TransportAddress(ip: .loopbackV4, port: 9))
         router.publish(transport: publisher, publisher: ParticipantKey(room: "room", identity: "p"))
         return router
@@ -145,7 +143,7 @@ enum MemoryProbe {
     static func addViewers(_ n: Int, to router: MediaRouter) -> [WebRTCTransport.ID] {
         (0..<n).map { i in
             let ufrag = String(format: "v%07d", i)
-            return router.addTransport(answer: answer(.sendonly), localUfrag: ufrag, now: 0)
+            return router.addTransport(answer(.sending), localUfrag: ufrag, now: 0)
         }
     }
 

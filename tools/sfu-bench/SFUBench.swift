@@ -11,11 +11,9 @@ enum SFUBench {
                                remoteKey: SecureRandom.bytes(16), remoteSalt: SecureRandom.bytes(profile.masterSaltLength))
     }
 
-    static func answer(_ direction: SDPDirection, fingerprint: [UInt8]) -> SDPAnswerer.Result {
-        SDPAnswerer.Result(answer: SessionDescription(sessionID: 1),
-                           media: [SDPAnswerer.NegotiatedMedia(mid: "0", kind: .video, payloadType: 96, codec: "VP8", clockRate: 90000,
-                                                               extensions: [SDPOfferer.midURI: 1], remoteSSRCs: [], direction: direction)],
-                           remoteUfrag: "x", remotePassword: "y", remoteFingerprint: fingerprint, dtlsRole: .server)
+    static func answer(_ direction: MediaSection.Direction, fingerprint: [UInt8]) -> TransportParameters {
+        TransportParameters(remoteUfrag: "x", remoteFingerprint: fingerprint, dtlsRole: .server,
+                            media: [MediaSection(mid: "0", codec: .vp8, payloadType: 96, extensions: [MediaSection.midExtensionURI: 1], direction: direction)])
     }
 
 
@@ -58,27 +56,7 @@ enum SFUBench {
         for subscribers in [1, 5, 10, 20, 200] {
             var best = Double.infinity
             for _ in 0..<3 {
-                let router = MediaRouter(dtlsContext: DTLSContext(certificate: certificate))
-                let publisherKeys = keys(profile)
-                let pub = router.addTransport(answer: answer(.recvonly, fingerprint: certificate.fingerprint), localUfrag: "p", now: 0)
-                router.connectWithoutHandshake(transport: pub, keys: publisherKeys, address: TransportAddress(ip: .loopbackV4, port: 10_000))
-                router.publish(transport: pub, publisher: ParticipantKey(room: "room", identity: "p"))
-                for i in 0..<subscribers {
-                    let sub = router.addTransport(answer: answer(.sendonly, fingerprint: certificate.fingerprint), localUfrag: "s\(i)", now: 0)
-                    router.connectWithoutHandshake(transport: sub, keys: keys(profile), address: TransportAddress(ip: .loopbackV4, port: UInt16(20_000 + i)))
-                    router.subscribe(transport: sub, to: MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: .video), ssrc: UInt32(1000 + i), now: 0)
-                }
-                let client = SRTPContext(profile: profile, masterKey: publisherKeys.remoteKey, masterSalt: publisherKeys.remoteSalt)
-                let input = makePackets(count: packets, context: client)
-                let from = TransportAddress(ip: .loopbackV4, port: 10_000)
-                var sent = 0
-                let ns = measure {
-                    for (i, p) in input.enumerated() {
-                        p.withUnsafeBytes { router.handle($0, from: from, now: UInt64(i) * 1_000_000) { _, _ in sent += 1 } }
-                    }
-                }
-                precondition(sent >= packets * subscribers - subscribers * 2, "forwarding did not happen: \(sent)")
-                best = min(best, ns / Double(packets))
+                best = min(best, forward(subscribers: subscribers, packets: packets, profile: profile, certificate: certificate, tap: nil))
             }
             rows.append((subscribers, best))
             let perForwarded = best / Double(subscribers)
@@ -86,6 +64,59 @@ enum SFUBench {
         }
         let perForwarded20 = rows.first { $0.0 == 20 }!.1 / 20
         print("sfu_forward_ns_per_packet_20=\(format(perForwarded20)) baseline_ns=\(format(baseline)) forwarded_packets_per_cpu_second_20=\(Int(1e9 / perForwarded20))")
+    }
+
+    /// ns per input packet through a router with one publisher and `subscribers` viewers, and
+    /// `tap` on the track if given (drained every 256 packets).
+    static func forward(subscribers: Int, packets: Int, profile: SRTPProfile, certificate: DTLSCertificate, tap: TapRing?) -> Double {
+        let router = MediaRouter(dtlsContext: DTLSContext(certificate: certificate))
+        let publisherKeys = keys(profile)
+        let key = MediaRouter.TrackKey(publisher: ParticipantKey(room: "room", identity: "p"), kind: .video)
+        let pub = router.addTransport(answer(.receiving, fingerprint: certificate.fingerprint), localUfrag: "p", now: 0)
+        router.connectWithoutHandshake(transport: pub, keys: publisherKeys, address: TransportAddress(ip: .loopbackV4, port: 10_000))
+        router.publish(transport: pub, publisher: key.publisher)
+        for i in 0..<subscribers {
+            let sub = router.addTransport(answer(.sending, fingerprint: certificate.fingerprint), localUfrag: "s\(i)", now: 0)
+            router.connectWithoutHandshake(transport: sub, keys: keys(profile), address: TransportAddress(ip: .loopbackV4, port: UInt16(20_000 + i)))
+            router.subscribe(transport: sub, to: key, ssrc: UInt32(1000 + i), now: 0)
+        }
+        if let tap { precondition(router.addTap(tap, to: key)) }
+        let client = SRTPContext(profile: profile, masterKey: publisherKeys.remoteKey, masterSalt: publisherKeys.remoteSalt)
+        let input = makePackets(count: packets, context: client)
+        let from = TransportAddress(ip: .loopbackV4, port: 10_000)
+        var sent = 0, tapped = 0
+        let ns = measure {
+            for (i, p) in input.enumerated() {
+                p.withUnsafeBytes { router.handle($0, from: from, now: UInt64(i) * 1_000_000) { _, _ in sent += 1 } }
+                // The tap's consumer, kept in step here so that the ring stays as warm as a
+                // drained one: it takes the packets and reads nothing.
+                if let tap, i & 255 == 255 { tapped += tap.drain { _, _ in } }
+            }
+        }
+        precondition(sent >= packets * subscribers - subscribers * 2, "forwarding did not happen: \(sent)")
+        if let tap { precondition(tapped + tap.count >= packets - 2 && tap.takeDropped() == 0, "the tap missed packets: \(tapped)") }
+        return ns / Double(packets)
+    }
+
+    /// What a tap costs, and what none costs: 1 → 20 forwarding with no tap and with one, in
+    /// alternating runs (best of 5 each), and the no-tap runs split in two halves to show the
+    /// spread between identical runs.
+    static func taps(quick: Bool, profile: SRTPProfile) {
+        let packets = quick ? 3_000 : 20_000
+        let certificate = try! DTLSCertificate.generate()
+        var none: [Double] = [], tapped: [Double] = []
+        for _ in 0..<5 {
+            none.append(forward(subscribers: 20, packets: packets, profile: profile, certificate: certificate, tap: nil))
+            tapped.append(forward(subscribers: 20, packets: packets, profile: profile, certificate: certificate, tap: TapRing(capacity: 512)))
+            none.append(forward(subscribers: 20, packets: packets, profile: profile, certificate: certificate, tap: nil))
+        }
+        let evens = stride(from: 0, to: none.count, by: 2).map { none[$0] }.min()!
+        let odds = stride(from: 1, to: none.count, by: 2).map { none[$0] }.min()!
+        let best = none.min()!, withTap = tapped.min()!
+        print("sfu-bench --taps (\(profile), 1 → 20, \(packets) packets, ns per input packet, best of 5)")
+        print("  no tap: \(format(best)) (two halves of the runs: \(format(evens)) and \(format(odds)))")
+        print("  one tap: \(format(withTap)) (\(withTap >= best ? "+" : "")\(format(withTap - best)) ns per packet for its copy into the ring)")
+        print("sfu_taps_none_ns=\(format(best)) sfu_taps_none_spread_ns=\(format(abs(evens - odds))) sfu_taps_one_ns=\(format(withTap))")
     }
 
     static func makePackets(count: Int, context: SRTPContext) -> [[UInt8]] {
@@ -99,6 +130,7 @@ enum SFUBench {
     }
 
     static func format(_ v: Double) -> String {
+        if v < 0 { return "-" + format(-v) }
         let hundredths = Int((v * 100).rounded())
         let frac = hundredths % 100
         return "\(hundredths / 100).\(frac < 10 ? "0" : "")\(frac)"

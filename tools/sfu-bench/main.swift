@@ -7,6 +7,7 @@
 //   | --arena same|thread [--drop-kept]   (ArenaProbe: heap left by a handshake storm)
 //   | --removal (3,000 viewers removed from a router, time per removal)
 //   | --layout (the heap objects a connected viewer keeps in the media plane, malloc chunk sizes)
+//   | --taps [--quick] [--cm] (1 → 20 with no tap and with one: what a tap costs, and none)
 //   --crypto-heap (first): OpenSSL allocates from MediaCrypto.CryptoHeap, as in shihui-server
 import MediaCrypto
 
@@ -18,6 +19,9 @@ if let i = CommandLine.arguments.firstIndex(of: "--arena") {
     LayoutProbe.run()
 } else if CommandLine.arguments.contains("--removal") {
     MemoryProbe.removal(count: 3000)
+} else if CommandLine.arguments.contains("--taps") {
+    SFUBench.taps(quick: CommandLine.arguments.contains("--quick"),
+                  profile: CommandLine.arguments.contains("--cm") ? .aes128CmHmacSha1_80 : .aeadAes128Gcm)
 } else if CommandLine.arguments.contains("--memory") {
     MemoryProbe.run(count: 1000)
 } else {

@@ -17,20 +17,13 @@ public enum MediaFuzzing {
 
     static func makeRouter() -> MediaRouter {
         let r = MediaRouter(dtlsContext: DTLSContext(certificate: certificate), iceCredentials: credentials)
-        let offer = try! SessionDescription.parse(sampleOffer)
-        let result = try! SDPAnswerer.answer(offer, SDPAnswerer.Parameters(sessionID: 1, iceUfrag: "fuzz", icePassword: credentials.password(for: "fuzz"),
-                                                                             fingerprint: certificate.fingerprint, candidates: []))
-        let id = r.addTransport(answer: result, localUfrag: "fuzz", now: 0)
+        // The connection as the control plane negotiates it (no SDP in the graph): one VP8 section received.
+        let parameters = TransportParameters(remoteUfrag: "peer", remoteFingerprint: Array(0..<32), dtlsRole: .server,
+                                             media: [MediaSection(mid: "0", codec: .vp8, payloadType: 96, direction: .receiving)])
+        let id = r.addTransport(parameters, localUfrag: "fuzz", now: 0)
         r.publish(transport: id, publisher: ParticipantKey(room: "room", identity: "p"))
         return r
     }
-
-    static let sampleOffer = """
-        v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n\
-        m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=ice-ufrag:peer\r\na=ice-pwd:peer-password-0123456789\r\n\
-        a=fingerprint:sha-256 00:01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:11:12:13:14:15:16:17:18:19:1A:1B:1C:1D:1E:1F\r\n\
-        a=setup:actpass\r\na=rtcp-mux\r\na=sendonly\r\na=rtpmap:96 VP8/90000\r\n
-        """
 
     /// First byte selects the source port (so both known and unknown 5-tuples are reached).
     public static func datagram(_ bytes: UnsafeRawBufferPointer) { _ = sent(for: bytes) }

@@ -1,7 +1,8 @@
 import Testing
 import TestSupport
 import MediaWire
-@testable import SFU
+import SFU
+@testable import MediaSessions
 
 /// Answers to real offers (Chromium, Firefox, aiortc) and to edge cases.
 struct SDPAnswererTests {
@@ -25,7 +26,7 @@ struct SDPAnswererTests {
         for n in result.media {
             let offered = try offer.media.first { $0.mid == n.mid }!.values(SDPRTPMap.self).first { $0.payloadType == n.payloadType }
             #expect(offered?.encodingName.lowercased() == (n.kind == .audio ? "opus" : "vp8"))
-            #expect(n.direction == .recvonly)
+            #expect(n.direction == .receiving)
             #expect(n.extensions["urn:ietf:params:rtp-hdrext:sdes:mid"] != nil)
         }
         let video = reparsed.media[1]
@@ -43,7 +44,7 @@ struct SDPAnswererTests {
         var p = Self.parameters
         p.outbound = [.init(ssrc: 1111, cname: "shihui", streamID: "alice", trackID: "alice-video", codec: .vp8)]
         let result = try SDPAnswerer.answer(try SessionDescription.parse(text), p)
-        #expect(result.media.map(\.direction) == [.inactive, .sendonly])  // no audio track to send
+        #expect(result.media.map(\.direction) == [.inactive, .sending])  // no audio track to send
         let video = result.answer.media[1]
         #expect(try video.values(SDPSSRC.self).map(\.ssrc) == [1111, 1111])
         #expect(try video.value(SDPMediaStreamID.self) == SDPMediaStreamID(streamID: "alice", trackID: "alice-video"))
@@ -92,7 +93,7 @@ struct SDPAnswererTests {
         let offer = try Fixture.text("sdp/firefox-offer.sdp")
         let bundleOnly = offer.replacingOccurrences("m=video 9 ", "m=video 0 ").replacingOccurrences("a=mid:1\r\n", "a=mid:1\r\na=bundle-only\r\n")
         let r = try SDPAnswerer.answer(try SessionDescription.parse(bundleOnly), Self.parameters)
-        #expect(r.media.map(\.kind) == [.audio, .video] && r.media[1].direction == .recvonly)
+        #expect(r.media.map(\.kind) == [.audio, .video] && r.media[1].direction == .receiving)
         #expect(r.answer.media[1].port == 9)
         #expect(try r.answer.value(SDPGroup.self)?.mids == ["0", "1"])
         let outside = bundleOnly.replacingOccurrences("a=group:BUNDLE 0 1", "a=group:BUNDLE 0")
@@ -138,12 +139,12 @@ struct H264NegotiationTests {
     @Test func aPublisherPreferringH264IsAnsweredH264() throws {
         let r = try SDPAnswerer.answer(try Self.h264First(), SDPAnswererTests.parameters)
         let video = try #require(r.media.first { $0.kind == .video })
-        #expect(video.mediaCodec == .h264 && video.payloadType == 101)
+        #expect(video.codec == .h264 && video.payloadType == 101)
         #expect(H264ProfileLevelID.from(fmtp: video.formatParameters)?.profile == .constrainedBaseline)
         #expect(r.answer.media[1].formats == ["101"])
         // Chromium lists VP8 first: it stays VP8.
         let chromium = try SDPAnswerer.answer(try SDPAnswererTests.offer("chromium-offer.sdp"), SDPAnswererTests.parameters)
-        #expect(chromium.media.first { $0.kind == .video }?.mediaCodec == .vp8)
+        #expect(chromium.media.first { $0.kind == .video }?.codec == .vp8)
     }
 
     /// Mode 0 (single NAL only) and unknown profiles are not forwarded: the next format is taken.
@@ -152,7 +153,7 @@ struct H264NegotiationTests {
             .replacingOccurrences("m=video 48341 UDP/TLS/RTP/SAVPF 96 97 102", "m=video 48341 UDP/TLS/RTP/SAVPF 104 102 96 97")
         let r = try SDPAnswerer.answer(try SessionDescription.parse(text), SDPAnswererTests.parameters)
         let video = try #require(r.media.first { $0.kind == .video })
-        #expect(video.mediaCodec == .h264 && video.payloadType == 102)  // 104 is packetization-mode 0
+        #expect(video.codec == .h264 && video.payloadType == 102)  // 104 is packetization-mode 0
     }
 
     /// A WHEP viewer offering VP8 and H.264 gets the track's codec with a matching profile; one
@@ -164,7 +165,7 @@ struct H264NegotiationTests {
                             formatParameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f")]
         let r = try SDPAnswerer.answer(try SessionDescription.parse(viewerText), p)
         let video = try #require(r.media.first { $0.kind == .video })
-        #expect(video.direction == .sendonly && video.mediaCodec == .h264 && video.payloadType == 108)  // 108: mode 1, 42e01f
+        #expect(video.direction == .sending && video.codec == .h264 && video.payloadType == 108)  // 108: mode 1, 42e01f
         let vp8Only = viewerText.split(separator: "\r\n").filter { !$0.contains("H264") }.joined(separator: "\r\n") + "\r\n"
         let refused = try SDPAnswerer.answer(try SessionDescription.parse(vp8Only), p)
         #expect(refused.media.allSatisfy { $0.kind == .audio })
@@ -198,5 +199,44 @@ struct H264NegotiationTests {
         #expect(none.bundleMids == ["0"] && none.media.map(\.port) == [9, 0])
         #expect(none.media[0].direction == .inactive && none.media[0].attribute("ssrc") == nil)
         #expect(try none.media[0].values(SDPICECandidate.self).count == 1)
+    }
+}
+
+/// A WHEP viewer's sections for a publisher's several video tracks (issue 17).
+struct SeveralTrackViewerTests {
+    // MARK: Viewer sections
+
+    /// Chromium's offer with a second video section (mid 2), recvonly, for a viewer.
+    static func twoVideoViewerOffer(firstVP8Only: Bool = false) throws -> SessionDescription {
+        var offer = try SDPAnswererTests.offer("chromium-offer.sdp")
+        var second = offer.media[1]
+        second.lines = second.lines.map { $0.type == "a" && $0.value == "mid:1" ? SDPLine("a", "mid:2") : $0 }
+        offer.media.append(second)
+        if firstVP8Only {
+            offer.media[1].formats = offer.media[1].formats.filter { $0 == "96" || $0 == "97" }
+        }
+        var text = offer.serialized().replacingOccurrences("a=group:BUNDLE 0 1", "a=group:BUNDLE 0 1 2")
+        text = text.replacingOccurrences("a=sendrecv", "a=recvonly")
+        return try SessionDescription.parse(text)
+    }
+
+    static let camera = SDPAnswerer.OutboundTrack(ssrc: 11, cname: "c", streamID: "cam", trackID: "cam-video", codec: .h264,
+                                                  formatParameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f")
+    static let screen = SDPAnswerer.OutboundTrack(ssrc: 22, cname: "c", streamID: "cam", trackID: "cam-screen", codec: .vp8)
+
+    /// Each outbound track goes to the first free section of its kind that offers its codec,
+    /// answered in that codec; a section with nothing left to send is inactive.
+    @Test func viewerSectionsGetOneTrackEachInItsCodec() throws {
+        var p = SDPAnswererTests.parameters
+        p.outbound = [Self.camera, Self.screen]
+        let both = try SDPAnswerer.answer(try Self.twoVideoViewerOffer(), p)
+        #expect(both.media.filter { $0.kind == .video }.map { "\($0.mid) \($0.codec) \($0.outboundSSRC ?? 0)" } == ["1 h264 11", "2 vp8 22"])
+        // The first section offers VP8 only: the screen goes there, the camera to the second.
+        let vp8First = try SDPAnswerer.answer(try Self.twoVideoViewerOffer(firstVP8Only: true), p)
+        #expect(vp8First.media.filter { $0.kind == .video }.map { "\($0.mid) \($0.codec) \($0.outboundSSRC ?? 0)" } == ["1 vp8 22", "2 h264 11"])
+        // One track for two sections: the second is answered inactive.
+        p.outbound = [Self.screen]
+        let one = try SDPAnswerer.answer(try Self.twoVideoViewerOffer(), p)
+        #expect(one.media.filter { $0.kind == .video }.map { "\($0.mid) \($0.direction)" } == ["1 sending", "2 inactive"])
     }
 }

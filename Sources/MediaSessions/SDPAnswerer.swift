@@ -1,5 +1,6 @@
 import MediaCrypto
 import MediaWire
+import SFU
 
 /// Builds our SDP answer to a peer's offer (JSEP, RFC 8829 §5.3) for one peer connection, and
 /// reports what was negotiated per m-section for the media graph.
@@ -64,64 +65,22 @@ public enum SDPAnswerer {
         }
     }
 
-    /// What one accepted m-section carries.
-    public struct NegotiatedMedia: Sendable, Hashable {
-        public init(mid: String, kind: MediaKind, payloadType: UInt8, codec: String, clockRate: UInt32,
-                    extensions: [String: UInt16], remoteSSRCs: [UInt32], direction: SDPDirection, formatParameters: String = "",
-                    outboundSSRC: UInt32? = nil) {
-            self.formatParameters = formatParameters
-            self.outboundSSRC = outboundSSRC
-            self.mid = mid
-            self.kind = kind
-            self.payloadType = payloadType
-            self.codec = codec
-            self.clockRate = clockRate
-            self.extensions = extensions
-            self.remoteSSRCs = remoteSSRCs
-            self.direction = direction
-        }
-
-        public var mid: String
-        public var kind: MediaKind
-        public var payloadType: UInt8
-        public var codec: String
-        public var clockRate: UInt32
-        /// Extension ID by URI, as the offer numbered them.
-        public var extensions: [String: UInt16]
-        /// SSRCs the peer announced for what it sends (a=ssrc), if any.
-        public var remoteSSRCs: [UInt32]
-        /// Our direction in the answer.
-        public var direction: SDPDirection
-        /// The chosen format's `a=fmtp` parameters (H.264: profile-level-id, packetization-mode).
-        public var formatParameters: String
-        /// Sending: the SSRC of the outbound track this section carries.
-        public var outboundSSRC: UInt32?
-
-        /// The codec, when the SFU forwards it.
-        public var mediaCodec: MediaCodec? { MediaCodec(encodingName: codec, clockRate: clockRate) }
-        /// The codec a track of this section is forwarded in (its kind's default for a format
-        /// the SFU does not name).
-        public var forwardedCodec: MediaCodec { mediaCodec ?? kind.defaultCodec }
-    }
-
+    /// Our answer, and what the media graph needs of the connection (no SDP).
     public struct Result: Sendable {
-        public init(answer: SessionDescription, media: [NegotiatedMedia], remoteUfrag: String, remotePassword: String,
-                    remoteFingerprint: [UInt8], dtlsRole: DTLSTransport.Role) {
+        public init(answer: SessionDescription, transport: TransportParameters, remotePassword: String) {
             self.answer = answer
-            self.media = media
-            self.remoteUfrag = remoteUfrag
+            self.transport = transport
             self.remotePassword = remotePassword
-            self.remoteFingerprint = remoteFingerprint
-            self.dtlsRole = dtlsRole
         }
 
         public var answer: SessionDescription
-        public var media: [NegotiatedMedia]
-        public var remoteUfrag: String
+        public var transport: TransportParameters
         public var remotePassword: String
-        public var remoteFingerprint: [UInt8]
+        public var media: [MediaSection] { transport.media }
+        public var remoteUfrag: String { transport.remoteUfrag }
+        public var remoteFingerprint: [UInt8] { transport.remoteFingerprint }
         /// Our DTLS role.
-        public var dtlsRole: DTLSTransport.Role
+        public var dtlsRole: DTLSTransport.Role { transport.dtlsRole }
     }
 
     public enum Error: Swift.Error, Equatable, Sendable {
@@ -187,7 +146,7 @@ public enum SDPAnswerer {
 
         var answer = SessionDescription(sessionID: p.sessionID)
         var sections: [MediaDescription] = []
-        var negotiated: [NegotiatedMedia] = []
+        var negotiated: [MediaSection] = []
         var taken = Set<Int>()  // outbound tracks given a section
         for m in offer.media {
             let mid = m.mid ?? ""
@@ -236,7 +195,7 @@ public enum SDPAnswerer {
                                 try values(m, SDPRTCPFeedback.self).filter { $0.payloadType == codec.payloadType || $0.payloadType == nil })
                 }
             }
-            guard let (codec, fmtp, feedback) = accepted, let kind else {
+            guard let (codec, fmtp, feedback) = accepted, let kind, let forwarded = MediaCodec(encodingName: codec.encodingName, clockRate: codec.clockRate) else {
                 // Rejected m-section: port 0, same formats, keep the mid (RFC 8829 §5.3.1).
                 var rejected = MediaDescription(kind: m.kind, port: 0, proto: m.proto, formats: m.formats)
                 rejected.lines.append(SDPLine("c", "IN IP4 0.0.0.0"))
@@ -284,9 +243,9 @@ public enum SDPAnswerer {
             let ssrcs = (try values(m, SDPSSRC.self)).map(\.ssrc)
             var unique: [UInt32] = []
             for x in ssrcs where !unique.contains(x) { unique.append(x) }
-            negotiated.append(NegotiatedMedia(mid: mid, kind: kind, payloadType: codec.payloadType, codec: codec.encodingName,
-                                              clockRate: codec.clockRate, extensions: extensions, remoteSSRCs: unique, direction: direction,
-                                              formatParameters: fmtp.first?.text ?? "", outboundSSRC: direction == .sendonly ? sending?.ssrc : nil))
+            let flow: MediaSection.Direction = direction == .recvonly ? .receiving : direction == .sendonly ? .sending : .inactive
+            negotiated.append(MediaSection(mid: mid, codec: forwarded, payloadType: codec.payloadType, extensions: extensions, remoteSSRCs: unique,
+                                           direction: flow, formatParameters: fmtp.first?.text ?? "", outboundSSRC: flow == .sending ? sending?.ssrc : nil))
         }
         guard !negotiated.isEmpty else { throw .noUsableMedia }
         // Our one transport carries every accepted section: bundled as the offer bundled them
@@ -296,7 +255,8 @@ public enum SDPAnswerer {
         answer.appendAttribute("ice-lite")
         answer.appendAttribute("msid-semantic", " WMS *")
         answer.media = sections
-        return Result(answer: answer, media: negotiated, remoteUfrag: ufrag, remotePassword: pwd,
-                      remoteFingerprint: fingerprint.digest, dtlsRole: ourSetup == .active ? .client : .server)
+        return Result(answer: answer, transport: TransportParameters(remoteUfrag: ufrag, remoteFingerprint: fingerprint.digest,
+                                                                     dtlsRole: ourSetup == .active ? .client : .server, media: negotiated),
+                      remotePassword: pwd)
     }
 }

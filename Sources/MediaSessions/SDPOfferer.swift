@@ -1,5 +1,6 @@
 import MediaCrypto
 import MediaWire
+import SFU
 
 /// Builds the server's offer for a subscriber peer connection (JSEP, RFC 8829 §5.2): one sendonly
 /// m-section per forwarded track in that track's codec (Opus PT 111, VP8 PT 96, H.264 PT 102 with
@@ -14,7 +15,7 @@ public enum SDPOfferer {
     public static let h264PayloadType: UInt8 = 102
     /// Extension ID we offer for the BUNDLE mid (RFC 8843 §15), so receivers demultiplex by mid.
     public static let midExtensionID: UInt16 = 1
-    public static let midURI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+    public static let midURI = MediaSection.midExtensionURI
 
     public struct Section: Sendable, Equatable {
         public var mid: String
@@ -114,7 +115,7 @@ public enum SDPOfferer {
         guard let fingerprint, fingerprint.hashFunction == "sha-256", fingerprint.digest.count == 32 else {
             throw .invalidOffer("answer lacks a sha-256 fingerprint")
         }
-        var media: [SDPAnswerer.NegotiatedMedia] = []
+        var media: [MediaSection] = []
         for m in answer.media where m.port != 0 && m.direction != .inactive {
             guard let mid = m.mid, let section = sections.first(where: { $0.mid == mid }), section.track != nil else { continue }
             let pt = section.payloadType
@@ -124,12 +125,11 @@ public enum SDPOfferer {
             } catch { throw .invalidOffer(error.sentence) }
             // The client must have kept our format (JSEP answers use the offer's payload types).
             guard m.formats.contains("\(pt)") else { continue }
-            media.append(SDPAnswerer.NegotiatedMedia(mid: mid, kind: section.kind, payloadType: pt, codec: section.codec.encodingName,
-                                                     clockRate: section.codec.clockRate, extensions: extensions, remoteSSRCs: [], direction: .sendonly))
+            media.append(MediaSection(mid: mid, codec: section.codec, payloadType: pt, extensions: extensions, direction: .sending))
         }
         // The client answered actpass with active (it is the DTLS client) or passive (we are).
         let role: DTLSTransport.Role = setup == .passive ? .client : .server
-        return SDPAnswerer.Result(answer: answer, media: media, remoteUfrag: ufrag, remotePassword: pwd,
-                                  remoteFingerprint: fingerprint.digest, dtlsRole: role)
+        return SDPAnswerer.Result(answer: answer, transport: TransportParameters(remoteUfrag: ufrag, remoteFingerprint: fingerprint.digest, dtlsRole: role, media: media),
+                                  remotePassword: pwd)
     }
 }
