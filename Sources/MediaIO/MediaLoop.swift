@@ -130,14 +130,48 @@ public final class MediaLoop: MediaThread, @unchecked Sendable {
         return wakeupSnapshot
     }
 
-    /// What a socket other than the WebRTC port does with each datagram, on the media thread:
-    /// hand it to the router (`MediaRouter.ingest` for a source), answer through `send`, or drop it.
-    public typealias DatagramHandler = @Sendable (_ router: MediaRouter, _ datagram: UnsafeRawBufferPointer, _ from: TransportAddress, _ now: UInt64,
-                                        _ send: (UnsafeRawBufferPointer, TransportAddress) -> Void) -> Void
+    public typealias DatagramHandler = SFU.DatagramHandler
 
-    /// Sockets beside the WebRTC port, by epoll token (from 3 on). Media thread only.
+    /// Sockets beside the WebRTC port, by epoll token (from 3 on), and their tokens by
+    /// descriptor. Media thread only.
     private var extraSockets: [UInt64: (fd: Int32, handler: DatagramHandler)] = [:]
+    private var tokensByFD: [Int32: UInt64] = [:]
     private var nextToken: UInt64 = 3
+
+    /// Binds a non-blocking UDP socket at `address` (port 0: any) on the calling thread (a
+    /// syscall or two, nothing that waits), for `serve`.
+    public static func bindUDP(_ address: TransportAddress) throws(MediaIOError) -> (fd: Int32, address: TransportAddress) {
+        let (fd, bound) = try openSocket(address)
+        return (fd, bound)
+    }
+
+    /// Serves a socket from `bindUDP` with `handler` from the next wake-up; the loop owns it
+    /// from now on (`closeSocket` closes it).
+    public func serve(socket socketFD: Int32, handler: @escaping DatagramHandler) {
+        perform { [self] _ in
+            let token = nextToken
+            nextToken += 1
+            extraSockets[token] = (socketFD, handler)
+            tokensByFD[socketFD] = token
+            _ = shihui_epoll_add(epollFD, socketFD, shihui_EPOLLIN(), token)
+        }
+    }
+
+    /// Stops serving a socket given to `serve` and closes it.
+    public func closeSocket(_ socketFD: Int32) {
+        perform { [self] _ in
+            guard let token = tokensByFD.removeValue(forKey: socketFD) else { return }
+            extraSockets[token] = nil
+            close(socketFD)  // closing removes it from the epoll set
+        }
+    }
+
+    /// Sends one datagram from a socket given to `serve`. Media thread only: from `onEvent`
+    /// (a keyframe request for an ingress) or a handler.
+    public func send(_ bytes: UnsafeRawBufferPointer, to: TransportAddress, fromSocket socketFD: Int32) {
+        queueSend(bytes, to, from: socketFD)
+        flushSends()
+    }
 
     /// Binds a UDP socket at `address` (port 0: any) and serves it with `handler` from the next
     /// wake-up; `done` gets its bound address or the error, on the media thread. Datagrams it
@@ -150,6 +184,7 @@ public final class MediaLoop: MediaThread, @unchecked Sendable {
                 let token = nextToken
                 nextToken += 1
                 extraSockets[token] = (socketFD, handler)
+                tokensByFD[socketFD] = token
                 _ = shihui_epoll_add(epollFD, socketFD, shihui_EPOLLIN(), token)
                 done(.success((token, bound)))
             } catch {
@@ -162,6 +197,7 @@ public final class MediaLoop: MediaThread, @unchecked Sendable {
     public func removeSocket(token: UInt64) {
         perform { [self] _ in
             guard let s = extraSockets.removeValue(forKey: token) else { return }
+            tokensByFD[s.fd] = nil
             close(s.fd)
         }
     }
@@ -306,7 +342,7 @@ public final class MediaLoop: MediaThread, @unchecked Sendable {
 
 public struct MediaIOError: Error, CustomStringConvertible, Sendable {
     let operation: String
-    let code: Int32
+    public let code: Int32
     init(_ operation: String, _ code: Int32) {
         self.operation = operation
         self.code = code

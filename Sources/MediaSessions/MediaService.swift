@@ -93,14 +93,15 @@ public final class MediaService {
     /// A WHIP or WHEP session: it belongs to its room, its owner's identity and its kind, and
     /// only a request naming all three, with a token for that owner, may end it (RFC 9725 §4.2).
     public struct Resource {
-        public enum Kind: Sendable { case whip, whep }
+        /// A WHIP (or meeting) publisher, a WHEP viewer, or a source outside WebRTC (an ingress).
+        public enum Kind: Sendable { case whip, whep, source }
         public var kind: Kind
         /// The publisher (WHIP) or the viewer (WHEP) that created it.
         public var owner: ParticipantKey
         /// WHEP: the publisher it views.
         public var publisher: String?
         public var session: SessionID
-        public var isPublisher: Bool { kind == .whip }
+        public var isPublisher: Bool { kind != .whep }
     }
 
     /// Media-thread state: WHIP/WHEP resource ID → transport and back. A subscriber connection
@@ -211,6 +212,23 @@ public final class MediaService {
         resources[resource] = Resource(kind: .whip, owner: key, publisher: nil, session: session)
         pending.insert(resource)
         return Publication(resource: resource, answer: result.answer.serialized(), tracks: published.tracks, renegotiated: false)
+    }
+
+    /// A source that is not a WebRTC peer (an ingress) publishes `tracks` (its router source is
+    /// the caller's): subscribers and WHEP viewers are offered them like a publisher's.
+    public func publishSource(_ key: ParticipantKey, tracks sent: [(source: TrackSource, codec: MediaCodec, formatParameters: String)],
+                              session: SessionID) -> Publication {
+        let resource = newResourceID()
+        var published = Published(tracks: [], resource: resource, remoteUfrag: "", remoteFingerprint: [], localUfrag: "", tracksMade: 0)
+        for t in sent {
+            published.tracksMade += 1
+            published.tracks.append(Published.Track(source: t.source, mid: t.source.rawValue, codec: t.codec, formatParameters: t.formatParameters,
+                                                    sid: "TR_\(resource.prefix(10))_\(published.tracksMade)"))
+        }
+        if let old = publishers[key] { end(resource: old.resource) }
+        setPublisher(key, published)
+        resources[resource] = Resource(kind: .source, owner: key, publisher: nil, session: session)
+        return Publication(resource: resource, answer: "", tracks: published.tracks, renegotiated: false)
     }
 
     /// The same connection, renegotiated: sections keep their tracks, new ones publish, and
@@ -478,7 +496,7 @@ public final class MediaService {
         guard let r = resources.removeValue(forKey: resource) else { return nil }
         pending.remove(resource)
         switch r.kind {
-        case .whip:
+        case .whip, .source:
             if publishers[r.owner]?.resource == resource { setPublisher(r.owner, nil) }
         case .whep:
             let n = viewerSessions[r.owner, default: 1] - 1

@@ -1,4 +1,5 @@
 import Foundation
+import Ingest
 import MediaCrypto
 import MediaWire
 import ServerIO
@@ -35,6 +36,12 @@ public struct ServerConfiguration: Equatable, Sendable {
     public var maxTokenLifetime: Int64 = TokenVerifier.defaultMaximumLifetime
     /// WebSocket messages a second per session; bursts of five times as many (`--ws-message-rate`).
     public var webSocketMessageRate = 20
+    /// UDP ports plain-RTP ingresses take (`--ingress-ports`), on the media address's IP.
+    public var ingressPorts: ClosedRange<UInt16> = 40_000...40_199
+    /// An ingress with no RTP for this many seconds is removed (`--ingress-idle-timeout`).
+    public var ingressIdleTimeout = 300.0
+    /// Ingresses per room (`--max-ingresses`).
+    public var maxIngressesPerRoom = 64
 
     public init() {}
 
@@ -65,6 +72,9 @@ public struct ServerConfiguration: Equatable, Sendable {
           --max-viewer-sessions N    WHEP sessions per identity per room (default 4)
           --max-token-lifetime S     tokens valid longer than S are refused (default 604800, a week)
           --ws-message-rate N        WebSocket messages per second per session, bursts of 5×N (default 20)
+          --ingress-ports LO-HI      UDP ports for plain-RTP ingresses (default 40000-40199)
+          --ingress-idle-timeout S   an ingress that receives nothing for S is removed (default 300)
+          --max-ingresses N          ingresses per room (default 64)
 
         Token options:
           --room R            room the token admits to ("" with --admin: every room, for the REST API)
@@ -87,7 +97,8 @@ public struct ServerConfiguration: Equatable, Sendable {
         while i < arguments.count {
             let a = arguments[i]
             guard ["--http", "--udp", "--data", "--secret", "--config", "--request-timeout", "--ws-ping-interval", "--ws-timeout", "--srtp-profiles", "--test-inbound-loss", "--announce-ip", "--ice-consent-timeout",
-                    "--connect-timeout", "--max-pending-transports", "--max-viewer-sessions", "--max-token-lifetime", "--ws-message-rate"].contains(a) else {
+                    "--connect-timeout", "--max-pending-transports", "--max-viewer-sessions", "--max-token-lifetime", "--ws-message-rate",
+                    "--ingress-ports", "--ingress-idle-timeout", "--max-ingresses"].contains(a) else {
                 throw Error("unknown option \(a) (see --help)")
             }
             guard i + 1 < arguments.count else { throw Error("\(a) needs a value") }
@@ -131,6 +142,12 @@ public struct ServerConfiguration: Equatable, Sendable {
         if let n = try count("--max-viewer-sessions", 1...1_000) { config.maxViewerSessions = n }
         if let n = try count("--max-token-lifetime", 60...(366 * 86_400)) { config.maxTokenLifetime = Int64(n) }
         if let n = try count("--ws-message-rate", 1...10_000) { config.webSocketMessageRate = n }
+        if let n = try count("--max-ingresses", 1...10_000) { config.maxIngressesPerRoom = n }
+        if let d = try seconds("--ingress-idle-timeout") { config.ingressIdleTimeout = d }
+        if let v = flags["--ingress-ports"] {
+            guard let range = IngressPortPool.parseRange(v) else { throw Error("--ingress-ports must be LO-HI, two ports with LO <= HI") }
+            config.ingressPorts = range
+        }
         if let v = flags["--announce-ip"] {
             guard let ip = IPAddress(v) else { throw Error("--announce-ip must be an IPv4 or IPv6 address") }
             config.announceIP = ip

@@ -1,6 +1,7 @@
 import CShims
 import Dispatch
 import Foundation
+import Ingest
 import Glibc
 import ServerIO
 import Signaling
@@ -62,6 +63,9 @@ public enum ServerMain {
             let limits = MediaService.Limits(maxPendingTransports: config.maxPendingTransports, maxViewerSessionsPerIdentity: config.maxViewerSessions)
             app.media = MediaService(loop: mediaLoop, certificate: certificate, candidateAddress: announced, credentials: credentials, limits: limits)
             app.mediaLoop = mediaLoop
+            app.ingress = IngressService(plane: mediaLoop, bindIP: mediaLoop.localAddress.ip, ports: config.ingressPorts,
+                                         limits: IngressService.Limits(maxPerRoom: config.maxIngressesPerRoom,
+                                                                       idleTimeout: UInt64(config.ingressIdleTimeout * 1e9)))
         } catch {
             FileHandle.standardError.write("shihui-server: media plane: \(error)\n".data(using: .utf8)!)
             return 1
@@ -76,8 +80,8 @@ public enum ServerMain {
         }
         app.server = server
         // Router events (media thread) → the participant (HTTP loop thread).
-        if let media = app.media {
-            let poster = server.poster, state = media.mediaState, appRef = LoopBound(app)
+        if let media = app.media, let ingress = app.ingress {
+            let poster = server.poster, state = media.mediaState, appRef = LoopBound(app), ingressState = ingress.mediaState
             mediaLoop.onEvent = { event, router in
                 switch event {
                 case .connected(let id):
@@ -87,7 +91,9 @@ public enum ServerMain {
                     guard let resource = state.resource(of: id, in: router) else { return }
                     poster.post { now in appRef.value.mediaTransportFailed(resource: resource, reason: reason, now: now) }
                 case .keyframeRequested, .retransmissionRequested:
-                    return  // for non-WebRTC sources, none of which the server adds yet (the ingest issue)
+                    // A viewer wants a keyframe of an ingress (or its lost packets): RTCP to its sender.
+                    guard let (bytes, to, socket) = ingressState.feedback(for: event) else { return }
+                    bytes.withUnsafeBytes { mediaLoop.send($0, to: to, fromSocket: socket) }
                 }
             }
         }

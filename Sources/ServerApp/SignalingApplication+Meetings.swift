@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import HTTP
+import Ingest
 import ServerIO
 import MediaSessions
 import SFU
@@ -67,6 +68,8 @@ extension SignalingApplication {
     /// A participant left its room by any path: its publisher and subscriber connections end,
     /// and if it published, everyone left in the room is re-offered without its tracks.
     func participantLeft(session: SessionID, room: String) -> [ConnectionAction] {
+        // An ingress's participant removed by any path (kicked, room deleted) takes its port along.
+        if let ingress, let gone = ingress.ingress(session: session) { ingress.remove(gone.id) }
         guard let media, media.sessionEnded(session) else { return [] }
         var out: [ConnectionAction] = []
         for other in registry.rooms[room]?.participants ?? [] where other.session != session && other.session >= 0 { out += offerSubscriber(other.session) }

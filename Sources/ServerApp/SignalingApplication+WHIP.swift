@@ -84,7 +84,7 @@ extension SignalingApplication {
         do throws(MediaService.Failure) {
             let published = try media.publish(offer: text, publisher: ParticipantKey(room: room, identity: token.identity), session: session)
             let (resource, answer) = (published.resource, published.answer)
-            var out = registry.join(session: session, token: token, now: instant(now)).filter { !Self.targets($0, session) }
+            var out = registry.join(session: session, token: token, now: instant(now), kind: "whip").filter { !Self.targets($0, session) }
             out += registry.setTracks(session: session, tracks: Self.trackInfos(published.tracks, keeping: []))
             var result = actions(out)
             // Meeting participants in the room receive the WHIP publisher like any other.

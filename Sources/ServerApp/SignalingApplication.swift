@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import HTTP
+import Ingest
 import ServerIO
 import MediaIO
 import MediaSessions
@@ -23,6 +24,8 @@ public final class SignalingApplication: HTTPApplication {
     var media: MediaService?
     /// The media thread's loop, for its counters in /metrics (set with `media`).
     var mediaLoop: MediaLoop?
+    /// Plain-RTP ingresses (set with `media`).
+    var ingress: IngressService?
     /// Room sessions of WHIP publishers (no WebSocket): negative IDs.
     var nextSyntheticSession: SessionID = -1
 
@@ -87,6 +90,7 @@ public final class SignalingApplication: HTTPApplication {
         routes.add("GET", "/rtc") { [unowned self] request, _, connection, _ in (upgrade(request, connection: connection), []) }
         registerMediaRoutes()
         registerRESTRoutes()
+        registerIngressRoutes()
     }
 
     public func webSocketOpened(connection: ConnectionID, now: UInt64) -> [ConnectionAction] {
@@ -110,7 +114,7 @@ public final class SignalingApplication: HTTPApplication {
         return actions(registry.disconnected(session: connection, now: instant(now)))
     }
 
-    public func tick(now: UInt64) -> [ConnectionAction] { actions(registry.tick(now: instant(now))) }
+    public func tick(now: UInt64) -> [ConnectionAction] { actions(registry.tick(now: instant(now))) + expireIngresses(now: now) }
 
     public func errorResponse(_ error: HTTPError) -> HTTPResponse { Self.protected(parserErrorResponse(error)) }
 

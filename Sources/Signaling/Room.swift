@@ -33,6 +33,9 @@ public struct Participant: Equatable, Sendable {
     /// Unix seconds.
     public var joinedAt: Int64 { didSet { encode() } }
     public var tracks: [TrackInfo] { didSet { encode() } }
+    /// What joined: `standard` (a WebSocket client), `whip` (a WHIP publisher), or an
+    /// ingested source's kind (`drone`, `camera`, `encoder`).
+    public var kind: String { didSet { encode() } }
     public var session: SessionID
     /// `json`, serialised: kept for the stage, whose entries go into every `joined` list; an
     /// audience member's is written when asked for (it is listed to the stage only, once per
@@ -40,8 +43,10 @@ public struct Participant: Equatable, Sendable {
     private var cachedEncoding: JSONWriter.Fragment? = nil
     public var encoded: JSONWriter.Fragment { cachedEncoding ?? JSONWriter.Fragment(JSONWriter.encode(json)) }
 
-    init(sid: String, identity: String, name: String, metadata: String, grants: Grants, joinedAt: Int64, tracks: [TrackInfo], session: SessionID) {
+    init(sid: String, identity: String, name: String, metadata: String, grants: Grants, joinedAt: Int64, tracks: [TrackInfo], session: SessionID,
+         kind: String = "standard") {
         self.sid = sid
+        self.kind = kind
         self.identity = identity
         self.name = name
         self.metadata = metadata
@@ -53,7 +58,7 @@ public struct Participant: Equatable, Sendable {
     }
 
     var json: [String: Any] {
-        ["sid": sid, "identity": identity, "name": name, "metadata": metadata, "joinedAt": joinedAt,
+        ["sid": sid, "identity": identity, "name": name, "metadata": metadata, "joinedAt": joinedAt, "kind": kind,
          "permissions": ["publish": grants.publish, "subscribe": grants.subscribe, "admin": grants.admin, "record": grants.record],
          "tracks": tracks.map(\.json)]
     }

@@ -71,7 +71,9 @@ public struct RoomRegistry: Sendable {
 
     /// A WebSocket with a verified token opened: join its room (creating it), replacing any session
     /// with the same identity, and tell everyone.
-    public mutating func join(session: SessionID, token: AccessToken, now: Instant) -> [SignalOutput] {
+    /// `kind` and `metadata` are set by the server for what is not a WebSocket client (a WHIP
+    /// publisher, an ingested camera); a reconnect keeps the metadata it had.
+    public mutating func join(session: SessionID, token: AccessToken, now: Instant, kind: String = "standard", metadata: String? = nil) -> [SignalOutput] {
         var out: [SignalOutput] = []
         if rooms[token.room] == nil {
             guard rooms.count < options.maxRooms else {
@@ -98,8 +100,8 @@ public struct RoomRegistry: Sendable {
         }
         let participant = Participant(sid: replaced?.sid ?? Self.newSID("PA"), identity: token.identity,  // both checked by TokenVerifier
                                       name: token.name.isEmpty ? token.identity : token.name,
-                                      metadata: replaced?.metadata ?? "", grants: token.grants,
-                                      joinedAt: replaced?.joinedAt ?? now.unixSeconds, tracks: [], session: session)
+                                      metadata: metadata ?? replaced?.metadata ?? "", grants: token.grants,
+                                      joinedAt: replaced?.joinedAt ?? now.unixSeconds, tracks: [], session: session, kind: kind)
         // The `joined` list is written before the participant is appended, and the room is
         // mutated in place: a local copy of the room would copy its participant array on append.
         // Written once here: an audience member's entry is not kept serialised (Participant.encoded).
@@ -111,6 +113,11 @@ public struct RoomRegistry: Sendable {
                                                     "participants": Array(listed)])))
         rooms[token.room]!.participants.append(participant)
         rooms[token.room]!.emptySince = nil
+        if let metadata {  // set by the server: counted as a participant's own update is
+            let delta = metadata.utf8.count - (replaced?.metadata.utf8.count ?? 0)
+            rooms[token.room]!.metadataBytes += delta
+            totalMetadataBytes += delta
+        }
         sessions[session] = SessionEntry(room: token.room, budget: MessageRateLimiter(burst: options.messageBurst, now: now))
         let room = rooms[token.room]!
         if let replaced {
@@ -211,6 +218,22 @@ public struct RoomRegistry: Sendable {
         rooms[roomName] = room
         return announcePendingJoin(of: session, in: room)
             + broadcast(room, about: room.participants[index], except: session, ["type": "participant_updated", "participant": room.participants[index].encoded])
+    }
+
+    /// The server changes a participant's name or metadata (an ingress's, by PATCH): everyone
+    /// who sees it gets `participant_updated`.
+    public mutating func updateParticipant(session: SessionID, name: String?, metadata: String?) -> [SignalOutput] {
+        guard let roomName = sessions[session]?.room, var room = rooms[roomName],
+              let index = room.participants.firstIndex(where: { $0.session == session }) else { return [] }
+        if let metadata {
+            let delta = metadata.utf8.count - room.participants[index].metadata.utf8.count
+            room.participants[index].metadata = metadata
+            room.metadataBytes += delta
+            totalMetadataBytes += delta
+        }
+        if let name { room.participants[index].name = name }
+        rooms[roomName] = room
+        return broadcast(room, about: room.participants[index], except: nil, ["type": "participant_updated", "participant": room.participants[index].encoded])
     }
 
     /// The room and participant of a session.

@@ -124,6 +124,13 @@ def main():
     # Names: admitted ones (Latin, Chinese, punctuation) and refused ones (paths, controls, bidi).
     for name in ["drone-7", "应急指挥部", "li.si@unit:3", "a/b", "a\x00b", "a\r\nb", "x\u202ey", " 李四 ", ".hidden", "r" * 200]:
         put("name-rule", name.encode())
+    # Ingress bodies (docs/api.md): a full one, a minimal one, refused ones.
+    for body in ['{"identity":"drone-7","name":"无人机 7","kind":"drone","metadata":{"location":{"lat":30.27,"lon":120.15}},'
+                 '"video":{"codec":"H264","payloadType":102,"profileLevelId":"42e01f"},"audio":{"codec":"opus","payloadType":111}}',
+                 '{"identity":"cam","kind":"camera","video":{"codec":"VP8","payloadType":96}}',
+                 '{"identity":"cam","kind":"camera","video":{"codec":"VP8","payloadType":96},"audio":{"codec":"opus","payloadType":96}}',
+                 '{"identity":"a/b","kind":"encoder","audio":{"codec":"PCMA","payloadType":8}}']:
+        put("ingress-request", body.encode())
     # Media datagrams (first byte = source port selector): a valid ICE check for the fuzz
     # transport (ufrag "fuzz"), then RTP-, RTCP- and DTLS-looking datagrams from the same source.
     check = stun.Message(message_method=stun.Method.BINDING, message_class=stun.Class.REQUEST)

@@ -1,0 +1,94 @@
+import MediaWire
+import SFU
+import Synchronization
+
+/// What one ingress port has received, written on the media thread and read by the control
+/// plane (the listing, the idle check) through atomics; the latched address, set once per
+/// sender, behind a mutex.
+public final class IngressCounters: Sendable {
+    let packets = Atomic<Int>(0)
+    let bytes = Atomic<Int>(0)
+    let rtcpPackets = Atomic<Int>(0)
+    let droppedOtherSender = Atomic<Int>(0)
+    /// Media-thread clock of the last RTP packet; 0 before the first.
+    let lastPacketAt = Atomic<UInt64>(0)
+    let latched = Mutex<TransportAddress?>(nil)
+
+    public init() {}
+
+    public struct Snapshot: Equatable, Sendable {
+        public var packets: Int, bytes: Int, rtcpPackets: Int, droppedOtherSender: Int
+        public var lastPacketAt: UInt64?
+        public var latched: TransportAddress?
+    }
+
+    public var snapshot: Snapshot {
+        let last = lastPacketAt.load(ordering: .relaxed)
+        return Snapshot(packets: packets.load(ordering: .relaxed), bytes: bytes.load(ordering: .relaxed),
+                        rtcpPackets: rtcpPackets.load(ordering: .relaxed), droppedOtherSender: droppedOtherSender.load(ordering: .relaxed),
+                        lastPacketAt: last == 0 ? nil : last, latched: latched.withLock { $0 })
+    }
+}
+
+/// One plain-RTP ingress port on the media thread: the first address to send is latched
+/// (comedia) and every other is dropped and counted; RTCP (rtcp-mux, RFC 5761 §4) is told
+/// from RTP by its packet type and counted; RTP goes to the router as the source's packets,
+/// which finds the track by payload type. Keyframe requests and NACKs for the source come back
+/// as RTCP to the latched address (`feedback`).
+///
+/// @unchecked Sendable: confined to the media thread. The socket's handler and the router's
+/// event handler, both run there, are the only ones that touch it; the control plane reads
+/// `counters` only.
+public final class PlainRTPReceiver: @unchecked Sendable {
+    public let counters: IngressCounters
+    /// The socket it is served on, which its feedback leaves from.
+    public let socket: Int32
+    /// Set by the command that added the source, which runs before the socket is served.
+    public var source: SourceID?
+    public private(set) var sender: TransportAddress?
+
+    public init(counters: IngressCounters, socket: Int32) {
+        self.counters = counters
+        self.socket = socket
+    }
+
+    public func receive(_ datagram: UnsafeRawBufferPointer, from: TransportAddress, now: UInt64, router: MediaRouter,
+                        send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        if let sender, sender != from {
+            counters.droppedOtherSender.add(1, ordering: .relaxed)
+            return
+        }
+        if sender == nil {
+            sender = from
+            counters.latched.withLock { $0 = from }
+        }
+        // RFC 5761 §4: on a muxed port, a second byte of 192–223 is an RTCP packet type.
+        if datagram.count >= 2, (192...223).contains(datagram[1]) {
+            counters.rtcpPackets.add(1, ordering: .relaxed)
+            return
+        }
+        guard let source else { return }
+        counters.packets.add(1, ordering: .relaxed)
+        counters.bytes.add(datagram.count, ordering: .relaxed)
+        counters.lastPacketAt.store(max(now, 1), ordering: .relaxed)
+        router.ingest(source: source, packet: datagram, now: now, send: send)
+    }
+
+    /// The SSRC our RTCP feedback names as its sender.
+    static let feedbackSSRC: UInt32 = 0x5348_4955  // "SHIU"
+
+    /// RTCP for a router event about this source: a PLI (RFC 4585 §6.3.1) for a keyframe
+    /// request, a generic NACK (§6.2.1) for lost packets; nil for other events or before
+    /// anyone has sent.
+    public func feedback(for event: MediaRouter.Event) -> [UInt8]? {
+        guard sender != nil else { return nil }
+        switch event {
+        case .keyframeRequested(let id, let ssrc) where id == source:
+            return RTCPPacket.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: Self.feedbackSSRC, mediaSSRC: ssrc)).serialized()
+        case .retransmissionRequested(let id, let ssrc, let lost) where id == source:
+            return RTCPPacket.nack(RTCPNack(senderSSRC: Self.feedbackSSRC, mediaSSRC: ssrc, lost: lost)).serialized()
+        default:
+            return nil
+        }
+    }
+}

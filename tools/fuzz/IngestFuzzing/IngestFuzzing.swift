@@ -1,0 +1,25 @@
+import Ingest
+import SFU
+import Signaling
+
+/// Fuzz entry point for the ingress body parser (docs/api.md), shared by the libFuzzer target
+/// and the replay test. Invariants are `precondition`s, so a violation is a crash.
+public enum IngestFuzzing {
+    /// Any bytes either are refused with a code or give a request that keeps every rule: a
+    /// valid identity, some media, media of the right kinds on distinct dynamic payload types,
+    /// bounded metadata that is a JSON object.
+    public static func ingressRequest(_ bytes: UnsafeRawBufferPointer) {
+        let r: IngressRequest
+        do throws(IngressRequest.Invalid) { r = try IngressRequest.parse(Array(bytes)) } catch {
+            precondition(!error.code.isEmpty && !error.message.isEmpty, "a refusal without a code or a reason")
+            return
+        }
+        precondition(NameRule.isValid(r.identity), "an admitted identity breaks the name rule")
+        precondition(r.video != nil || r.audio != nil, "an ingress with no media")
+        if let v = r.video { precondition(v.codec.kind == .video && (96...127).contains(v.payloadType)) }
+        if let a = r.audio { precondition(a.codec.kind == .audio && (96...127).contains(a.payloadType)) }
+        if let v = r.video, let a = r.audio { precondition(v.payloadType != a.payloadType, "clashing payload types admitted") }
+        precondition(r.metadata.utf8.count <= IngressRequest.maximumMetadataBytes)
+        if !r.metadata.isEmpty { precondition((try? JSONValue.parse(r.metadata))?.object != nil, "metadata is not a JSON object") }
+    }
+}
