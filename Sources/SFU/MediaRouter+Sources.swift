@@ -38,6 +38,7 @@ extension MediaRouter {
             let key = TrackKey(publisher: publisher, kind: t.codec.kind)
             let track = Track(key: key, transport: 0, codec: t.codec, payloadType: t.payloadType, clockRate: t.codec.clockRate)
             track.source = id
+            if t.codec.isVideo && keyframeCacheBytes > 0 { track.keyframeCache = KeyframeCache(capacity: keyframeCacheBytes) }
             if let old = tracks[key] { replace(old, with: track) }
             tracks[key] = track
             source.tracks.append(track)

@@ -21,6 +21,8 @@ public final class MediaRouter {
         public var nacksAnswered = 0, keyframeRequests = 0, nacksSent = 0
         /// Keyframes seen arriving (first packets of one), by codec.
         public var keyframesVP8 = 0, keyframesH264 = 0
+        /// Packets sent to new viewers from sources' keyframe caches.
+        public var keyframeCacheReplays = 0
         public var transportsConnected = 0, dtlsFailures = 0
         /// Transports that did not connect (ICE and DTLS) within `connectTimeout`.
         public var connectTimeouts = 0
@@ -67,6 +69,10 @@ public final class MediaRouter {
         /// Consumers that are not viewers (recorder, decoder, relay): each clear packet is
         /// pushed into their rings; empty, it costs one check per packet.
         var taps: [TapRing] = []
+        /// A source's video: its packets since the last keyframe, replayed to a new viewer.
+        var keyframeCache: KeyframeCache? = nil
+        /// Viewers (about) that still wait for that replay: `replayKeyframeCache` recounts.
+        var replaysPending = 0
         /// Its viewers' streams, in no particular order: a removal moves the last into the gap
         /// (`Subscription.index`), O(1) where filtering the list was O(viewers) per removal,
         /// 9M retains over a 3,000-viewer briefing's end (sfu-bench --removal).
@@ -164,6 +170,8 @@ public final class MediaRouter {
         let midExtension: MidExtensionBlock
         /// Its place in `track.subscriptions`.
         var index: UInt32 = 0
+        /// A new viewer of a track with a keyframe cache, not yet sent the cached group.
+        var awaitingReplay = false
         /// Sender information for our SRs on this stream (RFC 3550 §6.4.1): packets and payload
         /// octets sent, retransmissions included.
         var packetsSent: UInt32 = 0
@@ -216,6 +224,10 @@ public final class MediaRouter {
     /// on a media thread, one pair per forwarded packet (perf: 1.5 % of 1 → 500).
     private let outgoing = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
     public private(set) var events: [Event] = []
+
+    /// Bytes of each source video track's keyframe cache (0: none; WebRTC publishers answer
+    /// keyframe requests and have none).
+    public var keyframeCacheBytes = 4 << 20
 
     /// RFC 7675 consent timeout for new transports (tunable for tests).
     public var consentTimeout: UInt64 = ICELiteAgent.defaultConsentTimeout
@@ -341,6 +353,10 @@ public final class MediaRouter {
     /// Lists `s` on its track and its viewer; new viewers need a keyframe, requested on the next
     /// tick once possible.
     private func add(_ s: Subscription) {
+        if s.track.keyframeCache != nil {
+            s.awaitingReplay = true
+            s.track.replaysPending += 1
+        }
         s.track.add(s)
         s.viewer.subscriptions.append(s)
         wantKeyframe(s.track)
@@ -704,6 +720,10 @@ public final class MediaRouter {
             track.awaitingKeyframe = false
         }
         if track.muted || track.awaitingKeyframe { return }
+        if let cache = track.keyframeCache {
+            if track.replaysPending > 0 { replayKeyframeCache(track, cache, now: now, send: send) }
+            cache.store(plain, timestamp: header.timestamp, keyframeStart: keyframe)
+        }
         if !track.taps.isEmpty { for tap in track.taps { _ = tap.push(plain, arrival: now) } }
         for sub in track.subscriptions {
             let viewer = sub.viewer
@@ -711,6 +731,27 @@ public final class MediaRouter {
             guard let numbers = sub.rewriter.rewrite(ssrc: header.ssrc, sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, now: now) else { continue }
             sendRewritten(plain, header: header, subscription: sub, numbers: numbers, outbound: out, to: to, send: send)
         }
+    }
+
+    /// Sends a track's cached group (from its last keyframe) to each viewer that joined since
+    /// and is connected now, before the live packet that follows; recounts those still waiting.
+    private func replayKeyframeCache(_ track: Track, _ cache: KeyframeCache, now: UInt64, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        var waiting = 0
+        for sub in track.subscriptions where sub.awaitingReplay {
+            let viewer = sub.viewer
+            guard let out = viewer.outbound, let to = viewer.destination else {
+                waiting += 1
+                continue
+            }
+            sub.awaitingReplay = false
+            cache.forEach { packet in
+                guard let header = try? RTPHeader.parse(packet),
+                      let numbers = sub.rewriter.rewrite(ssrc: header.ssrc, sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, now: now) else { return }
+                sendRewritten(packet, header: header, subscription: sub, numbers: numbers, outbound: out, to: to, send: send)
+                stats.keyframeCacheReplays += 1
+            }
+        }
+        track.replaysPending = waiting
     }
 
     /// Builds the subscriber's packet: fixed header with its SSRC, PT, numbers; the subscriber's

@@ -54,6 +54,7 @@ enum Metrics {
                 + "# TYPE shihui_media_keyframes_received_total counter\n"
                 + "shihui_media_keyframes_received_total{codec=\"VP8\"} \(media.keyframesVP8)\n"
                 + "shihui_media_keyframes_received_total{codec=\"H264\"} \(media.keyframesH264)\n"
+            counter("shihui_media_keyframe_cache_replays_total", "Packets sent to new viewers from ingested sources' keyframe caches.", media.keyframeCacheReplays)
             counter("shihui_media_transports_connected_total", "Peer connections whose DTLS-SRTP handshake completed.", media.transportsConnected)
             counter("shihui_media_dtls_failures_total", "DTLS handshakes refused (bad fingerprint, errors).", media.dtlsFailures)
             counter("shihui_media_connect_timeouts_total", "Transports closed for not connecting (ICE, DTLS) within --connect-timeout.", media.connectTimeouts)

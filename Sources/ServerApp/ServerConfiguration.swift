@@ -42,6 +42,8 @@ public struct ServerConfiguration: Equatable, Sendable {
     public var ingressIdleTimeout = 300.0
     /// Ingresses per room (`--max-ingresses`).
     public var maxIngressesPerRoom = 64
+    /// Bytes each ingested video track keeps from its last keyframe for new viewers (`--keyframe-cache-bytes`; 0: none).
+    public var keyframeCacheBytes = 4 << 20
 
     public init() {}
 
@@ -75,6 +77,8 @@ public struct ServerConfiguration: Equatable, Sendable {
           --ingress-ports LO-HI      UDP ports for plain-RTP ingresses (default 40000-40199)
           --ingress-idle-timeout S   an ingress that receives nothing for S is removed (default 300)
           --max-ingresses N          ingresses per room (default 64)
+          --keyframe-cache-bytes N   bytes of each ingested video's group since its last keyframe, sent to a
+                                     new viewer at once (default 4194304; 0 turns the cache off)
 
         Token options:
           --room R            room the token admits to ("" with --admin: every room, for the REST API)
@@ -98,7 +102,7 @@ public struct ServerConfiguration: Equatable, Sendable {
             let a = arguments[i]
             guard ["--http", "--udp", "--data", "--secret", "--config", "--request-timeout", "--ws-ping-interval", "--ws-timeout", "--srtp-profiles", "--test-inbound-loss", "--announce-ip", "--ice-consent-timeout",
                     "--connect-timeout", "--max-pending-transports", "--max-viewer-sessions", "--max-token-lifetime", "--ws-message-rate",
-                    "--ingress-ports", "--ingress-idle-timeout", "--max-ingresses"].contains(a) else {
+                    "--ingress-ports", "--ingress-idle-timeout", "--max-ingresses", "--keyframe-cache-bytes"].contains(a) else {
                 throw Error("unknown option \(a) (see --help)")
             }
             guard i + 1 < arguments.count else { throw Error("\(a) needs a value") }
@@ -143,6 +147,7 @@ public struct ServerConfiguration: Equatable, Sendable {
         if let n = try count("--max-token-lifetime", 60...(366 * 86_400)) { config.maxTokenLifetime = Int64(n) }
         if let n = try count("--ws-message-rate", 1...10_000) { config.webSocketMessageRate = n }
         if let n = try count("--max-ingresses", 1...10_000) { config.maxIngressesPerRoom = n }
+        if let n = try count("--keyframe-cache-bytes", 0...(64 << 20)) { config.keyframeCacheBytes = n }
         if let d = try seconds("--ingress-idle-timeout") { config.ingressIdleTimeout = d }
         if let v = flags["--ingress-ports"] {
             guard let range = IngressPortPool.parseRange(v) else { throw Error("--ingress-ports must be LO-HI, two ports with LO <= HI") }

@@ -54,6 +54,7 @@ public enum ServerMain {
             let router = MediaRouter(dtlsContext: DTLSContext(certificate: certificate, profiles: config.srtpProfiles), iceCredentials: credentials)
             router.consentTimeout = UInt64(config.iceConsentTimeout * 1e9)
             router.connectTimeout = UInt64(config.connectTimeout * 1e9)
+            router.keyframeCacheBytes = config.keyframeCacheBytes
             mediaLoop = try MediaLoop(address: config.udp, router: router)
             mediaLoop.trimHeaps = {
                 _ = shihui_malloc_trim()

@@ -57,7 +57,9 @@ function status(text) { $("status").textContent = text; }
 function send(message) { ws.send(JSON.stringify(message)); }
 
 function showPeople() {
-  $("people").textContent = "In the room: " + [...people.values()].map(p => p.name + (p.tracks.length ? " (" + p.tracks.map(t => t.source || t.kind).join(", ") + ")" : "")).join(" · ");
+  // Sources that are not people (drones, cameras, encoders, WHIP) say what they are.
+  const kind = p => p.kind && p.kind !== "standard" ? " [" + p.kind + "]" : "";
+  $("people").textContent = "In the room: " + [...people.values()].map(p => p.name + kind(p) + (p.tracks.length ? " (" + p.tracks.map(t => t.source || t.kind).join(", ") + ")" : "")).join(" · ");
 }
 
 function tile(id, label, large) {

@@ -228,3 +228,72 @@ def test_ports_run_out_and_idle_ingresses_are_reclaimed(tmp_path):
         assert status == 201 and again["port"] == 40300, again
     finally:
         server.stop()
+
+
+async def first_frame_seconds(server, room, identity):
+    """Seconds from a WHEP offer to the first decoded video frame (aiortc viewer)."""
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+    from test_whip_whep import request
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc.addTransceiver("video", direction="recvonly")
+    got = asyncio.get_event_loop().create_future()
+
+    @pc.on("track")
+    def on_track(track):
+        async def first():
+            try:
+                await track.recv()
+                if not got.done():
+                    got.set_result(time.monotonic())
+            except Exception:  # noqa: BLE001 - closed before a frame
+                pass
+        asyncio.ensure_future(first())
+
+    await pc.setLocalDescription(await pc.createOffer())
+    start = time.monotonic()
+    token = make_token(room, "viewer", subscribe=True)
+    status, headers, body = await asyncio.to_thread(request, server, "POST", f"/whep/{room}/{identity}", token, pc.localDescription.sdp.encode())
+    assert status == 201, body
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=body.decode(), type="answer"))
+    try:
+        return await asyncio.wait_for(got, 10) - start
+    finally:
+        assert (await asyncio.to_thread(request, server, "DELETE", headers["Location"], token))[0] == 200
+        await pc.close()
+
+
+def test_time_to_first_frame_with_and_without_the_keyframe_cache(tmp_path):
+    """A camera with a 4 s keyframe interval that ignores keyframe requests: 10 WHEP joins each,
+    at different points of its group of pictures, with the keyframe cache and without it."""
+    results = {}
+    for cache in (True, False):
+        server = RunningServer(tmp_path / ("cache" if cache else "nocache"), [] if cache else ["--keyframe-cache-bytes", "0"])
+        try:
+            status, created = api(server, "POST", "/api/v1/rooms/ttff/ingress",
+                                  {"identity": "cam", "kind": "camera", "video": {"codec": "VP8", "payloadType": 96}})
+            assert status == 201, created
+            pipeline = (f"videotestsrc is-live=true pattern=ball ! video/x-raw,width=640,height=360,framerate=30/1 "
+                        f"! vp8enc deadline=1 keyframe-max-dist=120 target-bitrate=1000000 ! rtpvp8pay pt=96 "
+                        f"! udpsink host=127.0.0.1 port={created['port']}")
+            gst = subprocess.Popen(["gst-launch-1.0", "-q", *pipeline.split()], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            try:
+                async def joins():
+                    await asyncio.sleep(4.5)  # past the first keyframe
+                    times = []
+                    for i in range(10):
+                        times.append(await first_frame_seconds(server, "ttff", "cam"))
+                        await asyncio.sleep(0.37 * (i % 4))  # spread the joins over the group
+                    return times
+                times = sorted(asyncio.run(joins()))
+            finally:
+                stop(gst)
+            results[cache] = times
+        finally:
+            server.stop()
+    def pct(times, q):
+        return times[min(len(times) - 1, int(round(q * (len(times) - 1))))]
+    summary = {("cache" if k else "no_cache"): {"p50_ms": round(pct(v, 0.5) * 1000), "p95_ms": round(pct(v, 0.95) * 1000)} for k, v in results.items()}
+    print(f"\ntime_to_first_frame={summary} raw={ {k: [round(x, 3) for x in v] for k, v in results.items()} }")
+    # With the cache a viewer starts at once; without it, it waits for the camera's next keyframe.
+    assert pct(results[True], 0.95) < 1.0, summary
+    assert pct(results[False], 0.5) > pct(results[True], 0.95), summary
