@@ -165,13 +165,14 @@ public final class MediaRouter {
         unowned(unsafe) var track: Track
         var rewriter: RTPStreamRewriter
         let payloadType: UInt8
+        /// A new viewer of a track with a keyframe cache, not yet sent the cached group (in the
+        /// padding after `payloadType`: the object stays a 128-byte chunk).
+        var awaitingReplay = false
         /// One-byte RFC 8285 block carrying the subscriber's BUNDLE mid (RFC 8843 §15), written
         /// into every packet so receivers demultiplex by mid; empty when not negotiated.
         let midExtension: MidExtensionBlock
         /// Its place in `track.subscriptions`.
         var index: UInt32 = 0
-        /// A new viewer of a track with a keyframe cache, not yet sent the cached group.
-        var awaitingReplay = false
         /// Sender information for our SRs on this stream (RFC 3550 §6.4.1): packets and payload
         /// octets sent, retransmissions included.
         var packetsSent: UInt32 = 0
