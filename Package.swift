@@ -41,7 +41,8 @@ let package = Package(
         .target(name: "ServerIO", dependencies: ["HTTP", "MediaWire", "CShims", "SocketAddress"]),
         .target(name: "MediaIO", dependencies: ["SFU", "MediaWire", "CShims", "SocketAddress"], swiftSettings: packetPath),
         .target(name: "MediaSessions", dependencies: ["SFU", "MediaWire", "MediaCrypto", "Signaling"]),
-        .target(name: "Ingest", dependencies: ["SFU", "MediaWire", "MediaCrypto", "Signaling"]),
+        .target(name: "AudioTranscoding", dependencies: ["COpus", "MediaWire"]),
+        .target(name: "Ingest", dependencies: ["SFU", "MediaWire", "MediaCrypto", "Signaling", "AudioTranscoding"]),
         .target(name: "ServerApp", dependencies: ["ServerIO", "Signaling", "HTTP", "MediaWire", "MediaCrypto", "SFU", "MediaIO", "MediaSessions", "Ingest", "CShims"]),
 
         // MARK: Executables (argument parsing and wiring only)
@@ -58,7 +59,7 @@ let package = Package(
         .target(name: "WireFuzzing", dependencies: ["MediaWire"], path: "tools/fuzz/WireFuzzing"),
         .target(name: "ProtocolFuzzing", dependencies: ["HTTP", "Signaling"], path: "tools/fuzz/ProtocolFuzzing"),
         .target(name: "MediaFuzzing", dependencies: ["SFU", "MediaWire", "MediaCrypto"], path: "tools/fuzz/MediaFuzzing"),
-        .target(name: "IngestFuzzing", dependencies: ["Ingest", "SFU", "Signaling"], path: "tools/fuzz/IngestFuzzing"),
+        .target(name: "IngestFuzzing", dependencies: ["Ingest", "AudioTranscoding", "SFU", "Signaling"], path: "tools/fuzz/IngestFuzzing"),
 
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -67,7 +68,8 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport", "ProtocolFuzzing"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "HTTP", "TestSupport"]),
         .testTarget(name: "ServerAppTests", dependencies: ["ServerApp", "TestSupport"]),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "SFU", "MediaWire", "MediaCrypto", "Signaling", "TestSupport", "IngestFuzzing"]),
+        .testTarget(name: "AudioTranscodingTests", dependencies: ["AudioTranscoding", "COpus", "MediaWire"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "AudioTranscoding", "SFU", "MediaWire", "MediaCrypto", "Signaling", "TestSupport", "IngestFuzzing"]),
         .testTarget(name: "MediaSessionsTests", dependencies: ["MediaSessions", "SFU", "MediaWire", "MediaCrypto", "TestSupport"]),
         .testTarget(name: "SFUTests", dependencies: ["SFU", "MediaWire", "MediaCrypto", "TestSupport", "MediaFuzzing"]),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["CShims", "COpus", "CVPX", "COpenSSL", "CSQLite", "CTurboJPEG"]),

@@ -1,3 +1,4 @@
+import AudioTranscoding
 import MediaWire
 import SFU
 import Signaling
@@ -11,8 +12,11 @@ public struct IngressRequest: Equatable, Sendable {
 
     /// One medium the sender puts on the port.
     public struct Medium: Equatable, Sendable {
+        /// What the track is forwarded in (Opus for G.711 audio, which is transcoded).
         public var codec: MediaCodec
         public var payloadType: UInt8
+        /// G.711 audio as it arrives: decoded and encoded to Opus off the media thread.
+        public var g711: G711? = nil
         /// H.264's `profile-level-id` (RFC 6184 §8.1) as offered to viewers.
         public var profileLevelID: String?
     }
@@ -66,7 +70,7 @@ public struct IngressRequest: Equatable, Sendable {
             guard metadata.utf8.count <= maximumMetadataBytes else { throw Invalid("invalid_request", "metadata over \(maximumMetadataBytes) bytes") }
         }
         let video = try medium(object["video"], "video", allowed: [.vp8, .h264])
-        let audio = try medium(object["audio"], "audio", allowed: [.opus])
+        let audio = try medium(object["audio"], "audio", allowed: [.opus], g711: true)
         guard video != nil || audio != nil else { throw Invalid("invalid_request", "give video, audio or both") }
         if let v = video, let a = audio, v.payloadType == a.payloadType {
             throw Invalid("payload_type_clash", "video and audio both use payload type \(v.payloadType); the port tells them apart by it")
@@ -74,19 +78,20 @@ public struct IngressRequest: Equatable, Sendable {
         return IngressRequest(identity: identity, name: name, kind: kind, metadata: metadata, video: video, audio: audio)
     }
 
-    static func medium(_ value: JSONValue?, _ field: String, allowed: [MediaCodec]) throws(Invalid) -> Medium? {
+    static func medium(_ value: JSONValue?, _ field: String, allowed: [MediaCodec], g711 allowG711: Bool = false) throws(Invalid) -> Medium? {
         guard let value, !value.isNull else { return nil }
         guard let object = value.object else { throw Invalid("invalid_request", "\(field) must be an object with codec and payloadType") }
         guard let name = object["codec"]?.string else { throw Invalid("invalid_request", "\(field).codec must be a string") }
-        let codec = allowed.first { $0.encodingName.lowercased() == name.lowercased() }
+        let law = allowG711 ? G711.allCases.first { $0.rawValue.lowercased() == name.lowercased() } : nil
+        let codec = law != nil ? MediaCodec.opus : allowed.first { $0.encodingName.lowercased() == name.lowercased() }
         guard let codec else {
-            let later = ["pcmu", "pcma"].contains(name.lowercased()) ? " (G.711 needs the transcoder, not there yet)" : ""
-            throw Invalid("unsupported_codec", "\(field).codec \(name) is not one of \(allowed.map(\.encodingName).joined(separator: ", "))\(later)")
+            let names = allowed.map(\.encodingName) + (allowG711 ? G711.allCases.map(\.rawValue) : [])
+            throw Invalid("unsupported_codec", "\(field).codec \(name) is not one of \(names.joined(separator: ", "))")
         }
-        // RFC 3551 §6: 96–127 are the dynamic types a sender is told; RTCP's 64–95 would be
-        // mistaken for RTCP on an rtcp-mux port (RFC 5761 §4).
-        guard let pt = object["payloadType"]?.integer, (96...127).contains(pt) else {
-            throw Invalid("invalid_request", "\(field).payloadType must be an integer from 96 to 127")
+        // RFC 3551 §6: 96–127 are the dynamic types a sender is told (G.711 may also keep its
+        // static 0 or 8); RTCP's 64–95 would be mistaken for RTCP on an rtcp-mux port (RFC 5761 §4).
+        guard let pt = object["payloadType"]?.integer, (96...127).contains(pt) || (law.map { Int($0.staticPayloadType) == pt } ?? false) else {
+            throw Invalid("invalid_request", "\(field).payloadType must be an integer from 96 to 127\(law.map { " or \($0.staticPayloadType) for \($0.rawValue)" } ?? "")")
         }
         var profile: String? = nil
         if let v = object["profileLevelId"] {
@@ -98,6 +103,6 @@ public struct IngressRequest: Equatable, Sendable {
         if let unknown = object.keys.sorted().first(where: { !["codec", "payloadType", "profileLevelId"].contains($0) }) {
             throw Invalid("invalid_request", "unknown field \(field).\(unknown)")
         }
-        return Medium(codec: codec, payloadType: UInt8(pt), profileLevelID: profile)
+        return Medium(codec: codec, payloadType: UInt8(pt), g711: law, profileLevelID: profile)
     }
 }

@@ -1,3 +1,4 @@
+import AudioTranscoding
 import SFU
 import MediaWire
 import MediaCrypto
@@ -53,8 +54,14 @@ public final class IngressService {
 
         /// The tracks it publishes, as the router's source declares them.
         public var sourceTracks: [MediaRouter.SourceTrack] {
-            [request.video, request.audio].compactMap { $0 }.map { MediaRouter.SourceTrack(codec: $0.codec, payloadType: $0.payloadType) }
+            var out: [MediaRouter.SourceTrack] = []
+            if let v = request.video { out.append(.init(codec: v.codec, payloadType: v.payloadType)) }
+            if let a = request.audio { out.append(.init(codec: .opus, payloadType: a.g711 == nil ? a.payloadType : transcodedPayloadType)) }
+            return out
         }
+
+        var transcodedPayloadType: UInt8 { IngressService.transcodedPayloadType(request) }
+        let job: AudioTranscoder.Job?
     }
 
     /// Why a create was refused: HTTP status, stable code, sentence.
@@ -68,6 +75,13 @@ public final class IngressService {
     /// @unchecked Sendable: touched only in media-thread commands and the loop's `onEvent`.
     public final class MediaThreadState: @unchecked Sendable {
         var receivers: [SourceID: PlainRTPReceiver] = [:]
+        /// Receivers whose G.711 is transcoded, whose Opus output `pump` takes.
+        var transcoded: [PlainRTPReceiver] = []
+
+        /// Moves the transcoder's Opus packets into the router (media thread, each wake-up).
+        public func pump(router: MediaRouter, now: UInt64, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+            for r in transcoded { r.pump(router: router, now: now, send: send) }
+        }
         /// The RTCP answering a router event for an ingress's source, and where it goes
         /// (media thread only).
         public func feedback(for event: MediaRouter.Event) -> (bytes: [UInt8], to: TransportAddress, socket: Int32)? {
@@ -81,6 +95,11 @@ public final class IngressService {
         }
     }
     public let mediaState = MediaThreadState()
+
+    /// The payload type of the Opus the transcoder makes from G.711 (one the video does not use).
+    static func transcodedPayloadType(_ request: IngressRequest) -> UInt8 { request.video?.payloadType == 111 ? 110 : 111 }
+    /// The G.711 → Opus worker, shared by every ingress that needs it.
+    public let transcoder = AudioTranscoder()
 
     let plane: any IngressMediaPlane
     let bindIP: IPAddress
@@ -129,14 +148,29 @@ public final class IngressService {
         }
         let id = SecureRandom.bytes(8).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
         let counters = IngressCounters()
+        var job: AudioTranscoder.Job? = nil
+        if let a = request.audio, let law = a.g711 {
+            guard let converter = try? G711ToOpus(law: law, payloadType: Self.transcodedPayloadType(request), ssrc: SecureRandom.uint32() | 1,
+                                                  firstSequence: UInt16(truncatingIfNeeded: SecureRandom.uint32()), firstTimestamp: SecureRandom.uint32()) else {
+                plane.closeSocket(bound.fd)
+                pool.release(bound.address.port)
+                throw Refusal(status: 500, code: "transcoder_failed", message: "the Opus encoder could not be created")
+            }
+            job = AudioTranscoder.Job(input: TapRing(capacity: 256), output: TapRing(capacity: 256), converter: converter)
+        }
         let ingress = Ingress(id: "IN_" + id, room: room, request: request, address: bound.address, session: session, createdAt: now,
-                              counters: counters, socket: bound.fd)
+                              counters: counters, socket: bound.fd, job: job)
         let receiver = PlainRTPReceiver(counters: counters, socket: bound.fd)
+        if let job, let a = request.audio {
+            receiver.transcoding = (a.payloadType, job)
+            transcoder.add(job)
+        }
         let state = mediaState, key = ingress.key, tracks = ingress.sourceTracks
         plane.perform { router in
             let source = router.addSource(publisher: key, tracks: tracks)
             receiver.source = source
             state.receivers[source] = receiver
+            if receiver.transcoding != nil { state.transcoded.append(receiver) }
         }
         plane.serve(socket: bound.fd) { router, datagram, from, now, send in
             receiver.receive(datagram, from: from, now: now, router: router, send: send)
@@ -155,9 +189,11 @@ public final class IngressService {
         plane.perform { router in
             guard let (source, _) = state.receivers.first(where: { $0.value.socket == socket }) else { return }
             state.receivers[source] = nil
+            state.transcoded.removeAll { $0.socket == socket }
             router.removeSource(source)
         }
         pool.release(ingress.address.port)
+        if let job = ingress.job { transcoder.remove(job) }
         return ingress
     }
 

@@ -1,3 +1,4 @@
+import AudioTranscoding
 import MediaWire
 import SFU
 import Synchronization
@@ -10,6 +11,8 @@ public final class IngressCounters: Sendable {
     let bytes = Atomic<Int>(0)
     let rtcpPackets = Atomic<Int>(0)
     let droppedOtherSender = Atomic<Int>(0)
+    /// G.711 packets the transcoder's ring had no room for.
+    let transcoderDrops = Atomic<Int>(0)
     /// Media-thread clock of the last RTP packet; 0 before the first.
     let lastPacketAt = Atomic<UInt64>(0)
     let latched = Mutex<TransportAddress?>(nil)
@@ -17,7 +20,7 @@ public final class IngressCounters: Sendable {
     public init() {}
 
     public struct Snapshot: Equatable, Sendable {
-        public var packets: Int, bytes: Int, rtcpPackets: Int, droppedOtherSender: Int
+        public var packets: Int, bytes: Int, rtcpPackets: Int, droppedOtherSender: Int, transcoderDrops: Int
         public var lastPacketAt: UInt64?
         public var latched: TransportAddress?
     }
@@ -26,6 +29,7 @@ public final class IngressCounters: Sendable {
         let last = lastPacketAt.load(ordering: .relaxed)
         return Snapshot(packets: packets.load(ordering: .relaxed), bytes: bytes.load(ordering: .relaxed),
                         rtcpPackets: rtcpPackets.load(ordering: .relaxed), droppedOtherSender: droppedOtherSender.load(ordering: .relaxed),
+                        transcoderDrops: transcoderDrops.load(ordering: .relaxed),
                         lastPacketAt: last == 0 ? nil : last, latched: latched.withLock { $0 })
     }
 }
@@ -46,6 +50,8 @@ public final class PlainRTPReceiver: @unchecked Sendable {
     /// Set by the command that added the source, which runs before the socket is served.
     public var source: SourceID?
     public private(set) var sender: TransportAddress?
+    /// G.711 audio: its payload type, the ring to the transcoder, and the ring back from it.
+    public var transcoding: (payloadType: UInt8, job: AudioTranscoder.Job)?
 
     public init(counters: IngressCounters, socket: Int32) {
         self.counters = counters
@@ -71,7 +77,17 @@ public final class PlainRTPReceiver: @unchecked Sendable {
         counters.packets.add(1, ordering: .relaxed)
         counters.bytes.add(datagram.count, ordering: .relaxed)
         counters.lastPacketAt.store(max(now, 1), ordering: .relaxed)
+        if let t = transcoding, datagram.count >= 2, datagram[1] & 0x7F == t.payloadType {
+            if !t.job.input.push(datagram, arrival: now) { counters.transcoderDrops.add(1, ordering: .relaxed) }
+            return
+        }
         router.ingest(source: source, packet: datagram, now: now, send: send)
+    }
+
+    /// The transcoder's Opus packets, into the router as the source's audio (media thread).
+    func pump(router: MediaRouter, now: UInt64, send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        guard let t = transcoding, let source else { return }
+        t.job.output.drain { packet, _ in router.ingest(source: source, packet: packet, now: now, send: send) }
     }
 
     /// The SSRC our RTCP feedback names as its sender.

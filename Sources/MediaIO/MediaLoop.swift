@@ -48,6 +48,9 @@ public final class MediaLoop: MediaThread, @unchecked Sendable {
     /// Router events (connected, failed) for the control plane, delivered through `onEvent` on
     /// the media thread with the router, which the handler may read (which transport it was).
     public var onEvent: (@Sendable (MediaRouter.Event, MediaRouter) -> Void)?
+    /// Called on the media thread at each wake-up, after the router's timers, with the router,
+    /// the time and a send: work handed back from other threads (an ingress's transcoded audio).
+    public var onWake: (@Sendable (MediaRouter, UInt64, (UnsafeRawBufferPointer, TransportAddress) -> Void) -> Void)?
 
     /// Gives free heap pages back to the kernel, on the media thread, after DTLS state was freed
     /// and no handshake is in flight. glibc's `malloc_trim` by default; the composition root adds
@@ -237,6 +240,7 @@ public final class MediaLoop: MediaThread, @unchecked Sendable {
                 }
             }
             router.tick(now: now) { bytes, to in self.queueSend(bytes, to) }
+            onWake?(router, now) { bytes, to in self.queueSend(bytes, to) }
             flushSends()
             for e in router.takeEvents() { onEvent?(e, router) }
             if now &- lastSnapshot > 100_000_000 {

@@ -98,7 +98,11 @@ public enum ServerMain {
                 }
             }
         }
-        mediaLoop.start()  // after onEvent is set: the media thread reads it
+        if let ingress = app.ingress {
+            let state = ingress.mediaState
+            mediaLoop.onWake = { router, now, send in state.pump(router: router, now: now, send: send) }
+        }
+        mediaLoop.start()  // after onEvent and onWake are set: the media thread reads them
         let trigger = server.shutdownTrigger
         var sources: [DispatchSourceSignal] = []
         for sig in [SIGTERM, SIGINT] {
@@ -111,6 +115,7 @@ public enum ServerMain {
         say("shihui-server listening on http://\(server.localAddress) (media UDP \(mediaLoop.localAddress), data \(config.dataDirectory))")
         server.run()
         mediaLoop.stop()
+        app.ingress?.transcoder.stop()
         say("shihui-server stopped")
         withExtendedLifetime(sources) {}
         return 0

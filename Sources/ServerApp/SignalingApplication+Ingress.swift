@@ -48,10 +48,11 @@ extension SignalingApplication {
         var out: [String: Any] = ["id": i.id, "room": i.room, "identity": i.request.identity, "name": i.request.name, "kind": i.request.kind.rawValue,
                                   "metadata": i.request.metadata, "host": i.address.ip.description, "port": Int(i.address.port), "state": state,
                                   "stats": ["packets": s.packets, "bytes": s.bytes, "rtcpPackets": s.rtcpPackets, "droppedOtherSender": s.droppedOtherSender,
-                                            "lastPacketAgo": s.lastPacketAt.map { Double(now &- $0) / 1e9 } ?? NSNull(),
+                                            "transcoderDrops": s.transcoderDrops, "lastPacketAgo": s.lastPacketAt.map { Double(now &- $0) / 1e9 } ?? NSNull(),
                                             "sender": s.latched?.description ?? NSNull()]]
         func medium(_ m: IngressRequest.Medium) -> [String: Any] {
-            var o: [String: Any] = ["codec": m.codec.encodingName, "payloadType": Int(m.payloadType)]
+            var o: [String: Any] = ["codec": m.g711?.rawValue ?? m.codec.encodingName, "payloadType": Int(m.payloadType)]
+            if m.g711 != nil { o["forwardedAs"] = "opus" }
             if let p = m.profileLevelID { o["profileLevelId"] = p }
             return o
         }

@@ -1,3 +1,4 @@
+import AudioTranscoding
 import MediaWire
 import SFU
 import Testing
@@ -14,6 +15,9 @@ struct IngressRequestTests {
         #expect(r.video == IngressRequest.Medium(codec: .h264, payloadType: 102, profileLevelID: "42e01f"))
         #expect(r.audio == IngressRequest.Medium(codec: .opus, payloadType: 111, profileLevelID: nil))
         #expect(r.metadata == #"{"location":{"lat":30.27,"lon":120.15},"unit":"消防"}"#)
+        let camera = try Self.parse(#"{"identity":"cam","kind":"camera","audio":{"codec":"PCMA","payloadType":8}}"#)
+        #expect(camera.audio == IngressRequest.Medium(codec: .opus, payloadType: 8, g711: .aLaw))
+        #expect(try Self.parse(#"{"identity":"cam","kind":"camera","audio":{"codec":"pcmu","payloadType":97}}"#).audio?.g711 == .muLaw)
         let videoOnly = try Self.parse(#"{"identity":"cam","kind":"camera","video":{"codec":"VP8","payloadType":96}}"#)
         #expect(videoOnly.name == "cam" && videoOnly.audio == nil && videoOnly.metadata == "")
     }
@@ -30,7 +34,9 @@ struct IngressRequestTests {
         (#"{\#(good)}"#, "invalid_request"),
         (#"{"identity":"cam","kind":"tank","video":{"codec":"VP8","payloadType":96}}"#, "invalid_request"),
         (#"{\#(good),"video":{"codec":"AV1","payloadType":96}}"#, "unsupported_codec"),
-        (#"{\#(good),"audio":{"codec":"PCMU","payloadType":96}}"#, "unsupported_codec"),
+        (#"{\#(good),"audio":{"codec":"G722","payloadType":9}}"#, "unsupported_codec"),
+        (#"{\#(good),"audio":{"codec":"PCMA","payloadType":0}}"#, "invalid_request"),
+        (#"{\#(good),"video":{"codec":"PCMU","payloadType":0}}"#, "unsupported_codec"),
         (#"{\#(good),"audio":{"codec":"VP8","payloadType":96}}"#, "unsupported_codec"),
         (#"{\#(good),"video":{"codec":"VP8","payloadType":200}}"#, "invalid_request"),
         (#"{\#(good),"video":{"codec":"VP8","payloadType":77}}"#, "invalid_request"),

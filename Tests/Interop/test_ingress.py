@@ -158,7 +158,8 @@ def test_ingress_requests_are_checked(server):
         ({**good, "kind": "satellite"}, "invalid_request"),
         ({**good, "identity": "bad/name"}, "invalid_name"),
         ({**good, "video": {"codec": "VP9", "payloadType": 96}}, "unsupported_codec"),
-        ({**good, "audio": {"codec": "PCMA", "payloadType": 8}}, "unsupported_codec"),
+        ({**good, "audio": {"codec": "G722", "payloadType": 9}}, "unsupported_codec"),
+        ({**good, "audio": {"codec": "PCMA", "payloadType": 0}}, "invalid_request"),
         ({**good, "audio": {"codec": "opus", "payloadType": 96}}, "payload_type_clash"),
         ({**good, "video": {"codec": "VP8", "payloadType": 72}}, "invalid_request"),
         ({"identity": "cam-1", "kind": "camera"}, "invalid_request"),
@@ -297,3 +298,67 @@ def test_time_to_first_frame_with_and_without_the_keyframe_cache(tmp_path):
     # With the cache a viewer starts at once; without it, it waits for the camera's next keyframe.
     assert pct(results[True], 0.95) < 1.0, summary
     assert pct(results[False], 0.5) > pct(results[True], 0.95), summary
+
+
+def test_g711_camera_audio_arrives_as_opus_with_its_tone(server):
+    """GStreamer's H.264 + A-law (a camera's usual pair: `alawenc ! rtppcmapay`, PT 8) into an
+    ingress: the viewer is offered Opus, decodes the video, and hears the 440 Hz tone."""
+    import numpy
+    status, created = api(server, "POST", "/api/v1/rooms/g711/ingress",
+                          {"identity": "ipc-1", "kind": "camera", "video": {"codec": "H264", "payloadType": 96},
+                           "audio": {"codec": "PCMA", "payloadType": 8}})
+    assert status == 201 and created["audio"] == {"codec": "PCMA", "payloadType": 8, "forwardedAs": "opus"}, created
+    pipeline = (f"funnel name=f ! udpsink host=127.0.0.1 port={created['port']} "
+                "videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=30/1 ! x264enc tune=zerolatency "
+                "speed-preset=ultrafast key-int-max=30 ! video/x-h264,profile=constrained-baseline ! rtph264pay pt=96 config-interval=1 ! f. "
+                "audiotestsrc is-live=true freq=440 volume=0.5 ! audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay pt=8 ! f.")
+    gst = subprocess.Popen(["gst-launch-1.0", "-q", *pipeline.split()], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        async def scenario():
+            from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+            from test_whip_whep import request
+            pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+            pc.addTransceiver("video", direction="recvonly")
+            pc.addTransceiver("audio", direction="recvonly")
+            samples, video = [], [0]
+
+            @pc.on("track")
+            def on_track(track):
+                async def consume():
+                    while True:
+                        try:
+                            frame = await track.recv()
+                        except Exception:  # noqa: BLE001 - ended
+                            return
+                        if track.kind == "audio":
+                            samples.append((frame.sample_rate, frame.to_ndarray().reshape(-1, len(frame.layout.channels))[:, 0].copy()))
+                        else:
+                            video[0] += 1
+                asyncio.ensure_future(consume())
+
+            await pc.setLocalDescription(await pc.createOffer())
+            token = make_token("g711", "viewer", subscribe=True)
+            status, headers, body = await asyncio.to_thread(request, server, "POST", "/whep/g711/ipc-1", token, pc.localDescription.sdp.encode())
+            assert status == 201, body
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=body.decode(), type="answer"))
+            for _ in range(100):
+                if len(samples) >= 150 and video[0] >= 30:
+                    break
+                await asyncio.sleep(0.1)
+            listing = (await asyncio.to_thread(api, server, "GET", "/api/v1/rooms/g711/ingress"))[1]
+            await asyncio.to_thread(request, server, "DELETE", headers["Location"], token)
+            await pc.close()
+            return body.decode(), samples, video[0], listing
+        answer, samples, video, listing = asyncio.run(scenario())
+    finally:
+        stop(gst)
+    assert "opus/48000" in answer and video >= 30 and len(samples) >= 150, (video, len(samples))
+    rate = samples[0][0]
+    pcm = numpy.concatenate([s for _, s in samples[50:]]).astype(numpy.float64)  # past the start
+    spectrum = numpy.abs(numpy.fft.rfft(pcm * numpy.hanning(len(pcm))))
+    peak = numpy.argmax(spectrum[1:]) + 1
+    hertz = peak * rate / len(pcm)
+    level = numpy.sqrt(numpy.mean(pcm ** 2))
+    print(f"\ng711_to_opus peak={hertz:.1f} Hz rms={level:.0f} video_frames={video} stats={listing['ingress'][0]['stats']}")
+    assert abs(hertz - 440) < 10 and level > 1000, (hertz, level)
+    assert listing["ingress"][0]["stats"]["transcoderDrops"] == 0, listing

@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out="$root/tools/fuzz/out"
 mkdir -p "$out"
 export PATH=/opt/swift/usr/bin:$PATH
-flags=(-sanitize=fuzzer,address -parse-as-library -O -g -I "$out" -I "$root/Sources/COpenSSL" -swift-version 6)
+flags=(-sanitize=fuzzer,address -parse-as-library -O -g -I "$out" -I "$root/Sources/COpenSSL" -I "$root/Sources/COpus" -swift-version 6)
 
 module() {  # module NAME SOURCES...
   local name=$1; shift
@@ -24,13 +24,14 @@ module Signaling "$root"/Sources/Signaling/*.swift
 module ProtocolFuzzing "$root"/tools/fuzz/ProtocolFuzzing/*.swift
 module SFU "$root"/Sources/SFU/*.swift
 module MediaFuzzing "$root"/tools/fuzz/MediaFuzzing/*.swift
+module AudioTranscoding "$root"/Sources/AudioTranscoding/*.swift
 module Ingest "$root"/Sources/Ingest/*.swift
 module IngestFuzzing "$root"/tools/fuzz/IngestFuzzing/*.swift
 
 for target_file in "$root"/tools/fuzz/targets/*.swift; do
   name=$(basename "$target_file" .swift)
   swiftc "${flags[@]}" -module-name "fuzz_${name//-/_}" "$target_file" \
-    "$out/MediaCrypto.o" "$out/MediaWire.o" "$out/WireFuzzing.o" "$out/HTTP.o" "$out/Signaling.o" "$out/ProtocolFuzzing.o" "$out/SFU.o" "$out/MediaFuzzing.o" "$out/Ingest.o" "$out/IngestFuzzing.o" -lssl -lcrypto -o "$out/fuzz-$name" \
+    "$out/MediaCrypto.o" "$out/MediaWire.o" "$out/WireFuzzing.o" "$out/HTTP.o" "$out/Signaling.o" "$out/ProtocolFuzzing.o" "$out/SFU.o" "$out/MediaFuzzing.o" "$out/AudioTranscoding.o" "$out/Ingest.o" "$out/IngestFuzzing.o" -lopus -lssl -lcrypto -o "$out/fuzz-$name" \
     2> >(grep -v "Cannot export local symbol" >&2)
   echo "built $out/fuzz-$name"
 done

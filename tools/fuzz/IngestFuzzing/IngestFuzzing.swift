@@ -1,3 +1,4 @@
+import AudioTranscoding
 import Ingest
 import SFU
 import Signaling
@@ -17,7 +18,9 @@ public enum IngestFuzzing {
         precondition(NameRule.isValid(r.identity), "an admitted identity breaks the name rule")
         precondition(r.video != nil || r.audio != nil, "an ingress with no media")
         if let v = r.video { precondition(v.codec.kind == .video && (96...127).contains(v.payloadType)) }
-        if let a = r.audio { precondition(a.codec.kind == .audio && (96...127).contains(a.payloadType)) }
+        if let a = r.audio {
+            precondition(a.codec.kind == .audio && ((96...127).contains(a.payloadType) || a.payloadType == a.g711?.staticPayloadType))
+        }
         if let v = r.video, let a = r.audio { precondition(v.payloadType != a.payloadType, "clashing payload types admitted") }
         precondition(r.metadata.utf8.count <= IngressRequest.maximumMetadataBytes)
         if !r.metadata.isEmpty { precondition((try? JSONValue.parse(r.metadata))?.object != nil, "metadata is not a JSON object") }
