@@ -28,6 +28,9 @@ public struct IngressRequest: Equatable, Sendable {
     public var metadata: String
     public var video: Medium?
     public var audio: Medium?
+    /// The sender protects its packets with SRTP (RFC 3711, AES_CM_128_HMAC_SHA1_80) under a
+    /// key the server makes and answers, SDES style (RFC 4568 §6.1 `inline:` key).
+    public var srtp = false
 
     /// Why a body was refused: a stable code and a sentence (400 unless `status` says otherwise).
     public struct Invalid: Error, Equatable, Sendable {
@@ -48,9 +51,8 @@ public struct IngressRequest: Equatable, Sendable {
             throw Invalid("invalid_json", "body is not JSON: \(error)")
         }
         guard let object = parsed.object else { throw Invalid("invalid_json", "body is not a JSON object") }
-        let known: Set<String> = ["identity", "name", "kind", "metadata", "video", "audio"]
+        let known: Set<String> = ["identity", "name", "kind", "metadata", "video", "audio", "srtp"]
         if object["url"] != nil { throw Invalid("unsupported", "url: pulling RTSP is not supported yet; push plain RTP to the port this returns") }
-        if object["srtp"] != nil { throw Invalid("unsupported", "srtp: SRTP on an ingress is not supported yet") }
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) { throw Invalid("invalid_request", "unknown field \(unknown)") }
         guard let identity = object["identity"]?.string else { throw Invalid("invalid_request", "identity must be a string") }
         do throws(NameRule.Violation) { try NameRule.check(identity) } catch { throw Invalid("invalid_name", "the identity \(error)") }
@@ -75,7 +77,12 @@ public struct IngressRequest: Equatable, Sendable {
         if let v = video, let a = audio, v.payloadType == a.payloadType {
             throw Invalid("payload_type_clash", "video and audio both use payload type \(v.payloadType); the port tells them apart by it")
         }
-        return IngressRequest(identity: identity, name: name, kind: kind, metadata: metadata, video: video, audio: audio)
+        var srtp = false
+        if let v = object["srtp"] {
+            guard let b = v.bool else { throw Invalid("invalid_request", "srtp must be a boolean") }
+            srtp = b
+        }
+        return IngressRequest(identity: identity, name: name, kind: kind, metadata: metadata, video: video, audio: audio, srtp: srtp)
     }
 
     static func medium(_ value: JSONValue?, _ field: String, allowed: [MediaCodec], g711 allowG711: Bool = false) throws(Invalid) -> Medium? {

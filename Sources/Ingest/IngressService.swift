@@ -50,6 +50,8 @@ public final class IngressService {
         public let createdAt: UInt64
         public let counters: IngressCounters
         let socket: Int32
+        /// The SRTP master key and salt the sender uses (30 bytes), if it protects its packets.
+        public let srtpKey: [UInt8]?
         public var key: ParticipantKey { ParticipantKey(room: room, identity: request.identity) }
 
         /// The tracks it publishes, as the router's source declares them.
@@ -148,6 +150,7 @@ public final class IngressService {
         }
         let id = SecureRandom.bytes(8).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
         let counters = IngressCounters()
+        let srtpKey = request.srtp ? SecureRandom.bytes(30) : nil
         var job: AudioTranscoder.Job? = nil
         if let a = request.audio, let law = a.g711 {
             guard let converter = try? G711ToOpus(law: law, payloadType: Self.transcodedPayloadType(request), ssrc: SecureRandom.uint32() | 1,
@@ -159,8 +162,9 @@ public final class IngressService {
             job = AudioTranscoder.Job(input: TapRing(capacity: 256), output: TapRing(capacity: 256), converter: converter)
         }
         let ingress = Ingress(id: "IN_" + id, room: room, request: request, address: bound.address, session: session, createdAt: now,
-                              counters: counters, socket: bound.fd, job: job)
-        let receiver = PlainRTPReceiver(counters: counters, socket: bound.fd)
+                              counters: counters, socket: bound.fd, srtpKey: srtpKey, job: job)
+        let receiver = PlainRTPReceiver(counters: counters, socket: bound.fd,
+                                        srtp: srtpKey.map { SRTPContext(profile: .aes128CmHmacSha1_80, masterKey: Array($0[0..<16]), masterSalt: Array($0[16..<30])) })
         if let job, let a = request.audio {
             receiver.transcoding = (a.payloadType, job)
             transcoder.add(job)

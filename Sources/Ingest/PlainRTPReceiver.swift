@@ -1,4 +1,5 @@
 import AudioTranscoding
+import MediaCrypto
 import MediaWire
 import SFU
 import Synchronization
@@ -13,6 +14,8 @@ public final class IngressCounters: Sendable {
     let droppedOtherSender = Atomic<Int>(0)
     /// G.711 packets the transcoder's ring had no room for.
     let transcoderDrops = Atomic<Int>(0)
+    /// SRTP/SRTCP packets that failed authentication (or replay checks): dropped.
+    let srtpFailures = Atomic<Int>(0)
     /// Media-thread clock of the last RTP packet; 0 before the first.
     let lastPacketAt = Atomic<UInt64>(0)
     let latched = Mutex<TransportAddress?>(nil)
@@ -20,7 +23,7 @@ public final class IngressCounters: Sendable {
     public init() {}
 
     public struct Snapshot: Equatable, Sendable {
-        public var packets: Int, bytes: Int, rtcpPackets: Int, droppedOtherSender: Int, transcoderDrops: Int
+        public var packets: Int, bytes: Int, rtcpPackets: Int, droppedOtherSender: Int, transcoderDrops: Int, srtpFailures: Int
         public var lastPacketAt: UInt64?
         public var latched: TransportAddress?
     }
@@ -29,7 +32,7 @@ public final class IngressCounters: Sendable {
         let last = lastPacketAt.load(ordering: .relaxed)
         return Snapshot(packets: packets.load(ordering: .relaxed), bytes: bytes.load(ordering: .relaxed),
                         rtcpPackets: rtcpPackets.load(ordering: .relaxed), droppedOtherSender: droppedOtherSender.load(ordering: .relaxed),
-                        transcoderDrops: transcoderDrops.load(ordering: .relaxed),
+                        transcoderDrops: transcoderDrops.load(ordering: .relaxed), srtpFailures: srtpFailures.load(ordering: .relaxed),
                         lastPacketAt: last == 0 ? nil : last, latched: latched.withLock { $0 })
     }
 }
@@ -53,13 +56,38 @@ public final class PlainRTPReceiver: @unchecked Sendable {
     /// G.711 audio: its payload type, the ring to the transcoder, and the ring back from it.
     public var transcoding: (payloadType: UInt8, job: AudioTranscoder.Job)?
 
-    public init(counters: IngressCounters, socket: Int32) {
+    /// SRTP from the sender (nil: clear RTP), and where its packets are unprotected.
+    let srtp: SRTPContext?
+    private let scratch: UnsafeMutableRawBufferPointer?
+
+    public init(counters: IngressCounters, socket: Int32, srtp: SRTPContext? = nil) {
         self.counters = counters
         self.socket = socket
+        self.srtp = srtp
+        scratch = srtp == nil ? nil : UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
     }
+
+    deinit { scratch?.deallocate() }
 
     public func receive(_ datagram: UnsafeRawBufferPointer, from: TransportAddress, now: UInt64, router: MediaRouter,
                         send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
+        guard let srtp, let scratch else { return receiveClear(datagram, from: from, now: now, router: router, send: send) }
+        // Unprotected before anything else: only the key's holder can be latched.
+        guard datagram.count >= 2, datagram.count <= scratch.count else { counters.srtpFailures.add(1, ordering: .relaxed); return }
+        scratch.copyMemory(from: datagram)
+        let rtcp = (192...223).contains(datagram[1])
+        let length: Int
+        do throws(SRTPError) {
+            length = rtcp ? try srtp.unprotectRTCP(scratch, length: datagram.count) : try srtp.unprotectRTP(scratch, length: datagram.count)
+        } catch {
+            counters.srtpFailures.add(1, ordering: .relaxed)
+            return
+        }
+        receiveClear(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(scratch)[0..<length]), from: from, now: now, router: router, send: send)
+    }
+
+    private func receiveClear(_ datagram: UnsafeRawBufferPointer, from: TransportAddress, now: UInt64, router: MediaRouter,
+                              send: (UnsafeRawBufferPointer, TransportAddress) -> Void) {
         if let sender, sender != from {
             counters.droppedOtherSender.add(1, ordering: .relaxed)
             return

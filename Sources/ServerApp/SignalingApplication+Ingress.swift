@@ -41,20 +41,27 @@ extension SignalingApplication {
         return .success(token)
     }
 
-    func ingressJSON(_ i: IngressService.Ingress, now: UInt64) -> [String: Any] {
+    /// `withKey`: the SRTP key too (the create answer only; listings say `"srtp": true`).
+    func ingressJSON(_ i: IngressService.Ingress, now: UInt64, withKey: Bool = false) -> [String: Any] {
         let s = i.counters.snapshot
         let state: String
         if let last = s.lastPacketAt { state = now &- last < 3_000_000_000 ? "receiving" : "silent" } else { state = "waiting" }
         var out: [String: Any] = ["id": i.id, "room": i.room, "identity": i.request.identity, "name": i.request.name, "kind": i.request.kind.rawValue,
                                   "metadata": i.request.metadata, "host": i.address.ip.description, "port": Int(i.address.port), "state": state,
                                   "stats": ["packets": s.packets, "bytes": s.bytes, "rtcpPackets": s.rtcpPackets, "droppedOtherSender": s.droppedOtherSender,
-                                            "transcoderDrops": s.transcoderDrops, "lastPacketAgo": s.lastPacketAt.map { Double(now &- $0) / 1e9 } ?? NSNull(),
+                                            "transcoderDrops": s.transcoderDrops, "srtpFailures": s.srtpFailures, "lastPacketAgo": s.lastPacketAt.map { Double(now &- $0) / 1e9 } ?? NSNull(),
                                             "sender": s.latched?.description ?? NSNull()]]
         func medium(_ m: IngressRequest.Medium) -> [String: Any] {
             var o: [String: Any] = ["codec": m.g711?.rawValue ?? m.codec.encodingName, "payloadType": Int(m.payloadType)]
             if m.g711 != nil { o["forwardedAs"] = "opus" }
             if let p = m.profileLevelID { o["profileLevelId"] = p }
             return o
+        }
+        out["srtp"] = i.srtpKey != nil
+        if withKey, let key = i.srtpKey {
+            // RFC 4568 §6.1: base64 of the master key and salt; the hex form is what GStreamer's srtpenc takes.
+            out["srtpParameters"] = ["suite": "AES_CM_128_HMAC_SHA1_80", "key": "inline:" + Base64.encode(key),
+                                     "keyHex": key.map { String(format: "%02x", $0) }.joined()]
         }
         if let v = i.request.video { out["video"] = medium(v) }
         if let a = i.request.audio { out["audio"] = medium(a) }
@@ -102,7 +109,7 @@ extension SignalingApplication {
         out += registry.setTracks(session: session, tracks: Self.trackInfos(published.tracks, keeping: []))
         var result = actions(out)
         for other in registry.rooms[room]?.participants ?? [] where other.session >= 0 { result += offerSubscriber(other.session) }
-        return (.response(Self.json(201, ingressJSON(created, now: now))), result)
+        return (.response(Self.json(201, ingressJSON(created, now: now, withKey: true))), result)
     }
 
     func ingressList(_ request: HTTPRequest, room: String, now: UInt64) -> (HTTPReply, [ConnectionAction]) {

@@ -19,7 +19,8 @@ struct IngressRequestTests {
         #expect(camera.audio == IngressRequest.Medium(codec: .opus, payloadType: 8, g711: .aLaw))
         #expect(try Self.parse(#"{"identity":"cam","kind":"camera","audio":{"codec":"pcmu","payloadType":97}}"#).audio?.g711 == .muLaw)
         let videoOnly = try Self.parse(#"{"identity":"cam","kind":"camera","video":{"codec":"VP8","payloadType":96}}"#)
-        #expect(videoOnly.name == "cam" && videoOnly.audio == nil && videoOnly.metadata == "")
+        #expect(videoOnly.name == "cam" && videoOnly.audio == nil && videoOnly.metadata == "" && !videoOnly.srtp)
+        #expect(try Self.parse(#"{"identity":"cam","kind":"camera","video":{"codec":"VP8","payloadType":96},"srtp":true}"#).srtp)
     }
 
     static let good = #""identity":"cam","kind":"camera""#
@@ -50,7 +51,7 @@ struct IngressRequestTests {
         (#"{\#(good),"video":{"codec":"VP8","payloadType":96},"metadata":[1]}"#, "invalid_request"),
         (#"{\#(good),"video":{"codec":"VP8","payloadType":96},"name":5}"#, "invalid_request"),
         (#"{\#(good),"video":{"codec":"VP8","payloadType":96},"url":"rtsp://x/y"}"#, "unsupported"),
-        (#"{\#(good),"video":{"codec":"VP8","payloadType":96},"srtp":true}"#, "unsupported"),
+        (#"{\#(good),"video":{"codec":"VP8","payloadType":96},"srtp":"yes"}"#, "invalid_request"),
         (#"{\#(good),"video":{"codec":"VP8","payloadType":96},"color":"red"}"#, "invalid_request"),
     ])
     func malformed(text: String, code: String) {

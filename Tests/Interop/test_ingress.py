@@ -362,3 +362,39 @@ def test_g711_camera_audio_arrives_as_opus_with_its_tone(server):
     print(f"\ng711_to_opus peak={hertz:.1f} Hz rms={level:.0f} video_frames={video} stats={listing['ingress'][0]['stats']}")
     assert abs(hertz - 440) < 10 and level > 1000, (hertz, level)
     assert listing["ingress"][0]["stats"]["transcoderDrops"] == 0, listing
+
+
+def test_an_srtp_ingress_takes_only_its_keys_holder(server):
+    """`"srtp": true` answers an SDES-style key (RFC 4568 `inline:`); GStreamer's srtpenc with it
+    is decoded by a viewer; clear RTP sent there first is refused and counted, and does not take
+    the latch (only the key's holder can)."""
+    import base64
+    status, created = api(server, "POST", "/api/v1/rooms/secure/ingress",
+                          {"identity": "drone-s", "kind": "drone", "video": {"codec": "VP8", "payloadType": 96}, "srtp": True})
+    assert status == 201 and created["srtp"] is True, created
+    p = created["srtpParameters"]
+    assert p["suite"] == "AES_CM_128_HMAC_SHA1_80" and base64.b64decode(p["key"][len("inline:"):]).hex() == p["keyHex"], p
+    assert "srtpParameters" not in api(server, "GET", "/api/v1/rooms/secure/ingress")[1]["ingress"][0]  # the key is answered once
+    clear = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for i in range(10):
+        clear.sendto(bytes([0x80, 96, 0, i, 0, 0, 0, i, 0, 0, 0, 9]) + bytes(40), ("127.0.0.1", created["port"]))
+    clear.close()
+    time.sleep(0.3)
+    pipeline = (f"videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=30/1 ! vp8enc deadline=1 keyframe-max-dist=30 "
+                f"! rtpvp8pay pt=96 ! srtpenc key={p['keyHex']} rtp-cipher=aes-128-icm rtp-auth=hmac-sha1-80 "
+                f"rtcp-cipher=aes-128-icm rtcp-auth=hmac-sha1-80 ! udpsink host=127.0.0.1 port={created['port']}")
+    gst = subprocess.Popen(["gst-launch-1.0", "-q", *pipeline.split()], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        async def scenario():
+            counts = {"video": 0, "audio": 0}
+            viewer, location, token, sizes = await whep_view(server, "secure", "drone-s", counts)
+            await wait_for_frames(counts, video=30, audio=0)
+            await viewer.close()
+            return counts, sizes
+        counts, sizes = asyncio.run(scenario())
+        stats = api(server, "GET", "/api/v1/rooms/secure/ingress")[1]["ingress"][0]["stats"]
+    finally:
+        stop(gst)
+    print(f"\ningress_srtp decoded={counts} stats={stats}")
+    assert counts["video"] >= 30 and sizes == {(320, 240)}, (counts, sizes)
+    assert stats["srtpFailures"] >= 10 and stats["packets"] > 30 and stats["droppedOtherSender"] == 0, stats
