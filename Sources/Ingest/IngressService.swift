@@ -165,6 +165,7 @@ public final class IngressService {
                               counters: counters, socket: bound.fd, srtpKey: srtpKey, job: job)
         let receiver = PlainRTPReceiver(counters: counters, socket: bound.fd,
                                         srtp: srtpKey.map { SRTPContext(profile: .aes128CmHmacSha1_80, masterKey: Array($0[0..<16]), masterSalt: Array($0[16..<30])) })
+        if let v = request.video, v.codec == .h264 { receiver.h264PayloadType = v.payloadType }
         if let job, let a = request.audio {
             receiver.transcoding = (a.payloadType, job)
             transcoder.add(job)

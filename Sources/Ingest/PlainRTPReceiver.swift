@@ -16,6 +16,8 @@ public final class IngressCounters: Sendable {
     let transcoderDrops = Atomic<Int>(0)
     /// SRTP/SRTCP packets that failed authentication (or replay checks): dropped.
     let srtpFailures = Atomic<Int>(0)
+    /// Why the video is not forwarded (an SPS no browser decodes), set when it is seen.
+    let videoRefusal = Mutex<String?>(nil)
     /// Media-thread clock of the last RTP packet; 0 before the first.
     let lastPacketAt = Atomic<UInt64>(0)
     let latched = Mutex<TransportAddress?>(nil)
@@ -26,6 +28,7 @@ public final class IngressCounters: Sendable {
         public var packets: Int, bytes: Int, rtcpPackets: Int, droppedOtherSender: Int, transcoderDrops: Int, srtpFailures: Int
         public var lastPacketAt: UInt64?
         public var latched: TransportAddress?
+        public var videoRefusal: String?
     }
 
     public var snapshot: Snapshot {
@@ -33,7 +36,7 @@ public final class IngressCounters: Sendable {
         return Snapshot(packets: packets.load(ordering: .relaxed), bytes: bytes.load(ordering: .relaxed),
                         rtcpPackets: rtcpPackets.load(ordering: .relaxed), droppedOtherSender: droppedOtherSender.load(ordering: .relaxed),
                         transcoderDrops: transcoderDrops.load(ordering: .relaxed), srtpFailures: srtpFailures.load(ordering: .relaxed),
-                        lastPacketAt: last == 0 ? nil : last, latched: latched.withLock { $0 })
+                        lastPacketAt: last == 0 ? nil : last, latched: latched.withLock { $0 }, videoRefusal: videoRefusal.withLock { $0 })
     }
 }
 
@@ -55,6 +58,14 @@ public final class PlainRTPReceiver: @unchecked Sendable {
     public private(set) var sender: TransportAddress?
     /// G.711 audio: its payload type, the ring to the transcoder, and the ring back from it.
     public var transcoding: (payloadType: UInt8, job: AudioTranscoder.Job)?
+    /// H.264 video's payload type: its sequence parameter sets are checked, and a stream no
+    /// browser can decode is not forwarded (a clear reason instead of a black tile).
+    public var h264PayloadType: UInt8?
+    private var lastSPS: [UInt8] = []
+    private var videoRefused = false
+    /// H.264 is held back until its first SPS: no decoder starts without one, and it says
+    /// whether a browser can decode the stream at all.
+    private var spsAccepted = false
 
     /// SRTP from the sender (nil: clear RTP), and where its packets are unprotected.
     let srtp: SRTPContext?
@@ -109,7 +120,42 @@ public final class PlainRTPReceiver: @unchecked Sendable {
             if !t.job.input.push(datagram, arrival: now) { counters.transcoderDrops.add(1, ordering: .relaxed) }
             return
         }
+        if let pt = h264PayloadType, datagram.count >= 2, datagram[1] & 0x7F == pt {
+            checkParameterSets(datagram)
+            if videoRefused || !spsAccepted { return }
+        }
         router.ingest(source: source, packet: datagram, now: now, send: send)
+    }
+
+    /// Reads a new SPS (alone or in a STAP-A, RFC 6184 §5.7.1) and refuses the video when a
+    /// browser cannot decode it, or accepts it again when a later SPS says it can.
+    private func checkParameterSets(_ packet: UnsafeRawBufferPointer) {
+        guard let header = try? RTPHeader.parse(packet) else { return }
+        let payload = header.payload(in: packet)
+        guard let first = payload.first else { return }
+        var units: [Range<Int>] = []
+        switch first & 0x1F {
+        case H264Payload.NALType.sequenceParameterSet: units = [0..<payload.count]
+        case H264Payload.NALType.stapA:
+            var offset = 1
+            while offset + 2 <= payload.count {
+                let size = Int(payload[offset]) << 8 | Int(payload[offset + 1])
+                guard size > 0, offset + 2 + size <= payload.count else { break }
+                if payload[offset + 2] & 0x1F == H264Payload.NALType.sequenceParameterSet { units.append((offset + 2)..<(offset + 2 + size)) }
+                offset += 2 + size
+            }
+        default: return
+        }
+        for unit in units {
+            let sps = UnsafeRawBufferPointer(rebasing: payload[unit])
+            guard !sps.elementsEqual(lastSPS) else { continue }
+            lastSPS = Array(sps)
+            let why: String?
+            do throws(WireError) { why = try H264SequenceParameterSet.parse(sps).browserIncompatibility } catch { why = "an SPS that does not parse (\(error.sentence))" }
+            videoRefused = why != nil
+            spsAccepted = why == nil
+            counters.videoRefusal.withLock { $0 = why }
+        }
     }
 
     /// The transcoder's Opus packets, into the router as the source's audio (media thread).

@@ -45,7 +45,8 @@ extension SignalingApplication {
     func ingressJSON(_ i: IngressService.Ingress, now: UInt64, withKey: Bool = false) -> [String: Any] {
         let s = i.counters.snapshot
         let state: String
-        if let last = s.lastPacketAt { state = now &- last < 3_000_000_000 ? "receiving" : "silent" } else { state = "waiting" }
+        if s.videoRefusal != nil { state = "refused" }
+        else if let last = s.lastPacketAt { state = now &- last < 3_000_000_000 ? "receiving" : "silent" } else { state = "waiting" }
         var out: [String: Any] = ["id": i.id, "room": i.room, "identity": i.request.identity, "name": i.request.name, "kind": i.request.kind.rawValue,
                                   "metadata": i.request.metadata, "host": i.address.ip.description, "port": Int(i.address.port), "state": state,
                                   "stats": ["packets": s.packets, "bytes": s.bytes, "rtcpPackets": s.rtcpPackets, "droppedOtherSender": s.droppedOtherSender,
@@ -58,6 +59,7 @@ extension SignalingApplication {
             return o
         }
         out["srtp"] = i.srtpKey != nil
+        if let why = s.videoRefusal { out["reason"] = "video not forwarded: \(why)" }
         if withKey, let key = i.srtpKey {
             // RFC 4568 §6.1: base64 of the master key and salt; the hex form is what GStreamer's srtpenc takes.
             out["srtpParameters"] = ["suite": "AES_CM_128_HMAC_SHA1_80", "key": "inline:" + Base64.encode(key),

@@ -57,4 +57,36 @@ struct PlainRTPReceiverTests {
         }
         #expect(receiver.counters.snapshot.packets + receiver.counters.snapshot.rtcpPackets <= 2000)
     }
+
+    /// H.264 is held back until an SPS says a browser can decode it; an interlaced SPS refuses
+    /// the video with its reason, a later good SPS accepts it again.
+    @Test func h264IsCheckedByItsSequenceParameterSet() throws {
+        let router = MediaRouter(dtlsContext: DTLSContext(certificate: try DTLSCertificate.generate()))
+        let receiver = PlainRTPReceiver(counters: IngressCounters(), socket: 9)
+        receiver.source = router.addSource(publisher: Self.drone, tracks: [.init(codec: .h264, payloadType: 102)])
+        receiver.h264PayloadType = 102
+        let from = TransportAddress("127.0.0.1:5004")!
+        func send(_ seq: UInt16, _ payload: [UInt8]) {
+            var b = RTPPacketBuilder(payloadType: 102, sequenceNumber: seq, timestamp: UInt32(seq) * 3000, ssrc: 0xD0, marker: true)
+            b.payload = payload
+            b.serialized().withUnsafeBytes { receiver.receive($0, from: from, now: UInt64(seq) * 1_000_000, router: router) { _, _ in } }
+        }
+        let slice: [UInt8] = [0x41, 0x9A, 0x00, 0x10]
+        func stapA(_ sps: String) -> [UInt8] {
+            let unit = Self.hexBytes(sps)
+            return [0x18, UInt8(unit.count >> 8), UInt8(unit.count & 0xFF)] + unit + [0x00, 0x04, 0x68, 0xCE, 0x38, 0x80]
+        }
+        send(1, slice)  // before any SPS: held back
+        #expect(router.stats.packetsIn == 0)
+        send(2, stapA("67640015ace405043f2e02d418181a94000003000400000300f27c50a920"))  // interlaced
+        send(3, slice)
+        #expect(router.stats.packetsIn == 0 && receiver.counters.snapshot.videoRefusal?.contains("interlaced") == true)
+        send(4, stapA("6742c015d90141fb016a0c0c0d4a000003000200000300791e2c5c90"))  // baseline, progressive
+        send(5, slice)
+        #expect(router.stats.packetsIn == 2 && receiver.counters.snapshot.videoRefusal == nil)
+    }
+
+    static func hexBytes(_ text: String) -> [UInt8] {
+        stride(from: 0, to: text.count, by: 2).map { i in UInt8(text.dropFirst(i).prefix(2), radix: 16)! }
+    }
 }

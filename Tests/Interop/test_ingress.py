@@ -398,3 +398,45 @@ def test_an_srtp_ingress_takes_only_its_keys_holder(server):
     print(f"\ningress_srtp decoded={counts} stats={stats}")
     assert counts["video"] >= 30 and sizes == {(320, 240)}, (counts, sizes)
     assert stats["srtpFailures"] >= 10 and stats["packets"] > 30 and stats["droppedOtherSender"] == 0, stats
+
+
+def test_streams_browsers_cannot_decode_are_refused_with_a_reason(server):
+    """x264's interlaced and 4:2:2 H.264 reach an ingress: its state says `refused` and why (read
+    from the SPS), and nothing of that video is forwarded, instead of a black tile."""
+    cases = {"interlaced": "video/x-raw,width=320,height=240,format=I420,interlace-mode=interleaved ! x264enc interlaced=true tune=zerolatency",
+             "4:2:2": "video/x-raw,width=320,height=240,format=Y42B ! x264enc tune=zerolatency"}
+    for i, (why, encode) in enumerate(cases.items()):
+        identity = f"bad-cam-{i}"
+        status, created = api(server, "POST", "/api/v1/rooms/refusals/ingress",
+                              {"identity": identity, "kind": "camera", "video": {"codec": "H264", "payloadType": 96}})
+        assert status == 201, created
+        pipeline = (f"videotestsrc is-live=true ! {encode} ! rtph264pay pt=96 config-interval=1 "
+                    f"! udpsink host=127.0.0.1 port={created['port']}")
+        gst = subprocess.Popen(["gst-launch-1.0", "-q", *pipeline.split()], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            entry = {}
+            for _ in range(50):
+                entry = next(x for x in api(server, "GET", "/api/v1/rooms/refusals/ingress")[1]["ingress"] if x["identity"] == identity)
+                if entry["state"] == "refused":
+                    break
+                time.sleep(0.1)
+            sent = metric_packets(server)
+            time.sleep(1)
+            sent_after = metric_packets(server)
+            later = next(x for x in api(server, "GET", "/api/v1/rooms/refusals/ingress")[1]["ingress"] if x["identity"] == identity)
+        finally:
+            stop(gst)
+        print(f"\ningress_refused {why}: state={entry['state']} reason={entry.get('reason')}")
+        assert entry["state"] == "refused" and why in entry["reason"], entry
+        # The camera keeps sending; none of it reaches the router (no viewer gets a packet of it).
+        assert later["stats"]["packets"] > entry["stats"]["packets"] + 20 and sent_after == sent, (entry, later, sent, sent_after)
+        assert api(server, "DELETE", f"/api/v1/rooms/refusals/ingress/{created['id']}")[0] == 204
+
+
+def metric_packets(server):
+    """The server's count of RTP packets that reached the router from sources and publishers."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    conn.request("GET", "/metrics")
+    text = conn.getresponse().read().decode()
+    conn.close()
+    return int(next(line.split()[-1] for line in text.splitlines() if line.startswith("shihui_media_packets_received_total")))

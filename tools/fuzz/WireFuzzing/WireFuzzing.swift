@@ -7,7 +7,7 @@ import MediaWire
 public enum WireFuzzing {
     public static let targets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
         "rtp": rtp, "rtp-extension": rtpExtension, "rtcp": rtcp, "stun": stun, "sdp": sdp, "vp8": vp8, "opus": opus,
-        "h264": h264,
+        "h264": h264, "h264-sps": h264SPS,
     ]
 
     /// H.264 payloads (RFC 6184): a payload that parses walks its NAL unit starts inside its
@@ -129,5 +129,15 @@ public enum WireFuzzing {
     public static func opus(_ bytes: UnsafeRawBufferPointer) {
         guard let p = try? OpusPacket.parse(bytes) else { return }
         precondition(p.samples <= OpusPacket.maximumSamples && p.frameCount >= 1 && p.frameCount <= 63)
+    }
+
+    /// A parsed SPS describes a picture that exists: positive size within the field limits,
+    /// a chroma format and bit depths of the standard's ranges; the reason given for refusing
+    /// it, if any, is a sentence.
+    public static func h264SPS(_ bytes: UnsafeRawBufferPointer) {
+        guard let s = try? H264SequenceParameterSet.parse(bytes) else { return }
+        precondition(s.width > 0 && s.width <= 16 * 1024 && s.height > 0 && s.height <= 32 * 1024, "impossible picture size")
+        precondition((0...3).contains(s.chromaFormatIDC) && (8...14).contains(s.bitDepthLuma) && (8...14).contains(s.bitDepthChroma))
+        if let why = s.browserIncompatibility { precondition(!why.isEmpty) }
     }
 }
