@@ -18,7 +18,8 @@ aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=True: ["127.0.0.1
 
 from conftest import RunningServer, make_token  # noqa: E402
 from test_meeting import Participant  # noqa: E402
-from test_whip_whep import wait_for_frames, whep_view  # noqa: E402
+from aiortc import RTCConfiguration, RTCPeerConnection  # noqa: E402
+from test_whip_whep import on_frames, request, wait_for_frames, whep_offer, whep_view  # noqa: E402
 
 ADMIN = make_token("", "ops", admin=True)
 
@@ -50,6 +51,11 @@ def gst_push(port, video="vp8"):
     pipeline = (f"funnel name=f ! udpsink host=127.0.0.1 port={port} "
                 f"videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! {encode} ! f. "
                 "audiotestsrc is-live=true freq=440 ! audioconvert ! audioresample ! opusenc ! rtpopuspay pt=111 ! f.")
+    return gst_launch(pipeline)
+
+
+def gst_launch(pipeline):
+    """gst-launch-1.0 running `pipeline` (stopped by `stop`)."""
     return subprocess.Popen(["gst-launch-1.0", "-q", *pipeline.split()], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -233,33 +239,16 @@ def test_ports_run_out_and_idle_ingresses_are_reclaimed(tmp_path):
 
 async def first_frame_seconds(server, room, identity):
     """Seconds from a WHEP offer to the first decoded video frame (aiortc viewer)."""
-    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-    from test_whip_whep import request
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     pc.addTransceiver("video", direction="recvonly")
     got = asyncio.get_event_loop().create_future()
-
-    @pc.on("track")
-    def on_track(track):
-        async def first():
-            try:
-                await track.recv()
-                if not got.done():
-                    got.set_result(time.monotonic())
-            except Exception:  # noqa: BLE001 - closed before a frame
-                pass
-        asyncio.ensure_future(first())
-
-    await pc.setLocalDescription(await pc.createOffer())
+    on_frames(pc, lambda track, frame: got.done() or got.set_result(time.monotonic()))
     start = time.monotonic()
-    token = make_token(room, "viewer", subscribe=True)
-    status, headers, body = await asyncio.to_thread(request, server, "POST", f"/whep/{room}/{identity}", token, pc.localDescription.sdp.encode())
-    assert status == 201, body
-    await pc.setRemoteDescription(RTCSessionDescription(sdp=body.decode(), type="answer"))
+    _, location, token = await whep_offer(server, room, identity, pc)
     try:
         return await asyncio.wait_for(got, 10) - start
     finally:
-        assert (await asyncio.to_thread(request, server, "DELETE", headers["Location"], token))[0] == 200
+        assert (await asyncio.to_thread(request, server, "DELETE", location, token))[0] == 200
         await pc.close()
 
 
@@ -276,7 +265,7 @@ def test_time_to_first_frame_with_and_without_the_keyframe_cache(tmp_path):
             pipeline = (f"videotestsrc is-live=true pattern=ball ! video/x-raw,width=640,height=360,framerate=30/1 "
                         f"! vp8enc deadline=1 keyframe-max-dist=120 target-bitrate=1000000 ! rtpvp8pay pt=96 "
                         f"! udpsink host=127.0.0.1 port={created['port']}")
-            gst = subprocess.Popen(["gst-launch-1.0", "-q", *pipeline.split()], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            gst = gst_launch(pipeline)
             try:
                 async def joins():
                     await asyncio.sleep(4.5)  # past the first keyframe
@@ -312,43 +301,29 @@ def test_g711_camera_audio_arrives_as_opus_with_its_tone(server):
                 "videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=30/1 ! x264enc tune=zerolatency "
                 "speed-preset=ultrafast key-int-max=30 ! video/x-h264,profile=constrained-baseline ! rtph264pay pt=96 config-interval=1 ! f. "
                 "audiotestsrc is-live=true freq=440 volume=0.5 ! audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay pt=8 ! f.")
-    gst = subprocess.Popen(["gst-launch-1.0", "-q", *pipeline.split()], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    gst = gst_launch(pipeline)
     try:
         async def scenario():
-            from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-            from test_whip_whep import request
             pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
             pc.addTransceiver("video", direction="recvonly")
             pc.addTransceiver("audio", direction="recvonly")
             samples, video = [], [0]
 
-            @pc.on("track")
-            def on_track(track):
-                async def consume():
-                    while True:
-                        try:
-                            frame = await track.recv()
-                        except Exception:  # noqa: BLE001 - ended
-                            return
-                        if track.kind == "audio":
-                            samples.append((frame.sample_rate, frame.to_ndarray().reshape(-1, len(frame.layout.channels))[:, 0].copy()))
-                        else:
-                            video[0] += 1
-                asyncio.ensure_future(consume())
-
-            await pc.setLocalDescription(await pc.createOffer())
-            token = make_token("g711", "viewer", subscribe=True)
-            status, headers, body = await asyncio.to_thread(request, server, "POST", "/whep/g711/ipc-1", token, pc.localDescription.sdp.encode())
-            assert status == 201, body
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=body.decode(), type="answer"))
+            def collect(track, frame):
+                if track.kind == "audio":
+                    samples.append((frame.sample_rate, frame.to_ndarray().reshape(-1, len(frame.layout.channels))[:, 0].copy()))
+                else:
+                    video[0] += 1
+            on_frames(pc, collect)
+            answer, location, token = await whep_offer(server, "g711", "ipc-1", pc)
             for _ in range(100):
                 if len(samples) >= 150 and video[0] >= 30:
                     break
                 await asyncio.sleep(0.1)
             listing = (await asyncio.to_thread(api, server, "GET", "/api/v1/rooms/g711/ingress"))[1]
-            await asyncio.to_thread(request, server, "DELETE", headers["Location"], token)
+            await asyncio.to_thread(request, server, "DELETE", location, token)
             await pc.close()
-            return body.decode(), samples, video[0], listing
+            return answer, samples, video[0], listing
         answer, samples, video, listing = asyncio.run(scenario())
     finally:
         stop(gst)
@@ -383,7 +358,7 @@ def test_an_srtp_ingress_takes_only_its_keys_holder(server):
     pipeline = (f"videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=30/1 ! vp8enc deadline=1 keyframe-max-dist=30 "
                 f"! rtpvp8pay pt=96 ! srtpenc key={p['keyHex']} rtp-cipher=aes-128-icm rtp-auth=hmac-sha1-80 "
                 f"rtcp-cipher=aes-128-icm rtcp-auth=hmac-sha1-80 ! udpsink host=127.0.0.1 port={created['port']}")
-    gst = subprocess.Popen(["gst-launch-1.0", "-q", *pipeline.split()], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    gst = gst_launch(pipeline)
     try:
         async def scenario():
             counts = {"video": 0, "audio": 0}
@@ -412,7 +387,7 @@ def test_streams_browsers_cannot_decode_are_refused_with_a_reason(server):
         assert status == 201, created
         pipeline = (f"videotestsrc is-live=true ! {encode} ! rtph264pay pt=96 config-interval=1 "
                     f"! udpsink host=127.0.0.1 port={created['port']}")
-        gst = subprocess.Popen(["gst-launch-1.0", "-q", *pipeline.split()], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        gst = gst_launch(pipeline)
         try:
             entry = {}
             for _ in range(50):

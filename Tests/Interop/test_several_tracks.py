@@ -18,7 +18,7 @@ from aiortc import (AudioStreamTrack, RTCConfiguration, RTCPeerConnection,  # no
 from conftest import make_token  # noqa: E402
 from test_h264 import prefer  # noqa: E402
 from test_meeting import CONFIG, Participant  # noqa: E402
-from test_whip_whep import request  # noqa: E402
+from test_whip_whep import on_frames, request, whep_offer  # noqa: E402
 
 
 def sections(sdp):
@@ -182,31 +182,15 @@ def test_whip_and_whep_carry_two_video_tracks_each_in_its_codec(server):
         viewer.addTransceiver("video", direction="recvonly")
         viewer.addTransceiver("audio", direction="recvonly")
         frames = {}
-
-        @viewer.on("track")
-        def on_track(track):
-            async def consume():
-                frames.setdefault(track.id, 0)
-                while True:
-                    try:
-                        await track.recv()
-                    except Exception:  # noqa: BLE001 - the track ended
-                        return
-                    frames[track.id] += 1
-            asyncio.ensure_future(consume())
-
-        await viewer.setLocalDescription(await viewer.createOffer())
-        vtoken = make_token("two", "viewer", subscribe=True)
-        status, _, body = await asyncio.to_thread(request, server, "POST", "/whep/two/cam", vtoken, viewer.localDescription.sdp.encode())
-        assert status == 201, body
-        await viewer.setRemoteDescription(RTCSessionDescription(sdp=body.decode(), type="answer"))
+        on_frames(viewer, lambda track, frame: frames.__setitem__(track.id, frames.get(track.id, 0) + 1))
+        body, _, _ = await whep_offer(server, "two", "cam", viewer)
         for _ in range(150):
             if min(frames.get("cam-video", 0), frames.get("cam-screen", 0)) >= 30 and frames.get("cam-audio", 0) >= 50:
                 break
             await asyncio.sleep(0.1)
         await viewer.close()
         await pub.close()
-        return tracks, sections(body.decode()), frames
+        return tracks, sections(body), frames
 
     tracks, view, frames = asyncio.run(scenario())
     print(f"\nwhep_two_videos sections={view} frames={frames}")

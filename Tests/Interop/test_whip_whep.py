@@ -40,31 +40,44 @@ async def whip_publish(server, room, identity):
     return pc, headers["Location"], token
 
 
-async def whep_view(server, room, identity, counts):
-    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    pc.addTransceiver("video", direction="recvonly")
-    pc.addTransceiver("audio", direction="recvonly")
-    sizes = set()
-
+def on_frames(pc, handle):
+    """Calls `handle(track, frame)` for every frame each remote track of `pc` decodes, until it ends."""
     @pc.on("track")
     def on_track(track):
         async def consume():
             while True:
                 try:
                     frame = await track.recv()
-                except Exception:  # track ended
+                except Exception:  # noqa: BLE001 - the track ended
                     return
-                counts[track.kind] += 1
-                if track.kind == "video":
-                    sizes.add((frame.width, frame.height))
+                handle(track, frame)
         asyncio.ensure_future(consume())
 
+
+async def whep_offer(server, room, identity, pc):
+    """Sends `pc`'s offer to WHEP for `identity` as viewer "viewer" and applies the answer;
+    returns (answer SDP, resource Location, token)."""
     await pc.setLocalDescription(await pc.createOffer())
     token = make_token(room, "viewer", subscribe=True)
     status, headers, body = await asyncio.to_thread(request, server, "POST", f"/whep/{room}/{identity}", token, pc.localDescription.sdp.encode())
     assert status == 201, body
     await pc.setRemoteDescription(RTCSessionDescription(sdp=body.decode(), type="answer"))
-    return pc, headers["Location"], token, sizes
+    return body.decode(), headers["Location"], token
+
+
+async def whep_view(server, room, identity, counts):
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc.addTransceiver("video", direction="recvonly")
+    pc.addTransceiver("audio", direction="recvonly")
+    sizes = set()
+
+    def count(track, frame):
+        counts[track.kind] += 1
+        if track.kind == "video":
+            sizes.add((frame.width, frame.height))
+    on_frames(pc, count)
+    _, location, token = await whep_offer(server, room, identity, pc)
+    return pc, location, token, sizes
 
 
 async def wait_for_frames(counts, video=30, audio=50, seconds=20):
