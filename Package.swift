@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "MediaIO", dependencies: ["SFU", "MediaWire", "CShims", "SocketAddress"], swiftSettings: packetPath),
         .target(name: "MediaSessions", dependencies: ["SFU", "MediaWire", "MediaCrypto", "Signaling"]),
         .target(name: "AudioTranscoding", dependencies: ["COpus", "MediaWire"]),
-        .target(name: "Ingest", dependencies: ["SFU", "MediaWire", "MediaCrypto", "Signaling", "AudioTranscoding"]),
+        .target(name: "Ingest", dependencies: ["SFU", "MediaWire", "MediaCrypto", "Signaling", "AudioTranscoding", "HTTP"]),
         .target(name: "ServerApp", dependencies: ["ServerIO", "Signaling", "HTTP", "MediaWire", "MediaCrypto", "SFU", "MediaIO", "MediaSessions", "Ingest", "CShims"]),
 
         // MARK: Executables (argument parsing and wiring only)

@@ -25,4 +25,31 @@ public enum IngestFuzzing {
         precondition(r.metadata.utf8.count <= IngressRequest.maximumMetadataBytes)
         if !r.metadata.isEmpty { precondition((try? JSONValue.parse(r.metadata))?.object != nil, "metadata is not a JSON object") }
     }
+
+    /// RTSP from a camera (responses and interleaved frames): the same bytes split at an
+    /// input-chosen point give the same messages as in one piece, or the same refusal; a body is
+    /// what Content-Length said; nothing grows past the limits.
+    public static func rtspMessages(_ bytes: UnsafeRawBufferPointer) {
+        guard let first = bytes.first else { return }
+        let input = Array(bytes.dropFirst())
+        var limits = RTSPMessageParser.Limits()
+        limits.maxHeadBytes = 2048
+        limits.maxBodyBytes = 4096
+        func run(_ pieces: [ArraySlice<UInt8>]) -> ([RTSPMessageParser.Message], RTSPMessageParser.Error?) {
+            var p = RTSPMessageParser(limits: limits)
+            var out: [RTSPMessageParser.Message] = []
+            for piece in pieces {
+                p.append(piece)
+                do throws(RTSPMessageParser.Error) { while let m = try p.next() { out.append(m) } } catch { return (out, error) }
+            }
+            return (out, nil)
+        }
+        let cut = input.isEmpty ? 0 : Int(first) % (input.count + 1)
+        let whole = run([input[...]]), split = run([input[..<cut], input[cut...]])
+        precondition(whole.0 == split.0 && (whole.1 == nil) == (split.1 == nil), "splitting the bytes changed the messages")
+        for case .response(let r) in whole.0 {
+            precondition(r.body.count <= limits.maxBodyBytes && r.headers.count <= limits.maxHeaders)
+            if let n = r.header("Content-Length").flatMap(Int.init) { precondition(r.body.count == n) }
+        }
+    }
 }
