@@ -148,7 +148,7 @@ public final class IngressService {
         guard let bound, taken != nil else {
             throw Refusal(status: 503, code: "no_ports", message: "every ingress port (\(pool.range.lowerBound)-\(pool.range.upperBound)) is taken")
         }
-        let id = SecureRandom.bytes(8).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        let id = HexText.lowercase(SecureRandom.bytes(8))
         let counters = IngressCounters()
         let srtpKey = request.srtp ? SecureRandom.bytes(30) : nil
         var job: AudioTranscoder.Job? = nil

@@ -132,23 +132,12 @@ public final class PlainRTPReceiver: @unchecked Sendable {
     private func checkParameterSets(_ packet: UnsafeRawBufferPointer) {
         guard let header = try? RTPHeader.parse(packet) else { return }
         let payload = header.payload(in: packet)
-        guard let first = payload.first else { return }
-        var units: [Range<Int>] = []
-        switch first & 0x1F {
-        case H264Payload.NALType.sequenceParameterSet: units = [0..<payload.count]
-        case H264Payload.NALType.stapA:
-            var offset = 1
-            while offset + 2 <= payload.count {
-                let size = Int(payload[offset]) << 8 | Int(payload[offset + 1])
-                guard size > 0, offset + 2 + size <= payload.count else { break }
-                if payload[offset + 2] & 0x1F == H264Payload.NALType.sequenceParameterSet { units.append((offset + 2)..<(offset + 2 + size)) }
-                offset += 2 + size
-            }
-        default: return
-        }
-        for unit in units {
-            let sps = UnsafeRawBufferPointer(rebasing: payload[unit])
-            guard !sps.elementsEqual(lastSPS) else { continue }
+        // Most packets are FU-A fragments of slices: only a lone SPS or an aggregation can hold one.
+        guard let first = payload.first, first & 0x1F == H264Payload.NALType.sequenceParameterSet || first & 0x1F == H264Payload.NALType.stapA else { return }
+        try? H264Payload.forEachWholeUnit(in: payload) { type, range in
+            guard type == H264Payload.NALType.sequenceParameterSet else { return }
+            let sps = UnsafeRawBufferPointer(rebasing: payload[range])
+            guard !sps.elementsEqual(lastSPS) else { return }
             lastSPS = Array(sps)
             let why: String?
             do throws(WireError) { why = try H264SequenceParameterSet.parse(sps).browserIncompatibility } catch { why = "an SPS that does not parse (\(error.sentence))" }

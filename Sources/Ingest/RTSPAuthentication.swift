@@ -1,3 +1,4 @@
+import Foundation
 import HTTP
 import MediaCrypto
 
@@ -17,7 +18,7 @@ public enum RTSPAuthentication {
 
     /// Reads a `WWW-Authenticate` value; nil for a scheme or algorithm we do not speak.
     public static func challenge(_ header: String) -> Challenge? {
-        let trimmed = header.trimmingCharacters(in: " ")
+        let trimmed = header.trimmingCharacters(in: .whitespaces)
         guard let space = trimmed.firstIndex(of: " ") else { return nil }
         let scheme = trimmed[..<space].lowercased()
         var params: [String: String] = [:]
@@ -25,7 +26,7 @@ public enum RTSPAuthentication {
         while !rest.isEmpty {
             rest = rest.drop { $0 == " " || $0 == "," }
             guard let eq = rest.firstIndex(of: "=") else { break }
-            let key = rest[..<eq].trimmingCharacters(in: " ").lowercased()
+            let key = rest[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
             rest = rest[rest.index(after: eq)...]
             var value = ""
             if rest.first == "\"" {
@@ -35,7 +36,7 @@ public enum RTSPAuthentication {
                 rest = rest[rest.index(after: close)...]
             } else {
                 let end = rest.firstIndex(of: ",") ?? rest.endIndex
-                value = rest[..<end].trimmingCharacters(in: " ")
+                value = rest[..<end].trimmingCharacters(in: .whitespaces)
                 rest = rest[end...]
             }
             params[key] = value
@@ -45,14 +46,14 @@ public enum RTSPAuthentication {
             return Challenge(scheme: .basic, realm: params["realm"] ?? "", nonce: "", qop: nil, opaque: nil)
         case "digest":
             guard let realm = params["realm"], let nonce = params["nonce"], (params["algorithm"] ?? "MD5").uppercased() == "MD5" else { return nil }
-            let qop = params["qop"].flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: " ") }.contains("auth") ? "auth" : nil }
+            let qop = params["qop"].flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.contains("auth") ? "auth" : nil }
             return Challenge(scheme: .digest, realm: realm, nonce: nonce, qop: qop, opaque: params["opaque"])
         default:
             return nil
         }
     }
 
-    static func md5Hex(_ text: String) -> String { Digest.hash(.md5, Array(text.utf8)).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
+    static func md5Hex(_ text: String) -> String { HexText.lowercase(Digest.hash(.md5, Array(text.utf8))) }
 
     /// The Digest `response` value (RFC 2617 §3.2.2.1).
     public static func digestResponse(user: String, password: String, realm: String, nonce: String, method: String, uri: String,

@@ -1,3 +1,4 @@
+import Foundation
 import MediaWire
 import SFU
 
@@ -115,8 +116,8 @@ public struct RTSPClientSession: Sendable {
         case .settingUp(let i):
             guard let header = response.header("Session") else { return fail("SETUP answered no Session") }
             let parts = header.split(separator: ";")
-            session = parts.first.map { String($0).trimmingCharacters(in: " ") }
-            for p in parts.dropFirst() where p.trimmingCharacters(in: " ").lowercased().hasPrefix("timeout=") {
+            session = parts.first.map { String($0).trimmingCharacters(in: .whitespaces) }
+            for p in parts.dropFirst() where p.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("timeout=") {
                 if let t = Int(p.split(separator: "=")[1]), (5...3600).contains(t) { sessionTimeout = t }
             }
             if i + 1 < tracks.count {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What an RTSP server sends a client (RFC 2326): responses (§7: status line, headers, a body
 /// of `Content-Length` bytes) and, on a TCP session, interleaved RTP/RTCP frames (§10.12: `$`,
 /// a channel byte, a 16-bit length). Incremental: bytes go in as they arrive, whole messages come
@@ -79,7 +81,7 @@ public struct RTSPMessageParser: Sendable {
             guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else { throw Error(reason: "header line without a name and colon", offset: at) }
             let name = String(line[..<colon])
             guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else { throw Error(reason: "header name \"\(name.prefix(40))\" has a forbidden character", offset: at) }
-            headers.append((name, line[line.index(after: colon)...].trimmingCharacters(in: " \t")))
+            headers.append((name, line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
             guard headers.count <= limits.maxHeaders else { throw Error(reason: "more than \(limits.maxHeaders) headers", offset: at) }
             at += line.utf8.count + 2
         }
@@ -106,14 +108,5 @@ public struct RTSPMessageParser: Sendable {
     private mutating func take(_ n: Int) {
         buffer.removeFirst(n)
         consumed += n
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let c = s.first, set.contains(c) { s = s.dropFirst() }
-        while let c = s.last, set.contains(c) { s = s.dropLast() }
-        return String(s)
     }
 }

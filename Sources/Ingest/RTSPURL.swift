@@ -1,3 +1,5 @@
+import HTTP
+
 /// `rtsp://[user[:password]@]host[:port][/path]` (RFC 2326 §3.2), credentials taken out of what
 /// is sent on the wire and shown in listings.
 public struct RTSPURL: Equatable, Sendable {
@@ -23,8 +25,8 @@ public struct RTSPURL: Equatable, Sendable {
             let credentials = authority[..<at]
             authority = authority[authority.index(after: at)...]
             let parts = credentials.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-            user = parts[0].removingPercentEncoding ?? String(parts[0])
-            password = parts.count > 1 ? (parts[1].removingPercentEncoding ?? String(parts[1])) : nil
+            user = PercentEncoding.decode(parts[0], plusIsSpace: false) ?? String(parts[0])
+            password = parts.count > 1 ? (PercentEncoding.decode(parts[1], plusIsSpace: false) ?? String(parts[1])) : nil
         }
         var hostPart = authority
         var portText: Substring? = nil
@@ -45,26 +47,5 @@ public struct RTSPURL: Equatable, Sendable {
         } else {
             port = 554
         }
-    }
-}
-
-extension Substring {
-    var removingPercentEncoding: String? {
-        var bytes: [UInt8] = []
-        var i = utf8.startIndex
-        while i < utf8.endIndex {
-            let c = utf8[i]
-            if c == UInt8(ascii: "%") {
-                let a = utf8.index(after: i)
-                guard a < utf8.endIndex, utf8.index(after: a) < utf8.endIndex,
-                      let v = UInt8(String(decoding: [utf8[a], utf8[utf8.index(after: a)]], as: UTF8.self), radix: 16) else { return nil }
-                bytes.append(v)
-                i = utf8.index(i, offsetBy: 3)
-            } else {
-                bytes.append(c)
-                i = utf8.index(after: i)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
     }
 }

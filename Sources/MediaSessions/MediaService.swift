@@ -161,7 +161,7 @@ public final class MediaService {
         static func from(_ e: SDPAnswerer.Error) -> Failure { .badOffer(reason: e.code, message: e.message) }
     }
 
-    private func newResourceID() -> String { SecureRandom.bytes(12).map { String(format: "%02x", $0) }.joined() }
+    private func newResourceID() -> String { HexText.lowercase(SecureRandom.bytes(12)) }
 
     /// How a subscriber connection's transport is named to the control plane (a failure): by
     /// its ICE ufrag, with a prefix that is not a hex digit, so no WHIP/WHEP resource is one.

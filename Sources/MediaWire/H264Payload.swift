@@ -89,14 +89,24 @@ public struct H264Payload: Equatable, Sendable {
     /// Calls `body` with the type of each NAL unit whose start this payload carries: the single
     /// unit, each aggregated unit, or a fragmented unit's type on its first fragment only.
     public static func forEachNALStart(in payload: UnsafeRawBufferPointer, _ body: (UInt8) -> Void) throws(WireError) {
+        if case .fuA(let type, let start, _) = try parse(payload).packetization {
+            if start { body(type) }
+            return
+        }
+        try forEachWholeUnit(in: payload) { type, _ in body(type) }
+    }
+
+    /// Calls `body` with the type and byte range of each whole NAL unit in the payload: the
+    /// single unit, or each aggregated one (a fragment of a unit is not one).
+    public static func forEachWholeUnit(in payload: UnsafeRawBufferPointer, _ body: (UInt8, Range<Int>) -> Void) throws(WireError) {
         switch try parse(payload).packetization {
-        case .single(let type): body(type)
-        case .fuA(let type, let start, _): if start { body(type) }
+        case .single(let type): body(type, 0..<payload.count)
+        case .fuA: return
         case .stapA:
             var offset = 1
-            while offset + 2 < payload.count {
+            while offset + 2 < payload.count {  // sizes were checked by `parse`
                 let size = Int(payload.readU16(offset))
-                body(payload[offset + 2] & 0x1F)
+                body(payload[offset + 2] & 0x1F, (offset + 2)..<(offset + 2 + size))
                 offset += 2 + size
             }
         }

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import HTTP
 import Ingest
+import MediaCrypto
 import MediaIO
 import MediaSessions
 import MediaWire
@@ -63,7 +64,7 @@ extension SignalingApplication {
         if withKey, let key = i.srtpKey {
             // RFC 4568 §6.1: base64 of the master key and salt; the hex form is what GStreamer's srtpenc takes.
             out["srtpParameters"] = ["suite": "AES_CM_128_HMAC_SHA1_80", "key": "inline:" + Base64.encode(key),
-                                     "keyHex": key.map { String(format: "%02x", $0) }.joined()]
+                                     "keyHex": HexText.lowercase(key)]
         }
         if let v = i.request.video { out["video"] = medium(v) }
         if let a = i.request.audio { out["audio"] = medium(a) }
@@ -103,7 +104,7 @@ extension SignalingApplication {
         }
         var tracks: [(source: TrackSource, codec: MediaCodec, formatParameters: String)] = []
         if let v = spec.video {
-            let fmtp = v.codec == .h264 ? "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=\(v.profileLevelID ?? "42e01f")" : ""
+            let fmtp = v.codec == .h264 ? "packetization-mode=1;profile-level-id=\(v.profileLevelID ?? "42e01f")" : ""  // offers add the rest
             tracks.append((.camera, v.codec, fmtp))
         }
         if let a = spec.audio { tracks.append((.microphone, a.codec, "")) }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Ingest
 
@@ -12,7 +13,7 @@ struct RTSPClientSessionTests {
         """
 
     static func response(_ status: Int, cseq: Int, _ headers: [String] = [], body: String = "") -> RTSPMessageParser.Response {
-        var all = [("CSeq", "\(cseq)")] + headers.map { h in let p = h.split(separator: ":", maxSplits: 1); return (String(p[0]), String(p[1]).trimmingCharacters(in: " ")) }
+        var all = [("CSeq", "\(cseq)")] + headers.map { h in let p = h.split(separator: ":", maxSplits: 1); return (String(p[0]), String(p[1]).trimmingCharacters(in: .whitespaces)) }
         if !body.isEmpty { all.append(("Content-Length", "\(body.utf8.count)")) }
         return RTSPMessageParser.Response(status: status, reason: status == 200 ? "OK" : "Unauthorized", headers: all.map { (name: $0.0, value: $0.1) }, body: Array(body.utf8))
     }
